@@ -1,0 +1,1 @@
+\echo Use "CREATE EXTENSION campaigns" to load this file. \quit

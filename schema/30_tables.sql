@@ -1,0 +1,230 @@
+-- Tables (SPEC §3).  Every row carries user_id; row-level security
+-- (35_rls.sql) keeps each user to their own rows, and every API query also
+-- filters on user_id explicitly so a superuser caller gets the same answers.
+-- Keys that a client names are unique per user, so a conflict never reveals
+-- another user's object.
+
+CREATE TABLE @extschema@.api_key (
+	api_key_id	uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+	user_id		uuid NOT NULL,
+	name		text NOT NULL,
+	token_hash	bytea NOT NULL UNIQUE,
+	token_prefix text NOT NULL,
+	rate_limit_per_minute integer,
+	created_at	timestamptz NOT NULL DEFAULT now(),
+	last_used_at timestamptz,
+	revoked_at	timestamptz
+);
+CREATE INDEX ON @extschema@.api_key (user_id);
+COMMENT ON TABLE @extschema@.api_key IS
+'API keys: only the SHA-256 of each token is stored; a revoked key authenticates nothing.';
+
+CREATE TABLE @extschema@.dataset (
+	dataset_id	uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+	user_id		uuid NOT NULL,
+	name		text NOT NULL CHECK (char_length(name) BETWEEN 1 AND 255),
+	lead_count	integer NOT NULL DEFAULT 0,
+	created_at	timestamptz NOT NULL DEFAULT now(),
+	updated_at	timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX ON @extschema@.dataset (user_id, created_at DESC);
+COMMENT ON TABLE @extschema@.dataset IS 'A list of leads; a campaign sends to one dataset.';
+
+CREATE TABLE @extschema@.lead (
+	lead_id		uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+	user_id		uuid NOT NULL,
+	dataset_id	uuid NOT NULL REFERENCES @extschema@.dataset ON DELETE CASCADE,
+	email		text,
+	linkedin_url text,
+	first_name	text,
+	last_name	text,
+	company		text,
+	title		text,
+	timezone	text,
+	fields		jsonb NOT NULL DEFAULT '{}',
+	created_at	timestamptz NOT NULL DEFAULT now(),
+	updated_at	timestamptz NOT NULL DEFAULT now()
+);
+CREATE UNIQUE INDEX lead_dataset_email_key ON @extschema@.lead (dataset_id, lower(email));
+CREATE INDEX ON @extschema@.lead (dataset_id, lead_id);
+COMMENT ON TABLE @extschema@.lead IS
+'A person to reach.  Emails are unique per dataset, case-insensitively: a duplicate is merged into the existing lead.';
+
+CREATE TABLE @extschema@.template (
+	template_id	uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+	user_id		uuid NOT NULL,
+	name		text NOT NULL,
+	channel		text NOT NULL CHECK (channel IN ('email', 'linkedin')),
+	subject		text,
+	body		text NOT NULL,
+	created_at	timestamptz NOT NULL DEFAULT now(),
+	updated_at	timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX ON @extschema@.template (user_id, created_at DESC);
+COMMENT ON TABLE @extschema@.template IS
+'Message templates with {{field}} and {{field|fallback}} merge fields.';
+
+CREATE TABLE @extschema@.sender_profile (
+	sender_profile_id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+	user_id		uuid NOT NULL,
+	profile_name text NOT NULL,
+	sender_data	jsonb NOT NULL DEFAULT '{}',
+	description	text,
+	is_default	boolean NOT NULL DEFAULT false,
+	created_at	timestamptz NOT NULL DEFAULT now(),
+	updated_at	timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX ON @extschema@.sender_profile (user_id, created_at DESC);
+CREATE UNIQUE INDEX sender_profile_one_default ON @extschema@.sender_profile (user_id) WHERE is_default;
+COMMENT ON TABLE @extschema@.sender_profile IS
+'Who a message speaks as; sender_data may hold custom_prompt.  At most 5 per user.';
+
+CREATE TABLE @extschema@.email_alias (
+	user_id		uuid NOT NULL,
+	alias_id	text NOT NULL,
+	full_email	text NOT NULL,
+	created_at	timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (user_id, alias_id)
+);
+COMMENT ON TABLE @extschema@.email_alias IS 'Sending mailboxes, named by alias_ids of a campaign.';
+
+CREATE TABLE @extschema@.connected_account (
+	connected_account_id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+	user_id		uuid NOT NULL,
+	provider	text NOT NULL DEFAULT 'linkedin' CHECK (provider = 'linkedin'),
+	name		text NOT NULL,
+	created_at	timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX ON @extschema@.connected_account (user_id);
+COMMENT ON TABLE @extschema@.connected_account IS 'LinkedIn accounts, named by connected_account_id of a campaign.';
+
+CREATE TABLE @extschema@.delivery_endpoint (
+	user_id		uuid NOT NULL,
+	channel		text NOT NULL CHECK (channel IN ('email', 'linkedin')),
+	url			text NOT NULL,
+	auth_header	text,
+	PRIMARY KEY (user_id, channel)
+);
+COMMENT ON TABLE @extschema@.delivery_endpoint IS
+'Per-user delivery service of a channel; without a row the GUC campaigns.<channel>_endpoint applies.';
+
+CREATE TABLE @extschema@.campaign (
+	campaign_id	uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+	user_id		uuid NOT NULL,
+	dataset_id	uuid NOT NULL,
+	name		text NOT NULL,
+	description	text,
+	type		text NOT NULL,
+	status		text NOT NULL DEFAULT 'draft',
+	launch_type	text NOT NULL,
+	start_date	timestamptz,
+	daily_limit	integer NOT NULL,
+	sending_window_start time NOT NULL,
+	sending_window_end time NOT NULL,
+	min_interval_seconds integer NOT NULL,
+	timezone	text NOT NULL,
+	send_days	text[] NOT NULL,
+	steps_config jsonb NOT NULL,
+	alias_ids	text[],
+	connected_account_id uuid,
+	system_prompt text,
+	unreviewed_launch_policy text NOT NULL,
+	paused_reason text,
+	playground_discovery_dismissed_at timestamptz,
+	playground_reviewed_at timestamptz,
+	total_leads	integer,
+	processed_leads integer NOT NULL DEFAULT 0,
+	launch_job_id text,
+	launch_requested_at timestamptz,
+	launch_error text,
+	created_at	timestamptz NOT NULL DEFAULT now(),
+	updated_at	timestamptz NOT NULL DEFAULT now(),
+	-- Internal pacing state, owned by the scheduler (never in responses).
+	activated_at timestamptz,			-- when sending may start (launch time or start_date)
+	next_action_at timestamptz,			-- the scheduler looks at the campaign again at this time
+	pace_day	date,					-- local day that pace_day_count counts
+	pace_day_count integer NOT NULL DEFAULT 0,
+	lane_next_at timestamptz[],			-- per sending identity: earliest next send
+	lane_cursor	integer NOT NULL DEFAULT 0,	-- rotation position among lanes
+	enrol_cursor uuid,					-- last lead_id enrolled by an unfinished launch
+	failure_streak integer NOT NULL DEFAULT 0,
+	CHECK (status IN ('draft', 'launching', 'scheduled', 'active', 'draining', 'paused', 'completed', 'failed'))
+);
+CREATE INDEX campaign_user_created ON @extschema@.campaign (user_id, created_at DESC, campaign_id);
+CREATE INDEX campaign_due ON @extschema@.campaign (next_action_at)
+	WHERE status IN ('launching', 'scheduled', 'active', 'draining');
+COMMENT ON TABLE @extschema@.campaign IS
+'Campaigns: the response model of the Create Campaign API plus the scheduler''s pacing state.';
+
+CREATE TABLE @extschema@.campaign_lead (
+	campaign_lead_id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+	user_id		uuid NOT NULL,
+	campaign_id	uuid NOT NULL REFERENCES @extschema@.campaign ON DELETE CASCADE,
+	lead_id		uuid NOT NULL,
+	status		text NOT NULL DEFAULT 'pending'
+		CHECK (status IN ('pending', 'active', 'completed', 'stopped', 'failed')),
+	current_step integer NOT NULL DEFAULT 0,	-- steps sent so far
+	next_step	integer,						-- step number of the next step, null when finished
+	eligible_at	timestamptz,					-- when next_step may go; null while one is queued
+	last_sent_at timestamptz,
+	variants	jsonb NOT NULL DEFAULT '{}',	-- step number -> variant label
+	stop_reason	text,
+	enrolled_at	timestamptz NOT NULL DEFAULT now(),
+	finished_at	timestamptz,
+	UNIQUE (campaign_id, lead_id)
+);
+-- Follow-ups (current_step > 0) before first steps, then earliest eligible.
+CREATE INDEX campaign_lead_next ON @extschema@.campaign_lead
+	(campaign_id, (current_step > 0) DESC, eligible_at)
+	WHERE status IN ('pending', 'active') AND eligible_at IS NOT NULL;
+CREATE INDEX ON @extschema@.campaign_lead (campaign_id, status);
+COMMENT ON TABLE @extschema@.campaign_lead IS 'One row per lead enrolled in a campaign at launch: where it is in the sequence.';
+
+CREATE TABLE @extschema@.action (
+	action_id	bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	user_id		uuid NOT NULL,
+	campaign_id	uuid NOT NULL REFERENCES @extschema@.campaign ON DELETE CASCADE,
+	campaign_lead_id uuid NOT NULL REFERENCES @extschema@.campaign_lead ON DELETE CASCADE,
+	step		integer NOT NULL,
+	variant		text,
+	channel		text NOT NULL,
+	action_type	text NOT NULL,
+	alias_id	text,
+	connected_account_id uuid,
+	idempotency_key text NOT NULL UNIQUE,
+	due_at		timestamptz NOT NULL,
+	state		text NOT NULL DEFAULT 'queued'
+		CHECK (state IN ('queued', 'in_flight', 'sent', 'failed', 'cancelled')),
+	attempts	integer NOT NULL DEFAULT 0,
+	next_attempt_at timestamptz NOT NULL,
+	lease_until	timestamptz,
+	http_status	integer,
+	last_error	text,
+	render_warnings jsonb,
+	sent_at		timestamptz,
+	created_at	timestamptz NOT NULL DEFAULT now(),
+	updated_at	timestamptz NOT NULL DEFAULT now(),
+	UNIQUE (campaign_lead_id, step)
+);
+-- The dispatcher's claim: queued and due, or in flight past its lease.
+CREATE INDEX action_claim ON @extschema@.action (next_attempt_at)
+	WHERE state IN ('queued', 'in_flight');
+CREATE INDEX ON @extschema@.action (campaign_id, state);
+COMMENT ON TABLE @extschema@.action IS
+'The dispatcher''s durable outbox: one row per (campaign_lead, step), sent at least once under a stable idempotency key.';
+
+CREATE TABLE @extschema@.event (
+	event_id	bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	user_id		uuid NOT NULL,
+	campaign_id	uuid REFERENCES @extschema@.campaign ON DELETE CASCADE,
+	campaign_lead_id uuid REFERENCES @extschema@.campaign_lead ON DELETE CASCADE,
+	type		text NOT NULL,
+	payload		jsonb NOT NULL DEFAULT '{}',
+	occurred_at	timestamptz NOT NULL DEFAULT now(),
+	created_at	timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX ON @extschema@.event (campaign_lead_id, occurred_at);
+CREATE INDEX ON @extschema@.event (campaign_id, occurred_at);
+CREATE INDEX ON @extschema@.event (created_at);
+COMMENT ON TABLE @extschema@.event IS
+'Lead events (replied, bounced, unsubscribed, connection_accepted, opened, clicked) and campaign notifications.';

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# scripts/deps.sh: installs the Debian 12 packages campaigns needs to build,
+# test, benchmark and run, when any is missing.  Idempotent; needs root.
+set -euo pipefail
+PKGS=(build-essential postgresql-15 postgresql-server-dev-15 postgresql-15-cron
+      postgresql-contrib libcurl4-openssl-dev libmicrohttpd-dev libpq-dev
+      python3-psycopg python3-pytest curl nginx-light wrk)
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "deps: missing ${missing[*]}; run as root to install them" >&2
+		exit 1
+	fi
+	echo "deps: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# scripts/test.sh: the whole test suite.  Installs missing dependencies,
+# builds and installs the extension (and the gateway), then runs, as the
+# postgres user, the pg_regress and isolation suites (make installcheck,
+# each with its own temporary instance) and the integration tests under
+# test/integration (worker, dispatch, gateway), which start and stop their
+# own servers on 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+bash scripts/deps.sh
+export PATH=/usr/lib/postgresql/15/bin:$PATH
+make -s
+make -s install
+if [ -f gateway/Makefile ]; then make -s -C gateway; fi
+# PostgreSQL refuses to run as root: the suites run as postgres, which must
+# be able to write the tree's test output directories.
+chmod -R a+rwX "$root"
+status=0
+runuser -u postgres -- make -s installcheck || status=1
+if [ $status -ne 0 ]; then
+	for f in test/regression.diffs test/output_iso/regression.diffs; do
+		[ -f "$f" ] && head -c 20000 "$f"
+	done
+fi
+if compgen -G "test/integration/test_*.py" > /dev/null; then
+	runuser -u postgres -- env PATH="$PATH" /usr/bin/python3 -m pytest -q -p no:cacheprovider test/integration || status=1
+fi
+exit $status
