@@ -47,6 +47,8 @@ void
 _PG_init(void)
 {
 	IdentityInit();
+	DispatchInit();
+	WorkerInit();
 
 	MarkGUCPrefixReserved("campaigns");
 }
