@@ -485,3 +485,63 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.schedule_maintenance(integer) IS
 'Registers the maintenance jobs with pg_cron when it is installed: daily retention (purge_old(keep_days)) and a stats roll-up every 15 minutes; re-running replaces them.  Without pg_cron it does nothing, says so in a notice, and returns [].';
+
+-- Worker housekeeping --------------------------------------------------------------
+
+CREATE FUNCTION @extschema@._dispatch_next_due() RETURNS timestamptz
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+SELECT a.next_attempt_at
+  FROM @extschema@.action a
+  JOIN @extschema@.campaign c ON c.campaign_id = a.campaign_id
+  JOIN @extschema@.campaign_lead cl ON cl.campaign_lead_id = a.campaign_lead_id
+ WHERE a.state IN ('queued', 'in_flight')
+   AND c.status = 'active'
+   AND cl.status IN ('pending', 'active')
+ ORDER BY a.next_attempt_at
+ LIMIT 1
+$$;
+COMMENT ON FUNCTION @extschema@._dispatch_next_due() IS
+'When the next claimable action falls due (queued, or in flight until its lease ends): the worker sleeps until then.';
+
+CREATE FUNCTION @extschema@._dispatch_release() RETURNS integer
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	n integer;
+	touched uuid[];
+BEGIN
+	-- In flight past its lease, and no longer sendable: the worker that
+	-- claimed it died.  It goes back to the queue (sent under the same key
+	-- if its campaign resumes), or is cancelled when its lead or campaign
+	-- has finished.
+	WITH rel AS (
+		UPDATE @extschema@.action a
+		   SET state = CASE WHEN cl.status IN ('pending', 'active')
+							 AND c.status NOT IN ('completed', 'failed')
+							THEN 'queued' ELSE 'cancelled' END,
+			   lease_until = NULL,
+			   next_attempt_at = now(),
+			   updated_at = now()
+		  FROM @extschema@.campaign c, @extschema@.campaign_lead cl
+		 WHERE a.state = 'in_flight' AND a.next_attempt_at <= now()
+		   AND c.campaign_id = a.campaign_id AND cl.campaign_lead_id = a.campaign_lead_id
+		   AND (c.status <> 'active' OR cl.status NOT IN ('pending', 'active'))
+		RETURNING a.campaign_id
+	)
+	SELECT count(*), array_agg(DISTINCT campaign_id) INTO n, touched FROM rel;
+	IF n > 0 THEN
+		UPDATE @extschema@.campaign c
+		   SET status = 'paused', updated_at = now()
+		 WHERE c.campaign_id = ANY (touched)
+		   AND c.status = 'draining'
+		   AND NOT EXISTS (SELECT 1 FROM @extschema@.action a
+							WHERE a.campaign_id = c.campaign_id AND a.state = 'in_flight');
+	END IF;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._dispatch_release() IS
+'Releases actions whose lease expired while their campaign is not active or their lead stopped (queued again, or cancelled when the lead or campaign finished), and moves draining campaigns with nothing left in flight to paused.  The worker calls it once a second.';

@@ -69,6 +69,8 @@ PGDLLEXPORT void CampaignsWorkerMain(Datum main_arg);
 #define WORKER_CURL_WAIT_MS 5
 /* Outcomes wait at most this long to be recorded in a batch. */
 #define WORKER_RECORD_DELAY_MS 5
+/* Shortest pause before claiming again when a claim found nothing. */
+#define WORKER_MIN_SLEEP_MS 10
 /* The scheduler runs at least this often even when it reports nothing due. */
 #define WORKER_TICK_MAX_MS 60000
 /* How long a stopping worker lets requests in flight finish. */
@@ -94,6 +96,7 @@ static WorkerShared *worker_shared = NULL;
 static bool am_worker = false;
 static bool wake_pending = false;
 static bool xact_callback_registered = false;
+static TimestampTz next_release = 0;
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
@@ -538,12 +541,17 @@ WorkerPass(MemoryContext cxt, bool *more_due, TimestampTz *next_due)
 
 				claimed_all = (got == want);
 			}
+			if (now >= next_release)
+			{
+				if (SPI_execute("SELECT campaigns._dispatch_release()", false, 1) != SPI_OK_SELECT)
+					elog(ERROR, "campaigns._dispatch_release failed");
+				next_release = TimestampTzPlusMilliseconds(now, WORKER_HEARTBEAT_MS);
+			}
 			if (!claimed_all)
 			{
 				int			rc;
 
-				rc = SPI_execute("SELECT min(next_attempt_at) FROM campaigns.action"
-								 " WHERE state IN ('queued', 'in_flight')", true, 1);
+				rc = SPI_execute("SELECT campaigns._dispatch_next_due()", true, 1);
 				if (rc == SPI_OK_SELECT && SPI_processed == 1)
 				{
 					bool		isnull;
@@ -569,7 +577,12 @@ WorkerPass(MemoryContext cxt, bool *more_due, TimestampTz *next_due)
 	}
 	PG_END_TRY();
 	*more_due = claimed_all;
-	*next_due = next;
+
+	/*
+	 * Something due but not claimable (locked by another session) must not
+	 * make the loop spin.
+	 */
+	*next_due = Max(next, TimestampTzPlusMilliseconds(now, WORKER_MIN_SLEEP_MS));
 }
 
 /*
@@ -715,12 +728,16 @@ CampaignsWorkerMain(Datum main_arg)
 			WorkerPass(loop_cxt, &more_due, &next_due);
 			if (!campaigns_worker_enabled)
 				next_tick = 0;
-			continue;
 		}
 
+		/*
+		 * Requests in flight always progress, even between back-to-back
+		 * passes; otherwise sleep until the latch, the next due time or the
+		 * heartbeat.
+		 */
 		if (DispatchInFlight() > 0)
 		{
-			DispatchPerform(WORKER_CURL_WAIT_MS);
+			DispatchPerform(pass && more_due ? 0 : WORKER_CURL_WAIT_MS);
 			if (!PostmasterIsAlive())
 				proc_exit(1);
 			if (MyLatch->is_set)
@@ -729,7 +746,7 @@ CampaignsWorkerMain(Datum main_arg)
 				woken = true;
 			}
 		}
-		else if (DispatchOutcomesPending() == 0)
+		else if (!pass && DispatchOutcomesPending() == 0)
 		{
 			long		timeout;
 			TimestampTz wake_at = next_due;

@@ -90,6 +90,8 @@ class PgServer:
 
     def cleanup(self):
         self.stop("immediate")
+        if os.environ.get("CAMPAIGNS_IT_SHOW_LOG"):
+            print(self.log_text())
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def connect(self, dbname=DBNAME):

@@ -84,7 +84,11 @@ class Sink:
                 else:
                     self._reply(500)
 
-        self.server = ThreadingHTTPServer((host, port), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 256
+            allow_reuse_address = True
+
+        self.server = Server((host, port), Handler)
         self.server.daemon_threads = True
         self.port = port
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

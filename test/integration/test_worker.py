@@ -36,6 +36,7 @@ def test_delivers_every_action_with_full_body(pg, sink, sink2):
     wait_settled(pg, c2)
     assert states(pg, c1) == {"sent": 40}
     assert states(pg, c2) == {"sent": 30}
+    assert pg.q("SELECT attempts, last_error FROM campaigns.action WHERE attempts <> 1") == []
 
     keys1 = {r[0] for r in pg.q("SELECT idempotency_key FROM campaigns.action WHERE campaign_id = %s", (c1,))}
     got1 = sink2.requests()
@@ -194,6 +195,9 @@ def test_missing_endpoint_retried(pg, sink):
 
 
 def test_failure_streak_pauses_campaign(pg, sink):
+    pg.set_conf(campaigns__max_in_flight="2")
+    wait_for(lambda: pg.q1("SELECT current_setting('campaigns.max_in_flight')") == "2", what="reload")
+    time.sleep(0.5)
     sink.set_mode("status:400")
     u, c = seed(pg, 30)
     wait_for(lambda: pg.q1("SELECT status FROM campaigns.campaign WHERE campaign_id = %s", (c,)) == "paused",
@@ -236,7 +240,11 @@ def test_no_send_for_paused_campaign_or_stopped_lead(pg, sink):
                                                      WHERE campaign_id = %s LIMIT 2)""", (c,))
         conn.execute("UPDATE campaigns.campaign SET status = 'active' WHERE campaign_id = %s", (c,))
         conn.execute("SELECT campaigns._wake_worker()")
-    wait_for(lambda: states(pg, c).get("sent") == 2, what="live leads sent")
+    try:
+        wait_for(lambda: states(pg, c).get("sent") == 2, what="live leads sent %s" % c, timeout=10)
+    except AssertionError:
+        print(states(pg, c), pg.q("select campaign_id, status from campaigns.campaign"), pg.q("select status, count(*) from campaigns.campaign_lead group by 1"), pg.worker(), sink.requests())
+        raise
     time.sleep(1.5)
     assert states(pg, c) == {"sent": 2, "queued": 2}
     assert states(pg, paused) == {"queued": 3}
