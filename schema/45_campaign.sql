@@ -6,7 +6,6 @@
 -- seed's response model, timestamps in RFC 3339 UTC, times as HH:MM:SS.
 CREATE FUNCTION @extschema@._campaign_json(c @extschema@.campaign) RETURNS jsonb
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT jsonb_build_object(
 		'campaign_id', c.campaign_id,
@@ -46,7 +45,6 @@ COMMENT ON FUNCTION @extschema@._campaign_json(@extschema@.campaign) IS
 -- campaign_update merges a PATCH into before validating the result.
 CREATE FUNCTION @extschema@._campaign_request(c @extschema@.campaign) RETURNS jsonb
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT jsonb_build_object(
 		'name', c.name,
@@ -73,7 +71,6 @@ $$;
 -- missing or another user's.
 CREATE FUNCTION @extschema@._campaign_lock(id uuid) RETURNS @extschema@.campaign
 LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	c @extschema@.campaign;
@@ -90,7 +87,6 @@ $$;
 
 CREATE FUNCTION @extschema@.campaign_create(jsonb) RETURNS jsonb
 LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	uid uuid := @extschema@.current_user_id();
@@ -120,7 +116,6 @@ COMMENT ON FUNCTION @extschema@.campaign_create(jsonb) IS
 
 CREATE FUNCTION @extschema@.campaign_get(campaign_id uuid) RETURNS jsonb
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	r jsonb;
@@ -139,7 +134,6 @@ COMMENT ON FUNCTION @extschema@.campaign_get(uuid) IS 'GET /campaigns/{id}: the 
 -- statuses) and name (a case-insensitive substring), plus offset/limit.
 CREATE FUNCTION @extschema@._campaign_filter(filters jsonb, OUT status text, OUT name_pattern text)
 LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	filters := coalesce(filters, '{}');
@@ -157,7 +151,6 @@ $$;
 
 CREATE FUNCTION @extschema@.campaign_list(filters jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	p record := @extschema@._page(filters);
@@ -178,7 +171,6 @@ COMMENT ON FUNCTION @extschema@.campaign_list(jsonb) IS
 
 CREATE FUNCTION @extschema@.campaign_count(filters jsonb DEFAULT '{}') RETURNS bigint
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	f record := @extschema@._campaign_filter(filters);
@@ -194,7 +186,6 @@ COMMENT ON FUNCTION @extschema@.campaign_count(jsonb) IS
 
 CREATE FUNCTION @extschema@.campaign_update(campaign_id uuid, patch jsonb) RETURNS jsonb
 LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	uid uuid := @extschema@.current_user_id();
@@ -268,7 +259,6 @@ COMMENT ON FUNCTION @extschema@.campaign_update(uuid, jsonb) IS
 
 CREATE FUNCTION @extschema@.campaign_delete(campaign_id uuid) RETURNS void
 LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	c @extschema@.campaign := @extschema@._campaign_lock(campaign_id);
