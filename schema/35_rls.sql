@@ -18,4 +18,4 @@ BEGIN
 	END LOOP;
 END
 $rls$;
-GRANT EXECUTE ON FUNCTION @extschema@.current_user_id() TO PUBLIC;
+
