@@ -59,12 +59,10 @@ COMMENT ON FUNCTION @extschema@._dispatch_backoff_ms(integer, bigint, double pre
 -- Request building ---------------------------------------------------------------
 
 CREATE FUNCTION @extschema@._dispatch_render(template text, lead jsonb) RETURNS jsonb
-	LANGUAGE sql IMMUTABLE PARALLEL SAFE
-	SET search_path = pg_catalog, pg_temp
-	AS $$ SELECT CASE WHEN template IS NULL THEN NULL
-				 ELSE jsonb_build_object('text', template, 'missing', '[]'::jsonb) END $$;
+	LANGUAGE c IMMUTABLE PARALLEL SAFE
+	AS 'MODULE_PATHNAME', 'campaigns_dispatch_render';
 COMMENT ON FUNCTION @extschema@._dispatch_render(text, jsonb) IS
-'Renders a template for a request body: {"text", "missing"}; NULL for a NULL template.';
+'render_template for request bodies: {"text", "missing"}; NULL for a NULL template; a template that does not parse goes out as written with the reason in "error" instead of raising.';
 
 CREATE FUNCTION @extschema@._default_prompt() RETURNS text
 	LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -75,7 +73,7 @@ COMMENT ON FUNCTION @extschema@._default_prompt() IS
 'The built-in personalization prompt, used when neither the campaign''s system_prompt nor the sender profile''s custom_prompt is set.';
 
 CREATE FUNCTION @extschema@._dispatch_claim(n integer, lease_ms integer)
-	RETURNS TABLE (action_id bigint, attempts integer, idempotency_key text,
+	RETURNS TABLE (action_id bigint, attempt integer, idempotency_key text,
 				   url text, auth_header text, body text)
 	LANGUAGE sql VOLATILE
 	SET search_path = pg_catalog, pg_temp
@@ -98,6 +96,7 @@ WITH picked AS (
 		   coalesce(de.url, nullif(current_setting('campaigns.' || a.channel || '_endpoint', true), '')) AS url,
 		   de.auth_header,
 		   ren.missing,
+		   ren.errors,
 		   jsonb_build_object(
 			   'action_id', a.action_id,
 			   'idempotency_key', a.idempotency_key,
@@ -158,7 +157,9 @@ WITH picked AS (
 								 (SELECT coalesce(jsonb_agg(DISTINCT m ORDER BY m), '[]'::jsonb)
 									FROM (SELECT jsonb_array_elements_text(r.subject -> 'missing')
 										  UNION ALL
-										  SELECT jsonb_array_elements_text(r.body -> 'missing')) x(m)) AS missing
+										  SELECT jsonb_array_elements_text(r.body -> 'missing')) x(m)) AS missing,
+								 jsonb_strip_nulls(jsonb_build_object('subject', r.subject -> 'error',
+																	  'body', r.body -> 'error')) AS errors
 							FROM (SELECT CASE WHEN a.channel = 'email'
 											  THEN @extschema@._dispatch_render(t.subject, ld.data) END AS subject,
 										 @extschema@._dispatch_render(coalesce(t.body, st.cfg ->> 'message_template'),
@@ -166,18 +167,19 @@ WITH picked AS (
 )
 UPDATE @extschema@.action a
    SET state = 'in_flight',
-	   attempts = a.attempts + 1,
 	   lease_until = now() + make_interval(secs => lease_ms / 1000.0),
 	   next_attempt_at = now() + make_interval(secs => lease_ms / 1000.0),
-	   render_warnings = CASE WHEN jsonb_array_length(p.missing) > 0
-							  THEN jsonb_build_object('missing_fields', p.missing) END,
+	   render_warnings = CASE WHEN jsonb_array_length(p.missing) > 0 OR p.errors <> '{}'
+							  THEN jsonb_strip_nulls(jsonb_build_object(
+									'missing_fields', CASE WHEN jsonb_array_length(p.missing) > 0 THEN p.missing END,
+									'syntax_errors', nullif(p.errors, '{}'))) END,
 	   updated_at = now()
   FROM payload p
  WHERE a.action_id = p.action_id
-RETURNING a.action_id, a.attempts, a.idempotency_key, p.url, p.auth_header, p.body::text
+RETURNING a.action_id, a.attempts + 1, a.idempotency_key, p.url, p.auth_header, p.body::text
 $$;
 COMMENT ON FUNCTION @extschema@._dispatch_claim(integer, integer) IS
-'Claims up to n due actions (queued and due, or in flight past their lease) of active campaigns and live leads, oldest first, skipping locked rows; marks them in flight for lease_ms and returns each request: URL, auth header and JSON body.';
+'Claims up to n due actions (queued and due, or in flight past their lease) of active campaigns and live leads, oldest first, skipping locked rows; marks them in flight for lease_ms and returns each request: the attempt it is (attempts counts recorded outcomes), URL, auth header and JSON body.';
 REVOKE ALL ON FUNCTION @extschema@._dispatch_claim(integer, integer) FROM PUBLIC;
 
 -- Outcomes ---------------------------------------------------------------------
@@ -221,10 +223,11 @@ BEGIN
 	), d AS (
 		UPDATE @extschema@.action a
 		   SET state = CASE WHEN r.outcome = 'sent' THEN 'sent'
-							WHEN r.outcome = 'retry' AND a.attempts < max_attempts THEN 'queued'
+							WHEN r.outcome = 'retry' AND a.attempts + 1 < max_attempts THEN 'queued'
 							ELSE 'failed' END,
+			   attempts = a.attempts + 1,
 			   sent_at = CASE WHEN r.outcome = 'sent' THEN r.at ELSE a.sent_at END,
-			   next_attempt_at = CASE WHEN r.outcome = 'retry' AND a.attempts < max_attempts
+			   next_attempt_at = CASE WHEN r.outcome = 'retry' AND a.attempts + 1 < max_attempts
 									  THEN coalesce(r.retry_at, r.at) ELSE a.next_attempt_at END,
 			   lease_until = NULL,
 			   http_status = r.http_status,
@@ -514,14 +517,11 @@ DECLARE
 	touched uuid[];
 BEGIN
 	-- In flight past its lease, and no longer sendable: the worker that
-	-- claimed it died.  It goes back to the queue (sent under the same key
-	-- if its campaign resumes), or is cancelled when its lead or campaign
-	-- has finished.
+	-- claimed it died.  It is cancelled like the queued actions of a paused
+	-- campaign or a stopped lead (a resume queues it again, same key).
 	WITH rel AS (
 		UPDATE @extschema@.action a
-		   SET state = CASE WHEN cl.status IN ('pending', 'active')
-							 AND c.status NOT IN ('completed', 'failed')
-							THEN 'queued' ELSE 'cancelled' END,
+		   SET state = 'cancelled',
 			   lease_until = NULL,
 			   next_attempt_at = now(),
 			   updated_at = now()
@@ -544,4 +544,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@._dispatch_release() IS
-'Releases actions whose lease expired while their campaign is not active or their lead stopped (queued again, or cancelled when the lead or campaign finished), and moves draining campaigns with nothing left in flight to paused.  The worker calls it once a second.';
+'Cancels actions whose lease expired while their campaign is not active or their lead stopped (as pausing cancels queued actions), and moves draining campaigns with nothing left in flight to paused.  The worker calls it once a second.';

@@ -29,14 +29,20 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/array.h"
+#include "utils/json.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 
 #include "dispatch.h"
+#include "render.h"
 #include "worker.h"
 
 PG_FUNCTION_INFO_V1(campaigns_dispatch_classify);
 PG_FUNCTION_INFO_V1(campaigns_dispatch_backoff_ms);
+PG_FUNCTION_INFO_V1(campaigns_dispatch_render);
+
+/* render.c's SQL function; called after checking the syntax ourselves. */
+extern Datum render_template(PG_FUNCTION_ARGS);
 
 /* Bytes of a failed response kept in last_error. */
 #define SNIPPET_MAX 200
@@ -217,6 +223,38 @@ campaigns_dispatch_backoff_ms(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("jitter must be in [0, 1)")));
 	PG_RETURN_INT64(DispatchBackoffMs(attempt, retry_after, jitter));
+}
+
+/*
+ * campaigns_dispatch_render: SQL campaigns._dispatch_render(template, lead),
+ * render_template for request bodies.  A template whose merge fields do not
+ * parse must not stop the dispatcher: it goes out unrendered and the reason
+ * is reported in "error" (and so in the action's render_warnings).
+ */
+Datum
+campaigns_dispatch_render(PG_FUNCTION_ARGS)
+{
+	text	   *template;
+	char	   *error = NULL;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	template = PG_GETARG_TEXT_PP(0);
+	if (PG_ARGISNULL(1) ||
+		!MergeParse(VARDATA_ANY(template), VARSIZE_ANY_EXHDR(template), &error))
+	{
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		appendStringInfoString(&buf, "{\"text\": ");
+		escape_json(&buf, text_to_cstring(template));
+		appendStringInfoString(&buf, ", \"missing\": [], \"error\": ");
+		escape_json(&buf, error ? error : "no lead");
+		appendStringInfoChar(&buf, '}');
+		PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+	}
+	PG_RETURN_DATUM(DirectFunctionCall2(render_template, PointerGetDatum(template),
+										PG_GETARG_DATUM(1)));
 }
 
 /*
@@ -500,7 +538,7 @@ DispatchClaim(int n)
 	lease_ms = Max(campaigns_lease_seconds * 1000, 2 * campaigns_request_timeout_ms + 1000);
 	args[0] = Int32GetDatum(n);
 	args[1] = Int32GetDatum(lease_ms);
-	rc = SPI_execute_with_args("SELECT action_id, attempts, idempotency_key, url, auth_header, body"
+	rc = SPI_execute_with_args("SELECT action_id, attempt, idempotency_key, url, auth_header, body"
 							   " FROM campaigns._dispatch_claim($1, $2)",
 							   2, argtypes, args, NULL, false, 0);
 	if (rc != SPI_OK_SELECT)
