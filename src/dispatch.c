@@ -23,6 +23,7 @@
 
 #include <curl/curl.h>
 #include <math.h>
+#include <sys/resource.h>
 
 #include "catalog/pg_type.h"
 #include "common/pg_prng.h"
@@ -329,6 +330,17 @@ CurlHeader(char *buffer, size_t size, size_t nitems, void *userdata)
 void
 DispatchStart(void)
 {
+	struct rlimit rl;
+
+	/*
+	 * Each request in flight holds a socket that PostgreSQL's fd accounting
+	 * does not know about: raise the soft limit on open files to the hard one.
+	 */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max)
+	{
+		rl.rlim_cur = rl.rlim_max;
+		(void) setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
 		elog(ERROR, "curl_global_init failed");
 	multi = curl_multi_init();
