@@ -130,6 +130,10 @@ SELECT cl.user_id, cl.campaign_id, cl.campaign_lead_id, v.step, v.variant, v.cha
 	('00000000-0000-0000-0060-00000000f001', 1, NULL, 'email', 'send_email', NULL, NULL, 'k-z1', interval '-2 min')
   ) v(cl, step, variant, channel, action_type, alias_id, account, key, due)
   JOIN campaigns.campaign_lead cl ON cl.campaign_lead_id = v.cl;
+-- The claim serves every user: actions other test files left due are
+-- parked for the length of this file (and restored at its end).
+UPDATE campaigns.action SET next_attempt_at = next_attempt_at + interval '1000 years'
+ WHERE user_id::text NOT LIKE '00000000-0000-0000-0060-%' AND state IN ('queued', 'in_flight');
 RESET session_replication_role;
 
 -- The claim takes the oldest due actions of active campaigns and live leads
@@ -150,7 +154,7 @@ SELECT c.idempotency_key,
   FROM claimed c JOIN campaigns.action a USING (action_id) ORDER BY 1;
 SELECT idempotency_key, state, attempts, lease_until > now() + interval '59 s' AS leased,
 	   next_attempt_at = lease_until AS next_is_lease_end, render_warnings
-  FROM campaigns.action ORDER BY idempotency_key;
+  FROM campaigns.action WHERE user_id::text LIKE '00000000-0000-0000-0060-%' ORDER BY idempotency_key;
 
 -- The rest: a template that does not parse goes out as written (and says
 -- so); a channel without an endpoint row or GUC gets no URL (the worker
@@ -161,7 +165,8 @@ SELECT idempotency_key, attempt, url, auth_header,
 	   body::jsonb ->> 'prompt' AS prompt, body::jsonb ->> 'sender_profile_id' AS profile,
 	   body::jsonb ->> 'connected_account_id' AS account, body::jsonb -> 'missing_fields' AS missing
   FROM claimed2 ORDER BY idempotency_key;
-SELECT idempotency_key, render_warnings FROM campaigns.action WHERE render_warnings IS NOT NULL ORDER BY 1;
+SELECT idempotency_key, render_warnings FROM campaigns.action
+ WHERE render_warnings IS NOT NULL AND user_id::text LIKE '00000000-0000-0000-0060-%' ORDER BY 1;
 SELECT count(*) AS nothing_more FROM campaigns._dispatch_claim(10, 60000);
 
 -- A lease that ran out (the worker died) is claimed again, same key, same attempt.
@@ -179,7 +184,8 @@ SELECT campaigns._dispatch_record(ARRAY[:a1], ARRAY['sent', 'sent'], ARRAY[now()
 SELECT campaigns._dispatch_record(ARRAY[:a1], ARRAY['maybe'], ARRAY[now()], NULL, NULL, NULL);
 SELECT campaigns._dispatch_record(ARRAY[:a1], ARRAY[NULL], ARRAY[now()], NULL, NULL, NULL);
 SELECT campaigns._dispatch_record(NULL, ARRAY['sent'], ARRAY[now()], NULL, NULL, NULL);
-SELECT count(*) AS still_in_flight FROM campaigns.action WHERE state = 'in_flight';
+SELECT count(*) AS still_in_flight FROM campaigns.action
+ WHERE state = 'in_flight' AND user_id::text LIKE '00000000-0000-0000-0060-%';
 
 -- sent: the next step is eligible 2 local days later (New York, across the
 -- DST change of 2026-03-08: same local time, one hour less in UTC).
@@ -192,12 +198,13 @@ SELECT campaigns._dispatch_record(ARRAY[:a1, :a2, :a4, :z1, :b1],
 		ARRAY[NULL, now() + interval '1 min', NULL, NULL, NULL]::timestamptz[]) AS recorded;
 SELECT idempotency_key, state, attempts, http_status, last_error, lease_until IS NULL AS unleased,
 	   CASE WHEN idempotency_key = 'k-a2' THEN next_attempt_at > now() + interval '50 s' END AS retry_later
-  FROM campaigns.action ORDER BY idempotency_key;
+  FROM campaigns.action WHERE user_id::text LIKE '00000000-0000-0000-0060-%' ORDER BY idempotency_key;
 SELECT campaign_lead_id, status, current_step, next_step, eligible_at AT TIME ZONE 'UTC' AS eligible_utc,
 	   CASE WHEN campaign_lead_id = '00000000-0000-0000-0060-00000000a001' THEN last_sent_at AT TIME ZONE 'UTC'
 			ELSE NULL END AS a001_sent_utc,
 	   last_sent_at IS NOT NULL AS has_sent, finished_at IS NOT NULL AS finished, stop_reason
-  FROM campaigns.campaign_lead WHERE campaign_id IN (SELECT campaign_id FROM campaigns.campaign WHERE name !~ 'streak')
+  FROM campaigns.campaign_lead WHERE campaign_id IN (SELECT campaign_id FROM campaigns.campaign
+																 WHERE name !~ 'streak' AND user_id::text LIKE '00000000-0000-0000-0060-%')
  ORDER BY campaign_lead_id;
 -- Recording again (not in flight any more) changes nothing.
 SELECT campaigns._dispatch_record(ARRAY[:a1, :a4], ARRAY['failed', 'sent'], ARRAY[now(), now()], NULL, NULL, NULL) AS recorded;
@@ -209,7 +216,8 @@ SELECT a.state, a.attempts, a.http_status, cl.status AS lead_status, cl.stop_rea
   FROM campaigns.action a JOIN campaigns.campaign_lead cl USING (campaign_lead_id) WHERE a.action_id = :a2;
 RESET campaigns.max_attempts;
 -- One failed lead does not fail the campaign.
-SELECT name, status, failure_streak FROM campaigns.campaign ORDER BY name;
+SELECT name, status, failure_streak FROM campaigns.campaign
+ WHERE user_id::text LIKE '00000000-0000-0000-0060-%' ORDER BY name;
 
 -- Failure streaks: 10 failed actions in a row pause the campaign; a sent one resets the count.
 SET session_replication_role = replica;
@@ -227,52 +235,53 @@ SELECT ('00000000-0000-0000-0060-0000000009' || lpad(g::text, 2, '0'))::uuid, '0
 INSERT INTO campaigns.campaign_lead (user_id, campaign_id, lead_id, status, next_step)
 SELECT '00000000-0000-0000-0060-00000000000a'::uuid, c.campaign_id, l.lead_id, 'active', 1
   FROM campaigns.campaign c, campaigns.lead l
- WHERE c.name IN ('streak4', 'streak5') AND l.email LIKE 'l%@example.com'
+ WHERE c.user_id = '00000000-0000-0000-0060-00000000000a' AND l.user_id = c.user_id AND c.name IN ('streak4', 'streak5') AND l.email LIKE 'l%@example.com'
    AND (c.name = 'streak4' OR l.email <> 'l12@example.com' AND l.email <> 'l11@example.com')
 UNION ALL
 SELECT '00000000-0000-0000-0060-00000000000a'::uuid, c.campaign_id, l.lead_id, 'active', 1
   FROM campaigns.campaign c, campaigns.lead l
- WHERE c.name = 'streak6' AND l.email IN ('l1@example.com', 'l2@example.com');
+ WHERE c.user_id = '00000000-0000-0000-0060-00000000000a' AND l.user_id = c.user_id AND c.name = 'streak6' AND l.email IN ('l1@example.com', 'l2@example.com');
 INSERT INTO campaigns.action (user_id, campaign_id, campaign_lead_id, step, channel, action_type, alias_id,
 		idempotency_key, due_at, next_attempt_at)
 SELECT cl.user_id, cl.campaign_id, cl.campaign_lead_id, 1, 'email', 'send_email', 'sales',
 	   c.name || '-' || l.email, now() - interval '1 h', now() - interval '1 h'
   FROM campaigns.campaign_lead cl JOIN campaigns.campaign c USING (campaign_id) JOIN campaigns.lead l USING (lead_id)
- WHERE c.name LIKE 'streak%';
+ WHERE c.user_id = '00000000-0000-0000-0060-00000000000a' AND c.name LIKE 'streak%';
 RESET session_replication_role;
 SELECT count(*) AS claimed FROM campaigns._dispatch_claim(100, 60000);
 CREATE TEMP TABLE streak AS
 SELECT c.name, array_agg(a.action_id ORDER BY a.idempotency_key) AS ids
-  FROM campaigns.action a JOIN campaigns.campaign c USING (campaign_id) WHERE c.name LIKE 'streak%' GROUP BY c.name;
+  FROM campaigns.action a JOIN campaigns.campaign c USING (campaign_id)
+ WHERE c.user_id = '00000000-0000-0000-0060-00000000000a' AND c.name LIKE 'streak%' GROUP BY c.name;
 -- streak4: 9 failures, then a batch [failed, sent, failed]: streak 9, then 1.
 SELECT campaigns._dispatch_record(ids[1:9], array_fill('failed'::text, ARRAY[9]), array_fill(now(), ARRAY[9]), NULL, NULL, NULL)
   FROM streak WHERE name = 'streak4';
-SELECT name, status, failure_streak, paused_reason FROM campaigns.campaign WHERE name = 'streak4';
+SELECT name, status, failure_streak, paused_reason FROM campaigns.campaign WHERE name = 'streak4' AND user_id = '00000000-0000-0000-0060-00000000000a';
 SELECT campaigns._dispatch_record(ids[10:12], ARRAY['failed', 'sent', 'failed'], array_fill(now(), ARRAY[3]), NULL, NULL, NULL)
   FROM streak WHERE name = 'streak4';
-SELECT name, status, failure_streak, paused_reason FROM campaigns.campaign WHERE name = 'streak4';
+SELECT name, status, failure_streak, paused_reason FROM campaigns.campaign WHERE name = 'streak4' AND user_id = '00000000-0000-0000-0060-00000000000a';
 -- streak5: 10 failures in one batch pause it.
 SELECT campaigns._dispatch_record(ids, array_fill('failed'::text, ARRAY[10]), array_fill(now(), ARRAY[10]), NULL, NULL, NULL)
   FROM streak WHERE name = 'streak5';
-SELECT name, status, failure_streak, paused_reason FROM campaigns.campaign WHERE name = 'streak5';
+SELECT name, status, failure_streak, paused_reason FROM campaigns.campaign WHERE name = 'streak5' AND user_id = '00000000-0000-0000-0060-00000000000a';
 -- streak6: draining stays draining while one action is in flight, then pauses.
 SET session_replication_role = replica;
-UPDATE campaigns.campaign SET status = 'draining' WHERE name = 'streak6';
+UPDATE campaigns.campaign SET status = 'draining' WHERE campaign_id = '00000000-0000-0000-0060-0000000000c6';
 RESET session_replication_role;
 SELECT campaigns._dispatch_record(ids[1:1], ARRAY['sent'], ARRAY[now()], NULL, NULL, NULL) FROM streak WHERE name = 'streak6';
-SELECT name, status FROM campaigns.campaign WHERE name = 'streak6';
+SELECT name, status FROM campaigns.campaign WHERE name = 'streak6' AND user_id = '00000000-0000-0000-0060-00000000000a';
 SELECT count(*) AS claimable_while_draining FROM campaigns._dispatch_claim(100, 60000);
 SELECT campaigns._dispatch_record(ids[2:2], ARRAY['retry'], ARRAY[now()], NULL, NULL, ARRAY[now()]) FROM streak WHERE name = 'streak6';
-SELECT name, status, paused_reason FROM campaigns.campaign WHERE name = 'streak6';
+SELECT name, status, paused_reason FROM campaigns.campaign WHERE name = 'streak6' AND user_id = '00000000-0000-0000-0060-00000000000a';
 
 -- Release: an expired lease of a campaign that is no longer active is
 -- cancelled (a resume queues it again), and a draining campaign pauses.
 SET session_replication_role = replica;
-UPDATE campaigns.campaign SET status = 'active' WHERE name = 'c2';
+UPDATE campaigns.campaign SET status = 'active' WHERE campaign_id = '00000000-0000-0000-0060-0000000000c2';
 RESET session_replication_role;
 SELECT campaigns._dispatch_release() AS released_nothing;
 SET session_replication_role = replica;
-UPDATE campaigns.campaign SET status = 'draining' WHERE name = 'c2';
+UPDATE campaigns.campaign SET status = 'draining' WHERE campaign_id = '00000000-0000-0000-0060-0000000000c2';
 UPDATE campaigns.action SET state = 'in_flight', next_attempt_at = now() - interval '1 s', lease_until = now() - interval '1 s'
  WHERE idempotency_key = 'k-b1';
 RESET session_replication_role;
@@ -313,12 +322,16 @@ SELECT campaigns.purge_old(90) - 'cutoff' AS purged;
 SELECT idempotency_key FROM campaigns.action WHERE idempotency_key IN ('k-a1', 'k-c1', 'k-a4') ORDER BY 1;
 SELECT c.name, s.day, s.step, s.variant, s.sent, s.failed, s.cancelled
   FROM campaigns.campaign_daily_stats s JOIN campaigns.campaign c USING (campaign_id)
- WHERE s.day = '2026-03-07' ORDER BY 1, 2, 3, 4;
+ WHERE s.day = '2026-03-07' AND s.user_id::text LIKE '00000000-0000-0000-0060-%' ORDER BY 1, 2, 3, 4;
 SELECT s.variant, sum(s.sent) AS sent, sum(s.failed) AS failed
-  FROM campaigns.campaign_daily_stats s JOIN campaigns.campaign c USING (campaign_id)
- WHERE c.name = 'c1' GROUP BY 1 ORDER BY 1;
+  FROM campaigns.campaign_daily_stats s
+ WHERE s.campaign_id = '00000000-0000-0000-0060-0000000000c1' GROUP BY 1 ORDER BY 1;
 SELECT (campaigns.campaign_stats('00000000-0000-0000-0060-0000000000c1') -> 'daily' -> 0) - 'day' AS first_day
   FROM (SELECT set_config('campaigns.user_id', '00000000-0000-0000-0060-00000000000a', false)) x;
 RESET campaigns.user_id;
 SELECT campaigns.stats_rollup() >= 1 AS rolled_up;
 SELECT campaigns.stats_rollup((now() AT TIME ZONE 'UTC')::date + 1) AS nothing_from_tomorrow;
+
+-- Other test files' actions come back as they were.
+UPDATE campaigns.action SET next_attempt_at = next_attempt_at - interval '1000 years'
+ WHERE user_id::text NOT LIKE '00000000-0000-0000-0060-%' AND state IN ('queued', 'in_flight');
