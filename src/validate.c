@@ -1346,8 +1346,8 @@ CheckCrossFields(VState *vs, VBody *b, bool check_start_future)
 			{
 				if (type_ok && b->type != TYPE_MIXED && b->type != st->channel)
 					AddErrorf(vs, &l, "value_error",
-							  "Value error, a %s campaign can only have %s steps",
-							  type_names[b->type], type_names[b->type]);
+							  "Value error, channel '%s' does not fit a campaign of type '%s'",
+							  channel_names[st->channel], type_names[b->type]);
 				else
 					st->eff_channel = st->channel;
 			}
