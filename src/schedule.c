@@ -1,0 +1,402 @@
+/*-------------------------------------------------------------------------
+ *
+ * src/schedule.c
+ *		Send-time arithmetic and deterministic variant assignment.
+ *
+ * Everything the scheduler needs to know about wall clocks lives here:
+ * converting between instants and local times of a campaign's time zone
+ * (with the daylight-saving rules of PostgreSQL's own tz database), finding
+ * the earliest instant at which a campaign may send (window, send days,
+ * daily limit, minimum interval per lane), adding local calendar days, and
+ * picking a step's variant from a hash of (campaign, lead, step).
+ *
+ * Local times are handled as int64 microseconds since 2000-01-01 00:00 in
+ * the zone (the same epoch as timestamp), so a local day is a division by
+ * USECS_PER_DAY and a local time of day is the remainder.
+ *
+ * Daylight-saving rules, decided once here:
+ *	- A local time that does not exist (inside a spring-forward gap) maps to
+ *	  the first instant after the gap: a window opening at 02:30 on the day
+ *	  New York skips from 02:00 to 03:00 opens at 03:00 EDT.
+ *	- A local time that happens twice (fall back) maps to the earlier
+ *	  instant.  Whether an instant is inside the window is read off the local
+ *	  clock at that instant, so a repeated hour inside the window is a longer
+ *	  window that day.
+ *	- Adding days keeps the local clock time (with the two rules above when
+ *	  the target day has a gap or a repeat at that time).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "campaigns.h"
+
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "utils/array.h"
+#include "utils/date.h"
+#include "utils/guc.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#include "schedule.h"
+
+PG_FUNCTION_INFO_V1(next_send_time);
+PG_FUNCTION_INFO_V1(add_local_days);
+PG_FUNCTION_INFO_V1(pick_variant);
+
+/* Seconds between the Unix epoch and PostgreSQL's (2000-01-01). */
+#define PG_EPOCH_SECS \
+	((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY)
+
+/* Time zones are never more than this far from UTC (UTC+14, UTC-12). */
+#define MAX_ZONE_SPAN	(INT64CONST(30) * USECS_PER_HOUR)
+
+static int64
+FloorDiv(int64 a, int64 b)
+{
+	int64		q = a / b;
+
+	if ((a % b != 0) && ((a < 0) != (b < 0)))
+		q--;
+	return q;
+}
+
+/*
+ * ZoneOffset returns the UTC offset, in microseconds, in effect in tz at
+ * instant t.
+ */
+static int64
+ZoneOffset(TimestampTz t, const pg_tz *tz)
+{
+	pg_time_t	secs = (pg_time_t) (FloorDiv(t, USECS_PER_SEC) + PG_EPOCH_SECS);
+	struct pg_tm *tm = pg_localtime(&secs, tz);
+
+	if (tm == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range for time zone arithmetic")));
+	return (int64) tm->tm_gmtoff * USECS_PER_SEC;
+}
+
+/*
+ * LocalToUtc returns the earliest instant u >= lower whose local reading in
+ * tz is at or after the local time x.  The caller guarantees the local
+ * reading of lower is before x (or passes a lower bound far in the past).
+ *
+ * Around x there is at most one offset change: the offset a before an
+ * instant T and b from T on (a == b when there is none).  Local readings are
+ * u + a before T and u + b after it, so the answer is x - a when that is
+ * before T (this is the earlier of two readings in a repeated hour), else
+ * the later of T and x - b (T itself when x falls in a gap).
+ */
+TimestampTz
+LocalToUtc(int64 x, TimestampTz lower, const pg_tz *tz)
+{
+	int64		a = ZoneOffset(x - MAX_ZONE_SPAN, tz);
+	int64		b = ZoneOffset(x + MAX_ZONE_SPAN, tz);
+	TimestampTz lo,
+				hi,
+				u;
+
+	if (a == b)
+		return Max(lower, x - a);
+
+	/*
+	 * Find the transition T to whole-second precision: the first instant in
+	 * (x - span, x + span] whose offset is b.
+	 */
+	lo = FloorDiv(x - MAX_ZONE_SPAN, USECS_PER_SEC);
+	hi = FloorDiv(x + MAX_ZONE_SPAN, USECS_PER_SEC);
+	while (hi - lo > 1)
+	{
+		int64		mid = lo + (hi - lo) / 2;
+
+		if (ZoneOffset(mid * USECS_PER_SEC, tz) == b)
+			hi = mid;
+		else
+			lo = mid;
+	}
+	hi *= USECS_PER_SEC;		/* T */
+
+	u = Max(lower, x - a);
+	if (u < hi)
+		return u;
+	u = Max(lower, x - b);
+	return Max(u, hi);
+}
+
+/*
+ * NextSendTime returns the earliest instant t >= from at which a campaign may
+ * send: the local time of day is in [window_start, window_end), the local
+ * weekday is in days, and the local day's count has not reached daily_limit
+ * (pace_day_count counts sends of local day pace_day; other days count 0).
+ * Returns DT_NOBEGIN when no instant qualifies (cannot happen with at least
+ * one send day, but guards the loop).
+ */
+TimestampTz
+NextSendTime(TimestampTz from, TimeADT window_start, TimeADT window_end,
+			 const pg_tz *tz, SendDayMask days, int daily_limit,
+			 bool has_pace_day, DateADT pace_day, int pace_day_count)
+{
+	TimestampTz t = from;
+	int			i;
+
+	/* Each day costs at most three turns: a week of them is plenty. */
+	for (i = 0; i < 64; i++)
+	{
+		int64		local = t + ZoneOffset(t, tz);
+		int64		day = FloorDiv(local, USECS_PER_DAY);
+		int64		tod = local - day * USECS_PER_DAY;
+		int			dow = (int) (((day + 6) % 7 + 7) % 7);	/* 2000-01-01: Sat */
+		bool		full = has_pace_day && day == (int64) pace_day &&
+			pace_day_count >= daily_limit;
+
+		if ((days & (1 << dow)) == 0 || full || tod >= window_end)
+		{
+			/* to the next local midnight */
+			t = LocalToUtc((day + 1) * USECS_PER_DAY, t, tz);
+			continue;
+		}
+		if (tod < window_start)
+		{
+			t = LocalToUtc(day * USECS_PER_DAY + window_start, t, tz);
+			continue;
+		}
+		return t;
+	}
+	return DT_NOBEGIN;
+}
+
+/*
+ * ZoneFromText looks up an IANA zone name; an unknown one is a user error.
+ */
+static pg_tz *
+ZoneFromText(text *name)
+{
+	char	   *s = text_to_cstring(name);
+	pg_tz	   *tz = pg_tzset(s);
+
+	if (tz == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown time zone \"%s\"", s)));
+	return tz;
+}
+
+/*
+ * SendDaysFromArray turns ["mon", "tue", ...] into a weekday mask.
+ */
+static SendDayMask
+SendDaysFromArray(ArrayType *arr)
+{
+	static const char *const names[7] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n,
+				i,
+				d;
+	SendDayMask mask = 0;
+
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("send_days must be a one-dimensional array")));
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	for (i = 0; i < n; i++)
+	{
+		char	   *s;
+
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("send_days must not contain null")));
+		s = TextDatumGetCString(elems[i]);
+		for (d = 0; d < 7; d++)
+			if (strcmp(s, names[d]) == 0)
+				break;
+		if (d == 7)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid send day \"%s\"", s),
+					 errdetail("Send days are mon, tue, wed, thu, fri, sat and sun.")));
+		mask |= (SendDayMask) (1 << d);
+	}
+	if (mask == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("send_days must not be empty")));
+	return mask;
+}
+
+/*
+ * next_send_time(eligible, window_start, window_end, tz, send_days,
+ * daily_limit, min_interval_seconds, pace_day, pace_day_count,
+ * lane_last_sent_at) is the SQL face of NextSendTime: the earliest allowed
+ * instant at or after both eligible and lane_last_sent_at +
+ * min_interval_seconds.  pace_day and lane_last_sent_at may be null (nothing
+ * counted, lane never used); a null eligible gives null.
+ */
+Datum
+next_send_time(PG_FUNCTION_ARGS)
+{
+	TimestampTz from;
+	TimeADT		ws,
+				we;
+	pg_tz	   *tz;
+	SendDayMask days;
+	int32		limit,
+				interval;
+	TimestampTz t;
+	int			i;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	for (i = 1; i <= 6; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("next_send_time: only eligible, pace_day, pace_day_count and lane_last_sent_at may be null")));
+
+	from = PG_GETARG_TIMESTAMPTZ(0);
+	ws = PG_GETARG_TIMEADT(1);
+	we = PG_GETARG_TIMEADT(2);
+	tz = ZoneFromText(PG_GETARG_TEXT_PP(3));
+	days = SendDaysFromArray(PG_GETARG_ARRAYTYPE_P(4));
+	limit = PG_GETARG_INT32(5);
+	interval = PG_GETARG_INT32(6);
+
+	if (ws >= we)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("sending window start must be before its end")));
+	if (limit < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("daily_limit must be at least 1")));
+	if (interval < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("min_interval_seconds must not be negative")));
+	if (TIMESTAMP_NOT_FINITE(from))
+		PG_RETURN_TIMESTAMPTZ(from);
+
+	if (!PG_ARGISNULL(9))
+	{
+		TimestampTz lane = PG_GETARG_TIMESTAMPTZ(9);
+
+		if (!TIMESTAMP_NOT_FINITE(lane))
+		{
+			lane += (int64) interval * USECS_PER_SEC;
+			if (lane > from)
+				from = lane;
+		}
+	}
+
+	t = NextSendTime(from, ws, we, tz, days, limit,
+					 !PG_ARGISNULL(7) && !PG_ARGISNULL(8),
+					 PG_ARGISNULL(7) ? 0 : PG_GETARG_DATEADT(7),
+					 PG_ARGISNULL(8) ? 0 : PG_GETARG_INT32(8));
+	if (t == DT_NOBEGIN)
+		PG_RETURN_NULL();
+	PG_RETURN_TIMESTAMPTZ(t);
+}
+
+/*
+ * add_local_days(ts, days, tz) moves ts by whole local calendar days of tz,
+ * keeping the local clock time across daylight-saving changes.
+ */
+Datum
+add_local_days(PG_FUNCTION_ARGS)
+{
+	TimestampTz ts = PG_GETARG_TIMESTAMPTZ(0);
+	int32		ndays = PG_GETARG_INT32(1);
+	pg_tz	   *tz = ZoneFromText(PG_GETARG_TEXT_PP(2));
+	int64		local;
+
+	if (TIMESTAMP_NOT_FINITE(ts) || ndays == 0)
+		PG_RETURN_TIMESTAMPTZ(ts);
+	if (ndays < -1000000 || ndays > 1000000)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("day count out of range")));
+	local = ts + ZoneOffset(ts, tz) + (int64) ndays * USECS_PER_DAY;
+	if (!IS_VALID_TIMESTAMP(local))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range")));
+	PG_RETURN_TIMESTAMPTZ(LocalToUtc(local, DT_NOBEGIN + 1, tz));
+}
+
+/*
+ * pick_variant(campaign_id, lead_id, step, weights) returns the 1-based index
+ * of the variant a lead gets at a step: a 64-bit hash of the three keys,
+ * reduced modulo the total weight, falls in one variant's share.  The same
+ * inputs always give the same variant; zero-weight variants are never
+ * picked.  Null when no weight is positive.
+ */
+Datum
+pick_variant(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t  *campaign = PG_GETARG_UUID_P(0);
+	pg_uuid_t  *lead = PG_GETARG_UUID_P(1);
+	int32		step = PG_GETARG_INT32(2);
+	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(3);
+	unsigned char key[2 * UUID_LEN + sizeof(int32)];
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n,
+				i;
+	int64		total = 0;
+	uint64		h,
+				r;
+
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("weights must be a one-dimensional array")));
+	deconstruct_array(arr, INT4OID, sizeof(int32), true, TYPALIGN_INT, &elems, &nulls, &n);
+	for (i = 0; i < n; i++)
+	{
+		if (nulls[i] || DatumGetInt32(elems[i]) < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("variant weights must be non-negative integers")));
+		total += DatumGetInt32(elems[i]);
+	}
+	if (total == 0)
+		PG_RETURN_NULL();
+
+	memcpy(key, campaign->data, UUID_LEN);
+	memcpy(key + UUID_LEN, lead->data, UUID_LEN);
+	memcpy(key + 2 * UUID_LEN, &step, sizeof(int32));
+	h = hash_bytes_extended(key, sizeof(key), UINT64CONST(0x63616d7061696e73));
+	r = h % (uint64) total;
+	for (i = 0; i < n; i++)
+	{
+		uint64		w = (uint64) DatumGetInt32(elems[i]);
+
+		if (r < w)
+			PG_RETURN_INT32(i + 1);
+		r -= w;
+	}
+	elog(ERROR, "pick_variant: weight walk fell off the end");
+	PG_RETURN_NULL();
+}
+
+/* GUC: leads enrolled per launch batch. */
+int			campaigns_launch_batch_size = 50000;
+
+/*
+ * ScheduleInit defines the scheduler's GUCs.
+ */
+void
+ScheduleInit(void)
+{
+	DefineCustomIntVariable("campaigns.launch_batch_size",
+							"Leads enrolled per launch batch.",
+							"A dataset up to this size is enrolled inside campaign_launch; larger ones by tick, one batch per call.",
+							&campaigns_launch_batch_size,
+							50000, 1, 10000000,
+							PGC_USERSET,
+							0,
+							NULL, NULL, NULL);
+}
