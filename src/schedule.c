@@ -78,6 +78,29 @@ ZoneOffset(TimestampTz t, const pg_tz *tz)
 }
 
 /*
+ * FindTransition returns the first whole second in (lo, hi] whose UTC offset
+ * is that of hi, for lo and hi on either side of one offset change.
+ */
+static TimestampTz
+FindTransition(TimestampTz lo, TimestampTz hi, const pg_tz *tz)
+{
+	int64		target = ZoneOffset(hi, tz);
+	int64		l = FloorDiv(lo, USECS_PER_SEC);
+	int64		h = FloorDiv(hi, USECS_PER_SEC);
+
+	while (h - l > 1)
+	{
+		int64		mid = l + (h - l) / 2;
+
+		if (ZoneOffset(mid * USECS_PER_SEC, tz) == target)
+			h = mid;
+		else
+			l = mid;
+	}
+	return h * USECS_PER_SEC;
+}
+
+/*
  * LocalToUtc returns the earliest instant u >= lower whose local reading in
  * tz is at or after the local time x.  The caller guarantees the local
  * reading of lower is before x (or passes a lower bound far in the past).
@@ -93,35 +116,18 @@ LocalToUtc(int64 x, TimestampTz lower, const pg_tz *tz)
 {
 	int64		a = ZoneOffset(x - MAX_ZONE_SPAN, tz);
 	int64		b = ZoneOffset(x + MAX_ZONE_SPAN, tz);
-	TimestampTz lo,
-				hi,
+	TimestampTz t,
 				u;
 
 	if (a == b)
 		return Max(lower, x - a);
 
-	/*
-	 * Find the transition T to whole-second precision: the first instant in
-	 * (x - span, x + span] whose offset is b.
-	 */
-	lo = FloorDiv(x - MAX_ZONE_SPAN, USECS_PER_SEC);
-	hi = FloorDiv(x + MAX_ZONE_SPAN, USECS_PER_SEC);
-	while (hi - lo > 1)
-	{
-		int64		mid = lo + (hi - lo) / 2;
-
-		if (ZoneOffset(mid * USECS_PER_SEC, tz) == b)
-			hi = mid;
-		else
-			lo = mid;
-	}
-	hi *= USECS_PER_SEC;		/* T */
-
+	t = FindTransition(x - MAX_ZONE_SPAN, x + MAX_ZONE_SPAN, tz);
 	u = Max(lower, x - a);
-	if (u < hi)
+	if (u < t)
 		return u;
 	u = Max(lower, x - b);
-	return Max(u, hi);
+	return Max(u, t);
 }
 
 /*
@@ -152,8 +158,18 @@ NextSendTime(TimestampTz from, TimeADT window_start, TimeADT window_end,
 
 		if ((days & (1 << dow)) == 0 || full || tod >= window_end)
 		{
-			/* to the next local midnight */
-			t = LocalToUtc((day + 1) * USECS_PER_DAY, t, tz);
+			/* to the next local midnight ... */
+			TimestampTz midnight = LocalToUtc((day + 1) * USECS_PER_DAY, t, tz);
+
+			/*
+			 * ... unless the clock goes back before it (fall back): past the
+			 * window end, the repeated time may be inside the window again.
+			 */
+			if (tod >= window_end && (days & (1 << dow)) != 0 && !full &&
+				midnight - 1 > t && ZoneOffset(midnight - 1, tz) < ZoneOffset(t, tz))
+				t = FindTransition(t, midnight - 1, tz);
+			else
+				t = midnight;
 			continue;
 		}
 		if (tod < window_start)
