@@ -175,10 +175,11 @@ CREATE TABLE @extschema@.campaign_lead (
 	finished_at	timestamptz,
 	UNIQUE (campaign_id, lead_id)
 );
--- Follow-ups (current_step > 0) before first steps, then earliest eligible:
--- the scheduler probes each (campaign, channel, follow-up?) range separately.
+-- Follow-ups (current_step > 0) before first steps, then earliest eligible
+-- (ties by lead_id, so the order is deterministic): the scheduler probes
+-- each (campaign, channel, follow-up?) range separately.
 CREATE INDEX campaign_lead_next ON @extschema@.campaign_lead
-	(campaign_id, next_channel, (current_step > 0), eligible_at)
+	(campaign_id, next_channel, (current_step > 0), eligible_at, lead_id)
 	WHERE status IN ('pending', 'active') AND eligible_at IS NOT NULL;
 CREATE INDEX ON @extschema@.campaign_lead (campaign_id, status);
 COMMENT ON TABLE @extschema@.campaign_lead IS 'One row per lead enrolled in a campaign at launch: where it is in the sequence.';

@@ -111,7 +111,7 @@ BEGIN
 	), picks AS (
 		SELECT lc.campaign_id, lc.channel, p.campaign_lead_id, p.lead_id, p.current_step, p.next_step,
 			   p.eligible_at, p.fu,
-			   row_number() OVER (PARTITION BY lc.campaign_id, lc.channel ORDER BY p.fu DESC, p.eligible_at, p.campaign_lead_id) AS rk
+			   row_number() OVER (PARTITION BY lc.campaign_id, lc.channel ORDER BY p.fu DESC, p.eligible_at, p.lead_id) AS rk
 		  FROM lane_counts lc
 		 CROSS JOIN LATERAL (
 			SELECT * FROM (
@@ -120,20 +120,20 @@ BEGIN
 				  WHERE cl.campaign_id = lc.campaign_id AND cl.next_channel = lc.channel
 					AND (cl.current_step > 0) AND cl.eligible_at <= now
 					AND cl.status IN ('pending', 'active')
-				  ORDER BY cl.eligible_at LIMIT lc.k)
+				  ORDER BY cl.eligible_at, cl.lead_id LIMIT lc.k)
 				UNION ALL
 				(SELECT cl.campaign_lead_id, cl.lead_id, cl.current_step, cl.next_step, cl.eligible_at, false
 				   FROM @extschema@.campaign_lead cl
 				  WHERE cl.campaign_id = lc.campaign_id AND cl.next_channel = lc.channel
 					AND NOT (cl.current_step > 0) AND cl.eligible_at <= now
 					AND cl.status IN ('pending', 'active')
-				  ORDER BY cl.eligible_at LIMIT lc.k)) s
-			 ORDER BY s.fu DESC, s.eligible_at, s.campaign_lead_id
+				  ORDER BY cl.eligible_at, cl.lead_id LIMIT lc.k)) s
+			 ORDER BY s.fu DESC, s.eligible_at, s.lead_id
 			 LIMIT lc.k) p
 	), chosen AS (
 		SELECT p.*, ln.lane, o.user_id, o.alias_ids, o.connected_account_id, o.type,
 			   o.steps_config -> p.current_step AS step_obj
-		  FROM (SELECT p.*, row_number() OVER (PARTITION BY p.campaign_id ORDER BY p.fu DESC, p.eligible_at, p.campaign_lead_id) AS crk
+		  FROM (SELECT p.*, row_number() OVER (PARTITION BY p.campaign_id ORDER BY p.fu DESC, p.eligible_at, p.lead_id) AS crk
 				  FROM picks p) p
 		  JOIN open o ON o.campaign_id = p.campaign_id
 		  JOIN lanes ln ON ln.campaign_id = p.campaign_id AND ln.channel = p.channel AND ln.rk = p.rk

@@ -26,7 +26,17 @@ DECLARE
 	result jsonb;
 	i integer := 0;
 BEGIN
-	SELECT * INTO c FROM @extschema@.campaign x WHERE x.campaign_id = cid FOR UPDATE;
+	-- SECURITY DEFINER (the simulation writes rows that are rolled back), so
+	-- the caller's ownership is checked here.
+	SELECT * INTO c FROM @extschema@.campaign x
+	 WHERE x.campaign_id = cid AND x.user_id = @extschema@.current_user_id()
+	   FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'campaign not found' USING ERRCODE = 'P0002';
+	END IF;
+	IF days IS NULL OR days < 1 OR days > 366 THEN
+		RAISE EXCEPTION 'days must be between 1 and 366' USING ERRCODE = '22023';
+	END IF;
 	horizon := @extschema@.add_local_days(
 		((from_ts AT TIME ZONE c.timezone)::date::timestamp AT TIME ZONE c.timezone), days, c.timezone);
 
@@ -105,8 +115,9 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@._forecast(uuid, integer, timestamptz) IS
-'The forecast from a given time (campaign_forecast uses now()); the caller has checked the campaign is theirs.';
+'The forecast of the caller''s campaign from a given time (campaign_forecast uses now()).';
 REVOKE ALL ON FUNCTION @extschema@._forecast(uuid, integer, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._forecast(uuid, integer, timestamptz) TO campaigns_user;
 
 CREATE FUNCTION @extschema@.campaign_forecast(campaign_id uuid, days integer) RETURNS jsonb
 LANGUAGE plpgsql

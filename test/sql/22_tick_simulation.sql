@@ -109,14 +109,15 @@ BEGIN
 		END LOOP;
 		r := campaigns.tick(t);
 		SELECT array_agg(action_id ORDER BY action_id) INTO ids FROM campaigns.action
-		 WHERE state = 'queued' AND next_attempt_at <= t;
+		 WHERE state = 'queued' AND next_attempt_at <= t AND campaign_id IN (SELECT cid FROM sim);
 		IF ids IS NOT NULL THEN
 			UPDATE campaigns.action SET state = 'in_flight' WHERE action_id = ANY (ids);
 			PERFORM campaigns.action_record_outcomes(ids, array_fill('sent'::text, ARRAY[cardinality(ids)]),
 				array_fill(t, ARRAY[cardinality(ids)]), NULL, NULL, NULL);
 		END IF;
+		-- (only this file's campaigns: others may share the database)
 		SELECT min(next_action_at) INTO nxt FROM campaigns.campaign
-		 WHERE status IN ('launching', 'scheduled', 'active', 'draining');
+		 WHERE status IN ('launching', 'scheduled', 'active', 'draining') AND campaign_id IN (SELECT cid FROM sim);
 		nxt := least(coalesce(nxt, stop), (SELECT min(resume_at) FROM sim WHERE resumed_at IS NULL AND resume_at > t),
 					 (SELECT min(pause_from) FROM sim WHERE paused_at IS NULL AND pause_from > t));
 		IF nxt <= t THEN
