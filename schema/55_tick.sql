@@ -93,9 +93,9 @@ BEGIN
 			   c.lane_email_count AS n_alias,
 			   c.daily_limit - CASE WHEN c.pace_day = (now AT TIME ZONE c.timezone)::date
 									THEN c.pace_day_count ELSE 0 END AS remaining
-		  FROM @extschema@.campaign c
-		 WHERE c.campaign_id = ANY (ids)
-		   AND @extschema@.next_send_time(now, c.sending_window_start, c.sending_window_end, c.timezone,
+		  FROM unnest(ids) AS d(id)
+		  JOIN @extschema@.campaign c ON c.campaign_id = d.id
+		 WHERE @extschema@.next_send_time(now, c.sending_window_start, c.sending_window_end, c.timezone,
 				c.send_days, c.daily_limit, c.min_interval_seconds, c.pace_day, c.pace_day_count, NULL) = now
 	), lanes AS (
 		SELECT o.campaign_id, l.i AS lane,
@@ -154,7 +154,7 @@ BEGIN
 				alias_id = excluded.alias_id, connected_account_id = excluded.connected_account_id,
 				lease_until = NULL, updated_at = now()
 			WHERE a.state = 'cancelled'
-		RETURNING a.campaign_id, a.campaign_lead_id, a.step, a.variant
+		RETURNING a.campaign_id, a.campaign_lead_id, a.step, a.variant, a.channel, a.alias_id
 	), lead_upd AS (
 		UPDATE @extschema@.campaign_lead cl
 		   SET eligible_at = NULL, status = 'active',
@@ -163,19 +163,27 @@ BEGIN
 		 WHERE cl.campaign_lead_id = ins.campaign_lead_id
 		RETURNING cl.campaign_id
 	), used AS (
-		SELECT ch.campaign_id, array_agg(ch.lane) AS lanes, count(*) AS n,
-			   (array_agg(ch.lane ORDER BY ch.rk DESC) FILTER (WHERE ch.channel = 'email'))[1] AS last_email_lane
-		  FROM chosen ch
-		  JOIN ins ON ins.campaign_lead_id = ch.campaign_lead_id
-		 GROUP BY ch.campaign_id
+		-- per campaign: how many were queued, on which alias lanes, and
+		-- whether the connected account's lane was used
+		SELECT ins.campaign_id, count(*) AS n,
+			   array_agg(ins.alias_id) FILTER (WHERE ins.channel = 'email') AS aliases,
+			   bool_or(ins.channel = 'linkedin') AS linkedin
+		  FROM ins
+		 GROUP BY ins.campaign_id
 	), camp_upd AS (
 		UPDATE @extschema@.campaign c
 		   SET pace_day = (now AT TIME ZONE c.timezone)::date,
 			   pace_day_count = CASE WHEN c.pace_day = (now AT TIME ZONE c.timezone)::date
 									 THEN c.pace_day_count ELSE 0 END + u.n,
-			   lane_last_sent_at = ARRAY(SELECT CASE WHEN i = ANY (u.lanes) THEN now ELSE c.lane_last_sent_at[i] END
+			   lane_last_sent_at = ARRAY(SELECT CASE WHEN (i <= c.lane_email_count AND c.alias_ids[i] = ANY (u.aliases))
+													   OR (i > c.lane_email_count AND u.linkedin)
+												 THEN now ELSE c.lane_last_sent_at[i] END
 										   FROM generate_series(1, cardinality(c.lane_last_sent_at)) i ORDER BY i),
-			   lane_cursor = coalesce(u.last_email_lane, c.lane_cursor)
+			   -- the last alias lane used, in rotation order after the old cursor
+			   lane_cursor = coalesce((SELECT i FROM generate_series(1, c.lane_email_count) i
+									   WHERE c.alias_ids[i] = ANY (u.aliases)
+									   ORDER BY ((i - c.lane_cursor - 1) % c.lane_email_count + c.lane_email_count) % c.lane_email_count DESC
+									   LIMIT 1), c.lane_cursor)
 		  FROM used u
 		 WHERE c.campaign_id = u.campaign_id
 		RETURNING 1
@@ -209,8 +217,8 @@ BEGIN
 									  FROM generate_series(1, coalesce(cardinality(c2.lane_last_sent_at), 0)) i) chn
 							 GROUP BY chn.channel) e
 					 WHERE e.first_eligible IS NOT NULL) AS t
-			  FROM @extschema@.campaign c2
-			 WHERE c2.campaign_id = ANY (ids)) nx
+			  FROM unnest(ids) AS d(id)
+			  JOIN @extschema@.campaign c2 ON c2.campaign_id = d.id) nx
 	 WHERE c.campaign_id = nx.campaign_id;
 
 	RETURN queued;
