@@ -30,16 +30,9 @@ GRANT EXECUTE ON FUNCTION @extschema@.pick_variant(uuid, uuid, integer, integer[
 -- _step_variant(campaign_id, lead_id, step object) -> the variant label.
 CREATE FUNCTION @extschema@._step_variant(campaign_id uuid, lead_id uuid, step jsonb)
 RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT (step -> 'variants' -> (@extschema@.pick_variant(campaign_id, lead_id, (step ->> 'step')::int,
-			ARRAY(SELECT coalesce((v ->> 'weight')::int, 50)
-				  FROM jsonb_array_elements(step -> 'variants') WITH ORDINALITY AS e(v, i) ORDER BY i)) - 1)) ->> 'label'
-	WHERE jsonb_typeof(step -> 'variants') = 'array' AND jsonb_array_length(step -> 'variants') > 0
-$$;
+LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'step_variant';
 COMMENT ON FUNCTION @extschema@._step_variant(uuid, uuid, jsonb) IS
-'The label of the variant pick_variant assigns to a lead at a step object of steps_config (null when the step has no variants).';
+'The label of the variant pick_variant assigns to a lead at a step object of steps_config (weights default to 50; null when the step has no variant of positive weight).';
 
 -- _step_channel(campaign type, step object): the step's channel.
 CREATE FUNCTION @extschema@._step_channel(ctype text, step jsonb) RETURNS text

@@ -86,29 +86,34 @@ BEGIN
 		RETURN 0;
 	END IF;
 
-	WITH open AS (
-		SELECT c.campaign_id, c.user_id, c.type, c.alias_ids, c.connected_account_id, c.steps_config,
-			   c.lane_last_sent_at, c.lane_cursor, c.min_interval_seconds,
+	WITH due AS (
+		SELECT c.campaign_id, c.user_id, c.alias_ids, c.connected_account_id, c.steps_config,
+			   c.lane_last_sent_at, c.lane_cursor, c.lane_email_count, c.min_interval_seconds,
+			   c.daily_limit, c.sending_window_start, c.sending_window_end, c.timezone, c.send_days,
+			   c.pace_day, c.pace_day_count,
 			   coalesce(cardinality(c.lane_last_sent_at), 0) AS n_lanes,
-			   c.lane_email_count AS n_alias,
-			   c.daily_limit - CASE WHEN c.pace_day = (now AT TIME ZONE c.timezone)::date
-									THEN c.pace_day_count ELSE 0 END AS remaining
+			   (now AT TIME ZONE c.timezone)::date AS today,
+			   CASE WHEN c.pace_day = (now AT TIME ZONE c.timezone)::date THEN c.pace_day_count ELSE 0 END AS used_today,
+			   @extschema@.next_send_time(now, c.sending_window_start, c.sending_window_end, c.timezone,
+					c.send_days, c.daily_limit, c.min_interval_seconds, c.pace_day, c.pace_day_count, NULL) = now AS open
 		  FROM unnest(ids) AS d(id)
 		  JOIN @extschema@.campaign c ON c.campaign_id = d.id
-		 WHERE @extschema@.next_send_time(now, c.sending_window_start, c.sending_window_end, c.timezone,
-				c.send_days, c.daily_limit, c.min_interval_seconds, c.pace_day, c.pace_day_count, NULL) = now
 	), lanes AS (
+		-- the free lanes of each campaign that may send now, ranked in
+		-- rotation order (per channel) after lane_cursor
 		SELECT o.campaign_id, l.i AS lane,
-			   CASE WHEN l.i <= o.n_alias THEN 'email' ELSE 'linkedin' END AS channel,
-			   row_number() OVER (PARTITION BY o.campaign_id, (l.i <= o.n_alias)
+			   CASE WHEN l.i <= o.lane_email_count THEN 'email' ELSE 'linkedin' END AS channel,
+			   row_number() OVER (PARTITION BY o.campaign_id, (l.i <= o.lane_email_count)
 								  ORDER BY ((l.i - o.lane_cursor - 1) % o.n_lanes + o.n_lanes) % o.n_lanes) AS rk
-		  FROM open o, generate_series(1, o.n_lanes) AS l(i)
-		 WHERE o.remaining > 0
+		  FROM due o, generate_series(1, o.n_lanes) AS l(i)
+		 WHERE o.open AND o.used_today < o.daily_limit
 		   AND (o.lane_last_sent_at[l.i] IS NULL
 				OR o.lane_last_sent_at[l.i] + make_interval(secs => o.min_interval_seconds) <= now)
 	), lane_counts AS (
 		SELECT campaign_id, channel, count(*) AS k FROM lanes GROUP BY campaign_id, channel
 	), picks AS (
+		-- the k best eligible leads per (campaign, channel): follow-ups
+		-- first, then earliest eligible (two index range probes)
 		SELECT lc.campaign_id, lc.channel, p.campaign_lead_id, p.lead_id, p.current_step, p.next_step,
 			   p.eligible_at, p.fu,
 			   row_number() OVER (PARTITION BY lc.campaign_id, lc.channel ORDER BY p.fu DESC, p.eligible_at, p.lead_id) AS rk
@@ -131,13 +136,15 @@ BEGIN
 			 ORDER BY s.fu DESC, s.eligible_at, s.lead_id
 			 LIMIT lc.k) p
 	), chosen AS (
-		SELECT p.*, ln.lane, o.user_id, o.alias_ids, o.connected_account_id, o.type,
+		-- within the day's remaining limit, across channels; each pick gets
+		-- the lane of the same rank
+		SELECT p.*, ln.lane, o.user_id, o.alias_ids, o.connected_account_id,
 			   o.steps_config -> p.current_step AS step_obj
 		  FROM (SELECT p.*, row_number() OVER (PARTITION BY p.campaign_id ORDER BY p.fu DESC, p.eligible_at, p.lead_id) AS crk
 				  FROM picks p) p
-		  JOIN open o ON o.campaign_id = p.campaign_id
+		  JOIN due o ON o.campaign_id = p.campaign_id
 		  JOIN lanes ln ON ln.campaign_id = p.campaign_id AND ln.channel = p.channel AND ln.rk = p.rk
-		 WHERE p.crk <= o.remaining
+		 WHERE p.crk <= o.daily_limit - o.used_today
 	), ins AS (
 		INSERT INTO @extschema@.action AS a
 			(user_id, campaign_id, campaign_lead_id, step, variant, channel, action_type,
@@ -149,77 +156,74 @@ BEGIN
 			   CASE WHEN ch.channel = 'linkedin' THEN ch.connected_account_id END,
 			   ch.campaign_lead_id::text || ':' || ch.next_step, now, now
 		  FROM chosen ch
+		-- a cancelled action (pause, then resume) comes back: same row, same key
 		ON CONFLICT (campaign_lead_id, step) DO UPDATE
 			SET state = 'queued', due_at = excluded.due_at, next_attempt_at = excluded.next_attempt_at,
 				alias_id = excluded.alias_id, connected_account_id = excluded.connected_account_id,
 				lease_until = NULL, updated_at = now()
 			WHERE a.state = 'cancelled'
-		RETURNING a.campaign_id, a.campaign_lead_id, a.step, a.variant, a.channel, a.alias_id
+		RETURNING a.campaign_lead_id, a.step, a.variant
 	), lead_upd AS (
 		UPDATE @extschema@.campaign_lead cl
 		   SET eligible_at = NULL, status = 'active',
 			   variants = cl.variants || jsonb_build_object(ins.step::text, ins.variant)
 		  FROM ins
 		 WHERE cl.campaign_lead_id = ins.campaign_lead_id
-		RETURNING cl.campaign_id
-	), used AS (
-		-- per campaign: how many were queued, on which alias lanes, and
-		-- whether the connected account's lane was used
-		SELECT ins.campaign_id, count(*) AS n,
-			   array_agg(ins.alias_id) FILTER (WHERE ins.channel = 'email') AS aliases,
-			   bool_or(ins.channel = 'linkedin') AS linkedin
-		  FROM ins
-		 GROUP BY ins.campaign_id
-	), camp_upd AS (
+		RETURNING 1
+	), agg AS (
+		SELECT ch.campaign_id, count(*) AS n, array_agg(ch.lane) AS lanes,
+			   array_agg(ch.campaign_lead_id) AS picked,
+			   (array_agg(ch.lane ORDER BY ch.rk DESC) FILTER (WHERE ch.channel = 'email'))[1] AS last_email_lane
+		  FROM chosen ch GROUP BY ch.campaign_id
+	), st AS (
+		-- the pacing state after this pass
+		SELECT o.*, coalesce(a.n, 0) AS n, coalesce(a.picked, '{}') AS picked,
+			   CASE WHEN a.n IS NULL THEN o.pace_day ELSE o.today END AS new_pace_day,
+			   CASE WHEN a.n IS NULL THEN o.pace_day_count ELSE o.used_today + a.n::int END AS new_count,
+			   CASE WHEN a.n IS NULL THEN o.lane_last_sent_at
+					ELSE ARRAY(SELECT CASE WHEN i = ANY (a.lanes) THEN now ELSE o.lane_last_sent_at[i] END
+								 FROM generate_series(1, o.n_lanes) i ORDER BY i) END AS new_lanes,
+			   coalesce(a.last_email_lane, o.lane_cursor) AS new_cursor
+		  FROM due o LEFT JOIN agg a ON a.campaign_id = o.campaign_id
+	), nx AS (
+		-- the next allowed send time: per channel, the earliest eligible lead
+		-- not just picked and the earliest free lane of that channel
+		SELECT st.campaign_id, st.new_pace_day, st.new_count, st.new_lanes, st.new_cursor,
+			   (SELECT min(@extschema@.next_send_time(
+						greatest(now + interval '1 second', e.first_eligible),
+						st.sending_window_start, st.sending_window_end, st.timezone, st.send_days,
+						st.daily_limit, st.min_interval_seconds, st.new_pace_day, st.new_count, e.lane_last))
+				  FROM (SELECT chn.channel,
+							   least((SELECT cl.eligible_at FROM @extschema@.campaign_lead cl
+									   WHERE cl.campaign_id = st.campaign_id AND cl.next_channel = chn.channel
+										 AND (cl.current_step > 0) AND cl.eligible_at IS NOT NULL
+										 AND cl.status IN ('pending', 'active')
+										 AND cl.campaign_lead_id <> ALL (st.picked)
+									   ORDER BY cl.eligible_at, cl.lead_id LIMIT 1),
+									 (SELECT cl.eligible_at FROM @extschema@.campaign_lead cl
+									   WHERE cl.campaign_id = st.campaign_id AND cl.next_channel = chn.channel
+										 AND NOT (cl.current_step > 0) AND cl.eligible_at IS NOT NULL
+										 AND cl.status IN ('pending', 'active')
+										 AND cl.campaign_lead_id <> ALL (st.picked)
+									   ORDER BY cl.eligible_at, cl.lead_id LIMIT 1)) AS first_eligible,
+							   CASE WHEN bool_or(chn.last IS NULL) THEN NULL ELSE min(chn.last) END AS lane_last
+						  FROM (SELECT CASE WHEN i <= st.lane_email_count THEN 'email' ELSE 'linkedin' END AS channel,
+									   st.new_lanes[i] AS last
+								  FROM generate_series(1, st.n_lanes) i) chn
+						 GROUP BY chn.channel) e
+				 WHERE e.first_eligible IS NOT NULL) AS next_at
+		  FROM st
+	), upd AS (
 		UPDATE @extschema@.campaign c
-		   SET pace_day = (now AT TIME ZONE c.timezone)::date,
-			   pace_day_count = CASE WHEN c.pace_day = (now AT TIME ZONE c.timezone)::date
-									 THEN c.pace_day_count ELSE 0 END + u.n,
-			   lane_last_sent_at = ARRAY(SELECT CASE WHEN (i <= c.lane_email_count AND c.alias_ids[i] = ANY (u.aliases))
-													   OR (i > c.lane_email_count AND u.linkedin)
-												 THEN now ELSE c.lane_last_sent_at[i] END
-										   FROM generate_series(1, cardinality(c.lane_last_sent_at)) i ORDER BY i),
-			   -- the last alias lane used, in rotation order after the old cursor
-			   lane_cursor = coalesce((SELECT i FROM generate_series(1, c.lane_email_count) i
-									   WHERE c.alias_ids[i] = ANY (u.aliases)
-									   ORDER BY ((i - c.lane_cursor - 1) % c.lane_email_count + c.lane_email_count) % c.lane_email_count DESC
-									   LIMIT 1), c.lane_cursor)
-		  FROM used u
-		 WHERE c.campaign_id = u.campaign_id
+		   SET pace_day = nx.new_pace_day, pace_day_count = nx.new_count,
+			   lane_last_sent_at = nx.new_lanes, lane_cursor = nx.new_cursor,
+			   next_action_at = nx.next_at
+		  FROM nx
+		 WHERE c.campaign_id = nx.campaign_id
 		RETURNING 1
 	)
-	SELECT count(*) INTO queued FROM ins;
-
-	-- Next allowed send time of every campaign looked at: per channel, the
-	-- earliest eligible lead and the earliest free lane of that channel.
-	UPDATE @extschema@.campaign c
-	   SET next_action_at = nx.t
-	  FROM (SELECT c2.campaign_id,
-				   (SELECT min(@extschema@.next_send_time(
-							greatest(now + interval '1 second', e.first_eligible),
-							c2.sending_window_start, c2.sending_window_end, c2.timezone, c2.send_days,
-							c2.daily_limit, c2.min_interval_seconds, c2.pace_day, c2.pace_day_count,
-							e.lane_last))
-					  FROM (SELECT chn.channel,
-								   least((SELECT cl.eligible_at FROM @extschema@.campaign_lead cl
-										   WHERE cl.campaign_id = c2.campaign_id AND cl.next_channel = chn.channel
-											 AND (cl.current_step > 0) AND cl.eligible_at IS NOT NULL
-											 AND cl.status IN ('pending', 'active')
-										   ORDER BY cl.eligible_at LIMIT 1),
-										 (SELECT cl.eligible_at FROM @extschema@.campaign_lead cl
-										   WHERE cl.campaign_id = c2.campaign_id AND cl.next_channel = chn.channel
-											 AND NOT (cl.current_step > 0) AND cl.eligible_at IS NOT NULL
-											 AND cl.status IN ('pending', 'active')
-										   ORDER BY cl.eligible_at LIMIT 1)) AS first_eligible,
-								   CASE WHEN bool_or(chn.last IS NULL) THEN NULL ELSE min(chn.last) END AS lane_last
-							  FROM (SELECT CASE WHEN i <= c2.lane_email_count THEN 'email' ELSE 'linkedin' END AS channel,
-										   c2.lane_last_sent_at[i] AS last
-									  FROM generate_series(1, coalesce(cardinality(c2.lane_last_sent_at), 0)) i) chn
-							 GROUP BY chn.channel) e
-					 WHERE e.first_eligible IS NOT NULL) AS t
-			  FROM unnest(ids) AS d(id)
-			  JOIN @extschema@.campaign c2 ON c2.campaign_id = d.id) nx
-	 WHERE c.campaign_id = nx.campaign_id;
+	SELECT (SELECT count(*) FROM ins) + 0 * (SELECT count(*) FROM upd) + 0 * (SELECT count(*) FROM lead_upd)
+	  INTO queued;
 
 	RETURN queued;
 END

@@ -34,6 +34,8 @@
 #include "utils/array.h"
 #include "utils/date.h"
 #include "utils/guc.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
@@ -42,6 +44,7 @@
 PG_FUNCTION_INFO_V1(next_send_time);
 PG_FUNCTION_INFO_V1(add_local_days);
 PG_FUNCTION_INFO_V1(pick_variant);
+PG_FUNCTION_INFO_V1(step_variant);
 
 /* Seconds between the Unix epoch and PostgreSQL's (2000-01-01). */
 #define PG_EPOCH_SECS \
@@ -343,6 +346,21 @@ add_local_days(PG_FUNCTION_ARGS)
 }
 
 /*
+ * VariantHash is the 64-bit hash of (campaign, lead, step) that assigns
+ * variants.
+ */
+static uint64
+VariantHash(const pg_uuid_t *campaign, const pg_uuid_t *lead, int32 step)
+{
+	unsigned char key[2 * UUID_LEN + sizeof(int32)];
+
+	memcpy(key, campaign->data, UUID_LEN);
+	memcpy(key + UUID_LEN, lead->data, UUID_LEN);
+	memcpy(key + 2 * UUID_LEN, &step, sizeof(int32));
+	return hash_bytes_extended(key, sizeof(key), UINT64CONST(0x63616d7061696e73));
+}
+
+/*
  * pick_variant(campaign_id, lead_id, step, weights) returns the 1-based index
  * of the variant a lead gets at a step: a 64-bit hash of the three keys,
  * reduced modulo the total weight, falls in one variant's share.  The same
@@ -356,7 +374,6 @@ pick_variant(PG_FUNCTION_ARGS)
 	pg_uuid_t  *lead = PG_GETARG_UUID_P(1);
 	int32		step = PG_GETARG_INT32(2);
 	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(3);
-	unsigned char key[2 * UUID_LEN + sizeof(int32)];
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n,
@@ -381,10 +398,7 @@ pick_variant(PG_FUNCTION_ARGS)
 	if (total == 0)
 		PG_RETURN_NULL();
 
-	memcpy(key, campaign->data, UUID_LEN);
-	memcpy(key + UUID_LEN, lead->data, UUID_LEN);
-	memcpy(key + 2 * UUID_LEN, &step, sizeof(int32));
-	h = hash_bytes_extended(key, sizeof(key), UINT64CONST(0x63616d7061696e73));
+	h = VariantHash(campaign, lead, step);
 	r = h % (uint64) total;
 	for (i = 0; i < n; i++)
 	{
@@ -415,4 +429,86 @@ ScheduleInit(void)
 							PGC_USERSET,
 							0,
 							NULL, NULL, NULL);
+}
+
+/*
+ * JsonbField returns the value of key in a JSONB object container, or NULL.
+ */
+static JsonbValue *
+JsonbField(JsonbContainer *obj, const char *key)
+{
+	JsonbValue	k;
+
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = strlen(key);
+	return findJsonbValueFromContainer(obj, JB_FOBJECT, &k);
+}
+
+/*
+ * step_variant(campaign_id, lead_id, step) is pick_variant applied to a step
+ * object of steps_config: {"step": n, "variants": [{"label", "weight"
+ * (default 50)}, ...]}.  Returns the label, or null when the step has no
+ * variant of positive weight.  (The scheduler calls this once per queued
+ * action, so it reads the JSONB directly.)
+ */
+Datum
+step_variant(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t  *campaign = PG_GETARG_UUID_P(0);
+	pg_uuid_t  *lead = PG_GETARG_UUID_P(1);
+	Jsonb	   *step = PG_GETARG_JSONB_P(2);
+	JsonbValue *v;
+	JsonbContainer *variants;
+	int32		stepno = 0;
+	int			n,
+				i;
+	int64		total = 0;
+	uint64		r = 0;
+
+	if (!JB_ROOT_IS_OBJECT(step))
+		PG_RETURN_NULL();
+	v = JsonbField(&step->root, "step");
+	if (v != NULL && v->type == jbvNumeric)
+		stepno = DatumGetInt32(DirectFunctionCall1(numeric_int4, NumericGetDatum(v->val.numeric)));
+	v = JsonbField(&step->root, "variants");
+	if (v == NULL || v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
+		PG_RETURN_NULL();
+	variants = v->val.binary.data;
+	n = JsonContainerSize(variants);
+
+	/* two passes over the array: the total weight, then the walk */
+	for (i = 0; i < 2 * n; i++)
+	{
+		JsonbValue *elem = getIthJsonbValueFromContainer(variants, i % n);
+		int64		w = 50;
+
+		if (elem == NULL || elem->type != jbvBinary || !JsonContainerIsObject(elem->val.binary.data))
+			continue;
+		v = JsonbField(elem->val.binary.data, "weight");
+		if (v != NULL && v->type == jbvNumeric)
+			w = DatumGetInt32(DirectFunctionCall1(numeric_int4, NumericGetDatum(v->val.numeric)));
+		if (w < 0)
+			w = 0;
+		if (i < n)
+		{
+			total += w;
+			if (i == n - 1)
+			{
+				if (total == 0)
+					PG_RETURN_NULL();
+				r = VariantHash(campaign, lead, stepno) % (uint64) total;
+			}
+			continue;
+		}
+		if (r < (uint64) w)
+		{
+			v = JsonbField(elem->val.binary.data, "label");
+			if (v == NULL || v->type != jbvString)
+				PG_RETURN_NULL();
+			PG_RETURN_TEXT_P(cstring_to_text_with_len(v->val.string.val, v->val.string.len));
+		}
+		r -= w;
+	}
+	PG_RETURN_NULL();
 }
