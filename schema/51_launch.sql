@@ -52,7 +52,7 @@ BEGIN
 			   first_eligible, now
 		  FROM @extschema@.lead l
 		 WHERE l.dataset_id = c.dataset_id AND l.user_id = c.user_id
-		   AND (c.enrol_cursor IS NULL OR l.lead_id > c.enrol_cursor)
+		   AND l.lead_id > coalesce(c.enrol_cursor, '00000000-0000-0000-0000-000000000000')
 		   AND (NOT ch.needs_email OR nullif(btrim(l.email), '') IS NOT NULL)
 		   AND (NOT ch.needs_linkedin OR nullif(btrim(l.linkedin_url), '') IS NOT NULL)
 		 ORDER BY l.lead_id

@@ -105,10 +105,9 @@ BEGIN
 			   CASE WHEN l.i <= o.lane_email_count THEN 'email' ELSE 'linkedin' END AS channel,
 			   row_number() OVER (PARTITION BY o.campaign_id, (l.i <= o.lane_email_count)
 								  ORDER BY ((l.i - o.lane_cursor - 1) % o.n_lanes + o.n_lanes) % o.n_lanes) AS rk
-		  FROM due o, generate_series(1, o.n_lanes) AS l(i)
+		  FROM due o, unnest(o.lane_last_sent_at) WITH ORDINALITY AS l(last_at, i)
 		 WHERE o.open AND o.used_today < o.daily_limit
-		   AND (o.lane_last_sent_at[l.i] IS NULL
-				OR o.lane_last_sent_at[l.i] + make_interval(secs => o.min_interval_seconds) <= now)
+		   AND (l.last_at IS NULL OR l.last_at + make_interval(secs => o.min_interval_seconds) <= now)
 	), lane_counts AS (
 		SELECT campaign_id, channel, count(*) AS k FROM lanes GROUP BY campaign_id, channel
 	), picks AS (
@@ -181,8 +180,8 @@ BEGIN
 			   CASE WHEN a.n IS NULL THEN o.pace_day ELSE o.today END AS new_pace_day,
 			   CASE WHEN a.n IS NULL THEN o.pace_day_count ELSE o.used_today + a.n::int END AS new_count,
 			   CASE WHEN a.n IS NULL THEN o.lane_last_sent_at
-					ELSE ARRAY(SELECT CASE WHEN i = ANY (a.lanes) THEN now ELSE o.lane_last_sent_at[i] END
-								 FROM generate_series(1, o.n_lanes) i ORDER BY i) END AS new_lanes,
+					ELSE ARRAY(SELECT CASE WHEN l.i = ANY (a.lanes) THEN now ELSE l.last_at END
+								 FROM unnest(o.lane_last_sent_at) WITH ORDINALITY AS l(last_at, i) ORDER BY l.i) END AS new_lanes,
 			   coalesce(a.last_email_lane, o.lane_cursor) AS new_cursor
 		  FROM due o LEFT JOIN agg a ON a.campaign_id = o.campaign_id
 	), nx AS (
@@ -207,9 +206,9 @@ BEGIN
 										 AND cl.campaign_lead_id <> ALL (st.picked)
 									   ORDER BY cl.eligible_at, cl.lead_id LIMIT 1)) AS first_eligible,
 							   CASE WHEN bool_or(chn.last IS NULL) THEN NULL ELSE min(chn.last) END AS lane_last
-						  FROM (SELECT CASE WHEN i <= st.lane_email_count THEN 'email' ELSE 'linkedin' END AS channel,
-									   st.new_lanes[i] AS last
-								  FROM generate_series(1, st.n_lanes) i) chn
+						  FROM (SELECT CASE WHEN l.i <= st.lane_email_count THEN 'email' ELSE 'linkedin' END AS channel,
+									   l.last_at AS last
+								  FROM unnest(st.new_lanes) WITH ORDINALITY AS l(last_at, i)) chn
 						 GROUP BY chn.channel) e
 				 WHERE e.first_eligible IS NOT NULL) AS next_at
 		  FROM st
@@ -297,3 +296,4 @@ COMMENT ON FUNCTION @extschema@.tick(timestamptz) IS
 REVOKE ALL ON FUNCTION @extschema@.tick(timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._tick(timestamptz, uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._queue_due(timestamptz, uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._start_scheduled(uuid, timestamptz) FROM PUBLIC;

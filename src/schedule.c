@@ -64,20 +64,58 @@ FloorDiv(int64 a, int64 b)
 }
 
 /*
+ * Offsets in effect over an interval [lo, hi) of a zone, remembered per
+ * zone (a few zones at a time): most lookups of the scheduler fall in the
+ * interval of the previous one.
+ */
+typedef struct OffsetSpan
+{
+	const pg_tz *tz;
+	TimestampTz lo;
+	TimestampTz hi;
+	int64		offset;
+} OffsetSpan;
+
+#define OFFSET_SPANS 16
+static OffsetSpan offset_spans[OFFSET_SPANS];
+
+/*
  * ZoneOffset returns the UTC offset, in microseconds, in effect in tz at
  * instant t.
  */
 static int64
 ZoneOffset(TimestampTz t, const pg_tz *tz)
 {
-	pg_time_t	secs = (pg_time_t) (FloorDiv(t, USECS_PER_SEC) + PG_EPOCH_SECS);
-	struct pg_tm *tm = pg_localtime(&secs, tz);
+	OffsetSpan *span = &offset_spans[((uintptr_t) tz >> 4) % OFFSET_SPANS];
+	pg_time_t	secs;
+	long int	before_gmtoff,
+				after_gmtoff;
+	int			before_isdst,
+				after_isdst;
+	pg_time_t	boundary;
+	int			r;
 
-	if (tm == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("timestamp out of range for time zone arithmetic")));
-	return (int64) tm->tm_gmtoff * USECS_PER_SEC;
+	if (span->tz == tz && t >= span->lo && t < span->hi)
+		return span->offset;
+
+	secs = (pg_time_t) (FloorDiv(t, USECS_PER_SEC) + PG_EPOCH_SECS);
+	r = pg_next_dst_boundary(&secs, &before_gmtoff, &before_isdst, &boundary,
+							 &after_gmtoff, &after_isdst, tz);
+	if (r < 0)
+	{
+		struct pg_tm *tm = pg_localtime(&secs, tz);
+
+		if (tm == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+					 errmsg("timestamp out of range for time zone arithmetic")));
+		return (int64) tm->tm_gmtoff * USECS_PER_SEC;
+	}
+	span->tz = tz;
+	span->lo = (secs - PG_EPOCH_SECS) * USECS_PER_SEC;
+	span->hi = (r == 1) ? (boundary - PG_EPOCH_SECS) * USECS_PER_SEC : DT_NOEND;
+	span->offset = (int64) before_gmtoff * USECS_PER_SEC;
+	return span->offset;
 }
 
 /*
@@ -247,6 +285,76 @@ SendDaysFromArray(ArrayType *arr)
 }
 
 /*
+ * CallCache keeps the last zone and send-day set a call site looked up (in
+ * fn_extra): the scheduler calls next_send_time for many rows of few
+ * campaigns' settings, so parsing them once per distinct value is enough.
+ */
+typedef struct CallCache
+{
+	text	   *tzname;			/* last zone name seen, or NULL */
+	pg_tz	   *tz;
+	ArrayType  *days;			/* last send_days seen, or NULL */
+	SendDayMask mask;
+} CallCache;
+
+static CallCache *
+GetCallCache(FunctionCallInfo fcinfo)
+{
+	if (fcinfo->flinfo->fn_extra == NULL)
+		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(CallCache));
+	return (CallCache *) fcinfo->flinfo->fn_extra;
+}
+
+static bool
+SameVarlena(const void *a, const void *b)
+{
+	return a != NULL && VARSIZE_ANY(a) == VARSIZE_ANY(b) &&
+		memcmp(a, b, VARSIZE_ANY(a)) == 0;
+}
+
+/*
+ * CachedZone and CachedSendDays look up a zone / parse a send-day array
+ * through the call site's cache.
+ */
+static pg_tz *
+CachedZone(FunctionCallInfo fcinfo, text *name)
+{
+	CallCache  *cc = GetCallCache(fcinfo);
+
+	if (!SameVarlena(cc->tzname, name))
+	{
+		pg_tz	   *tz = ZoneFromText(name);
+		text	   *copy = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, VARSIZE_ANY(name));
+
+		memcpy(copy, name, VARSIZE_ANY(name));
+		if (cc->tzname)
+			pfree(cc->tzname);
+		cc->tzname = copy;
+		cc->tz = tz;
+	}
+	return cc->tz;
+}
+
+static SendDayMask
+CachedSendDays(FunctionCallInfo fcinfo, ArrayType *days)
+{
+	CallCache  *cc = GetCallCache(fcinfo);
+
+	if (!SameVarlena(cc->days, days))
+	{
+		SendDayMask mask = SendDaysFromArray(days);
+		ArrayType  *copy = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, VARSIZE_ANY(days));
+
+		memcpy(copy, days, VARSIZE_ANY(days));
+		if (cc->days)
+			pfree(cc->days);
+		cc->days = copy;
+		cc->mask = mask;
+	}
+	return cc->mask;
+}
+
+/*
  * next_send_time(eligible, window_start, window_end, tz, send_days,
  * daily_limit, min_interval_seconds, pace_day, pace_day_count,
  * lane_last_sent_at) is the SQL face of NextSendTime: the earliest allowed
@@ -278,8 +386,8 @@ next_send_time(PG_FUNCTION_ARGS)
 	from = PG_GETARG_TIMESTAMPTZ(0);
 	ws = PG_GETARG_TIMEADT(1);
 	we = PG_GETARG_TIMEADT(2);
-	tz = ZoneFromText(PG_GETARG_TEXT_PP(3));
-	days = SendDaysFromArray(PG_GETARG_ARRAYTYPE_P(4));
+	tz = CachedZone(fcinfo, PG_GETARG_TEXT_PP(3));
+	days = CachedSendDays(fcinfo, PG_GETARG_ARRAYTYPE_P(4));
 	limit = PG_GETARG_INT32(5);
 	interval = PG_GETARG_INT32(6);
 
