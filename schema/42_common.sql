@@ -3,7 +3,7 @@
 -- objects (datasets, leads, templates, sender profiles, identities).
 
 CREATE FUNCTION @extschema@._ts(t timestamptz) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
 	SELECT CASE
 		WHEN t IS NULL THEN NULL
@@ -13,7 +13,7 @@ AS $$
 	END
 $$;
 COMMENT ON FUNCTION @extschema@._ts(timestamptz) IS
-'A timestamp as RFC 3339 in UTC ending in Z (fractional seconds only when there are any).';
+'A timestamp as RFC 3339 in UTC ending in Z (fractional seconds only when there are any).  STABLE like to_char, so that it is inlined.';
 
 CREATE FUNCTION @extschema@._raise_validation(errors jsonb) RETURNS void
 LANGUAGE plpgsql
@@ -29,7 +29,7 @@ COMMENT ON FUNCTION @extschema@._raise_validation(jsonb) IS
 'Raises SQLSTATE 22023 whose DETAIL is the JSON array of {loc,msg,type} items, when there are any.';
 
 CREATE FUNCTION @extschema@._err(loc jsonb, msg text, type text) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL SAFE
 AS $$ SELECT jsonb_build_object('loc', loc, 'msg', msg, 'type', type) $$;
 
 CREATE FUNCTION @extschema@._not_found(what text) RETURNS void

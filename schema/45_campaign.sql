@@ -5,9 +5,10 @@
 -- _campaign_json(c) is the response body of a campaign: every field of the
 -- seed's response model, timestamps in RFC 3339 UTC, times as HH:MM:SS.
 CREATE FUNCTION @extschema@._campaign_json(c @extschema@.campaign) RETURNS jsonb
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 AS $$
-	SELECT jsonb_build_object(
+BEGIN
+	RETURN jsonb_build_object(
 		'campaign_id', c.campaign_id,
 		'user_id', c.user_id,
 		'dataset_id', c.dataset_id,
@@ -36,7 +37,8 @@ AS $$
 		'system_prompt', c.system_prompt,
 		'unreviewed_launch_policy', c.unreviewed_launch_policy,
 		'paused_reason', c.paused_reason,
-		'playground_discovery_dismissed_at', @extschema@._ts(c.playground_discovery_dismissed_at))
+		'playground_discovery_dismissed_at', @extschema@._ts(c.playground_discovery_dismissed_at));
+END
 $$;
 COMMENT ON FUNCTION @extschema@._campaign_json(@extschema@.campaign) IS
 'The response body of a campaign (the seed''s response model).';
@@ -44,9 +46,10 @@ COMMENT ON FUNCTION @extschema@._campaign_json(@extschema@.campaign) IS
 -- _campaign_request(c) is a stored campaign in request shape: what
 -- campaign_update merges a PATCH into before validating the result.
 CREATE FUNCTION @extschema@._campaign_request(c @extschema@.campaign) RETURNS jsonb
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 AS $$
-	SELECT jsonb_build_object(
+BEGIN
+	RETURN jsonb_build_object(
 		'name', c.name,
 		'dataset_id', c.dataset_id,
 		'steps', c.steps_config,
@@ -63,7 +66,8 @@ AS $$
 		'timezone', c.timezone,
 		'send_days', to_jsonb(c.send_days),
 		'system_prompt', c.system_prompt,
-		'unreviewed_launch_policy', c.unreviewed_launch_policy)
+		'unreviewed_launch_policy', c.unreviewed_launch_policy);
+END
 $$;
 
 -- _campaign_lock(id) returns the caller's campaign, locked FOR UPDATE, so

@@ -47,6 +47,7 @@ void
 _PG_init(void)
 {
 	IdentityInit();
+	ScheduleInit();
 	DispatchInit();
 	WorkerInit();
 

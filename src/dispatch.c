@@ -49,9 +49,9 @@ extern Datum render_template(PG_FUNCTION_ARGS);
 #define SNIPPET_MAX 200
 /* The longest Retry-After honoured. */
 #define RETRY_AFTER_MAX_MS ((int64) 24 * 3600 * 1000)
-/* The SQL function that records a batch of outcomes. */
+/* The SQL function that records a batch of outcomes (schema/56_outcome.sql). */
 #define RECORD_OUTCOMES_SQL \
-	"SELECT campaigns._dispatch_record($1, $2, $3, $4, $5, $6)"
+	"SELECT campaigns.action_record_outcomes($1, $2, $3, $4, $5, $6)"
 
 int			campaigns_max_in_flight = 64;
 int			campaigns_request_timeout_ms = 10000;

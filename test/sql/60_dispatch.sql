@@ -174,16 +174,17 @@ UPDATE campaigns.action SET next_attempt_at = now() - interval '1 s', lease_unti
  WHERE idempotency_key = 'k-b1';
 SELECT idempotency_key, attempt, (body::jsonb ->> 'idempotency_key') AS body_key FROM campaigns._dispatch_claim(10, 60000);
 
--- Recording outcomes: bad input changes nothing.
+-- Recording outcomes (action_record_outcomes, 56_outcome.sql): bad input
+-- changes nothing.
 SELECT action_id AS a1 FROM campaigns.action WHERE idempotency_key = 'k-a1' \gset
 SELECT action_id AS a2 FROM campaigns.action WHERE idempotency_key = 'k-a2' \gset
 SELECT action_id AS a4 FROM campaigns.action WHERE idempotency_key = 'k-a4' \gset
 SELECT action_id AS b1 FROM campaigns.action WHERE idempotency_key = 'k-b1' \gset
 SELECT action_id AS z1 FROM campaigns.action WHERE idempotency_key = 'k-z1' \gset
-SELECT campaigns._dispatch_record(ARRAY[:a1], ARRAY['sent', 'sent'], ARRAY[now()], NULL, NULL, NULL);
-SELECT campaigns._dispatch_record(ARRAY[:a1], ARRAY['maybe'], ARRAY[now()], NULL, NULL, NULL);
-SELECT campaigns._dispatch_record(ARRAY[:a1], ARRAY[NULL], ARRAY[now()], NULL, NULL, NULL);
-SELECT campaigns._dispatch_record(NULL, ARRAY['sent'], ARRAY[now()], NULL, NULL, NULL);
+SELECT campaigns.action_record_outcomes(ARRAY[:a1], ARRAY['sent', 'sent'], ARRAY[now()], NULL, NULL, NULL);
+SELECT campaigns.action_record_outcomes(ARRAY[:a1], ARRAY['maybe'], ARRAY[now()], NULL, NULL, NULL);
+SELECT campaigns.action_record_outcomes(ARRAY[:a1], ARRAY[NULL], ARRAY[now()], NULL, NULL, NULL);
+SELECT campaigns.action_record_outcomes(NULL, ARRAY['sent'], ARRAY[now()], NULL, NULL, NULL);
 SELECT count(*) AS still_in_flight FROM campaigns.action
  WHERE state = 'in_flight' AND user_id::text LIKE '00000000-0000-0000-0060-%';
 
@@ -191,7 +192,7 @@ SELECT count(*) AS still_in_flight FROM campaigns.action
 -- DST change of 2026-03-08: same local time, one hour less in UTC).
 -- retry: queued again at retry_at.  failed (422): the lead fails.
 SET campaigns.max_attempts = 2;
-SELECT campaigns._dispatch_record(ARRAY[:a1, :a2, :a4, :z1, :b1],
+SELECT campaigns.action_record_outcomes(ARRAY[:a1, :a2, :a4, :z1, :b1],
 		ARRAY['sent', 'retry', 'failed', 'sent', 'sent'],
 		ARRAY['2026-03-07 15:00+00', now(), now(), now(), now()]::timestamptz[],
 		ARRAY[200, 503, 422, 201, 200], ARRAY[NULL, 'HTTP 503: busy', 'HTTP 422: bad', NULL, NULL],
@@ -207,11 +208,11 @@ SELECT campaign_lead_id, status, current_step, next_step, eligible_at AT TIME ZO
 																 WHERE name !~ 'streak' AND user_id::text LIKE '00000000-0000-0000-0060-%')
  ORDER BY campaign_lead_id;
 -- Recording again (not in flight any more) changes nothing.
-SELECT campaigns._dispatch_record(ARRAY[:a1, :a4], ARRAY['failed', 'sent'], ARRAY[now(), now()], NULL, NULL, NULL) AS recorded;
+SELECT campaigns.action_record_outcomes(ARRAY[:a1, :a4], ARRAY['failed', 'sent'], ARRAY[now(), now()], NULL, NULL, NULL) AS recorded;
 -- The retry's second attempt is the last (max_attempts 2): the action and its lead fail.
 UPDATE campaigns.action SET next_attempt_at = now() WHERE action_id = :a2;
 SELECT idempotency_key, attempt FROM campaigns._dispatch_claim(10, 60000);
-SELECT campaigns._dispatch_record(ARRAY[:a2], ARRAY['retry'], ARRAY[now()], ARRAY[429], ARRAY['HTTP 429'], ARRAY[now()]) AS recorded;
+SELECT campaigns.action_record_outcomes(ARRAY[:a2], ARRAY['retry'], ARRAY[now()], ARRAY[429], ARRAY['HTTP 429'], ARRAY[now()]) AS recorded;
 SELECT a.state, a.attempts, a.http_status, cl.status AS lead_status, cl.stop_reason
   FROM campaigns.action a JOIN campaigns.campaign_lead cl USING (campaign_lead_id) WHERE a.action_id = :a2;
 RESET campaigns.max_attempts;
@@ -253,25 +254,26 @@ CREATE TEMP TABLE streak AS
 SELECT c.name, array_agg(a.action_id ORDER BY a.idempotency_key) AS ids
   FROM campaigns.action a JOIN campaigns.campaign c USING (campaign_id)
  WHERE c.user_id = '00000000-0000-0000-0060-00000000000a' AND c.name LIKE 'streak%' GROUP BY c.name;
--- streak4: 9 failures, then a batch [failed, sent, failed]: streak 9, then 1.
-SELECT campaigns._dispatch_record(ids[1:9], array_fill('failed'::text, ARRAY[9]), array_fill(now(), ARRAY[9]), NULL, NULL, NULL)
+-- streak4: 9 failures (streak 9, still active), then [failed, sent, failed]:
+-- every lead has finished, so the campaign completes.
+SELECT campaigns.action_record_outcomes(ids[1:9], array_fill('failed'::text, ARRAY[9]), array_fill(now(), ARRAY[9]), NULL, NULL, NULL)
   FROM streak WHERE name = 'streak4';
 SELECT name, status, failure_streak, paused_reason FROM campaigns.campaign WHERE name = 'streak4' AND user_id = '00000000-0000-0000-0060-00000000000a';
-SELECT campaigns._dispatch_record(ids[10:12], ARRAY['failed', 'sent', 'failed'], array_fill(now(), ARRAY[3]), NULL, NULL, NULL)
+SELECT campaigns.action_record_outcomes(ids[10:12], ARRAY['failed', 'sent', 'failed'], array_fill(now(), ARRAY[3]), NULL, NULL, NULL)
   FROM streak WHERE name = 'streak4';
 SELECT name, status, failure_streak, paused_reason FROM campaigns.campaign WHERE name = 'streak4' AND user_id = '00000000-0000-0000-0060-00000000000a';
 -- streak5: 10 failures in one batch pause it.
-SELECT campaigns._dispatch_record(ids, array_fill('failed'::text, ARRAY[10]), array_fill(now(), ARRAY[10]), NULL, NULL, NULL)
+SELECT campaigns.action_record_outcomes(ids, array_fill('failed'::text, ARRAY[10]), array_fill(now(), ARRAY[10]), NULL, NULL, NULL)
   FROM streak WHERE name = 'streak5';
 SELECT name, status, failure_streak, paused_reason FROM campaigns.campaign WHERE name = 'streak5' AND user_id = '00000000-0000-0000-0060-00000000000a';
 -- streak6: draining stays draining while one action is in flight, then pauses.
 SET session_replication_role = replica;
 UPDATE campaigns.campaign SET status = 'draining' WHERE campaign_id = '00000000-0000-0000-0060-0000000000c6';
 RESET session_replication_role;
-SELECT campaigns._dispatch_record(ids[1:1], ARRAY['sent'], ARRAY[now()], NULL, NULL, NULL) FROM streak WHERE name = 'streak6';
+SELECT campaigns.action_record_outcomes(ids[1:1], ARRAY['sent'], ARRAY[now()], NULL, NULL, NULL) FROM streak WHERE name = 'streak6';
 SELECT name, status FROM campaigns.campaign WHERE name = 'streak6' AND user_id = '00000000-0000-0000-0060-00000000000a';
 SELECT count(*) AS claimable_while_draining FROM campaigns._dispatch_claim(100, 60000);
-SELECT campaigns._dispatch_record(ids[2:2], ARRAY['retry'], ARRAY[now()], NULL, NULL, ARRAY[now()]) FROM streak WHERE name = 'streak6';
+SELECT campaigns.action_record_outcomes(ids[2:2], ARRAY['retry'], ARRAY[now()], NULL, NULL, ARRAY[now()]) FROM streak WHERE name = 'streak6';
 SELECT name, status, paused_reason FROM campaigns.campaign WHERE name = 'streak6' AND user_id = '00000000-0000-0000-0060-00000000000a';
 
 -- Release: an expired lease of a campaign that is no longer active is
@@ -308,7 +310,7 @@ SELECT campaigns.campaign_stats('00000000-0000-0000-0060-0000000000c1');
 SELECT campaigns.campaign_stats('00000000-0000-0000-0060-0000000000c9') -> 'actions' AS own;
 SELECT state FROM campaigns.worker_status;
 SELECT campaigns._dispatch_claim(1, 1000);
-SELECT campaigns._dispatch_record(ARRAY[1], ARRAY['sent'], ARRAY[now()], NULL, NULL, NULL);
+SELECT campaigns.action_record_outcomes(ARRAY[1], ARRAY['sent'], ARRAY[now()], NULL, NULL, NULL);
 RESET ROLE;
 RESET campaigns.user_id;
 
