@@ -306,3 +306,98 @@ def test_idle_worker_does_not_busy_poll(pg, sink):
     time.sleep(3.0)
     b1 = pg.worker()["batches"]
     assert b1 - b0 <= 5           # the one-second heartbeat, not a spin
+
+
+def api_campaign(pg, uid, n_leads, n_aliases):
+    """Builds a campaign through the SQL API (as the tenant) and returns its id."""
+    with pg.connect() as c:
+        c.execute("SELECT set_config('campaigns.user_id', %s, false)", (uid,))
+        ds = c.execute("SELECT campaigns.dataset_create('{\"name\": \"e2e\"}') ->> 'dataset_id'").fetchone()[0]
+        leads = [{"email": "p%d@example.com" % i, "first_name": "P%d" % i, "company": "Co%d" % i}
+                 for i in range(n_leads)]
+        c.execute("SELECT campaigns.dataset_add_leads(%s, %s)", (ds, json.dumps(leads)))
+        tpl = c.execute("""SELECT campaigns.template_create('{"name": "t", "channel": "email",
+                              "subject": "Hi {{first_name}}", "body": "About {{company|you}} {{title}}"}') ->> 'template_id'""").fetchone()[0]
+        aliases = []
+        for i in range(n_aliases):
+            c.execute("SELECT campaigns.alias_create(%s)",
+                      (json.dumps({"alias_id": "a%d" % i, "full_email": "a%d@example.com" % i}),))
+            aliases.append("a%d" % i)
+        body = {"name": "e2e", "dataset_id": ds, "alias_ids": aliases, "min_interval_seconds": 60,
+                "sending_window_start": "00:00:00", "sending_window_end": "24:00:00",
+                "send_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                "steps": [{"step": 1, "track_clicks": True, "variants": [{"label": "A", "template_id": tpl}]}]}
+        cid = c.execute("SELECT campaigns.campaign_create(%s) ->> 'campaign_id'", (json.dumps(body),)).fetchone()[0]
+        return cid
+
+
+def test_end_to_end_launch_tick_dispatch(pg, sink):
+    """campaign_create and campaign_launch through the API; the worker's tick
+    queues one action per alias lane, dispatch delivers them, the outcomes
+    complete the leads and the campaign."""
+    uid = "00000000-0000-0000-0004-000000000e2e"
+    cid = api_campaign(pg, uid, 4, 4)
+    with pg.connect() as c:
+        c.execute("SELECT set_config('campaigns.user_id', %s, false)", (uid,))
+        c.execute("SELECT campaigns.campaign_launch(%s)", (cid,))
+    wait_for(lambda: len(sink.requests()) == 4, what="four deliveries")
+    wait_for(lambda: pg.q1("SELECT status FROM campaigns.campaign WHERE campaign_id = %s", (cid,)) == "completed",
+             what="campaign completed")
+    reqs = sink.requests()
+    keys = {r[0] for r in pg.q("SELECT idempotency_key FROM campaigns.action WHERE campaign_id = %s", (cid,))}
+    assert {r["key"] for r in reqs} == keys
+    assert {r["body"]["alias_id"] for r in reqs} == {"a0", "a1", "a2", "a3"}
+    for r in reqs:
+        b = r["body"]
+        n = b["lead"]["first_name"][1:]
+        assert b["subject"] == "Hi P%s" % n
+        assert b["body"] == "About Co%s " % n
+        assert b["missing_fields"] == ["title"]
+        assert b["track_clicks"] is True and b["variant"] == "A" and b["step"] == 1
+    assert pg.q1("SELECT count(*) FROM campaigns.action WHERE campaign_id = %s AND render_warnings IS NOT NULL", (cid,)) == 4
+    assert pg.worker()["ticks"] >= 1
+    with pg.connect() as c:
+        c.execute("SELECT set_config('campaigns.user_id', %s, false)", (uid,))
+        stats = c.execute("SELECT campaigns.campaign_stats(%s)", (cid,)).fetchone()[0]
+    assert stats["actions"]["sent"] == 4 and stats["leads"]["completed"] == 4
+    assert stats["steps"][0]["variants"][0]["sent"] == 4
+
+
+def test_api_pause_while_in_flight_drains(pg, sink):
+    """campaign_pause with requests in flight: draining, then paused when they
+    finish; nothing more goes out."""
+    pg.set_conf(campaigns__request_timeout_ms="10000")
+    wait_for(lambda: pg.q1("SELECT current_setting('campaigns.request_timeout_ms')") == "10s", what="reload")
+    uid = "00000000-0000-0000-0004-00000000d4a1"
+    cid = api_campaign(pg, uid, 6, 3)
+    sink.set_mode("slow:2000")
+    with pg.connect() as c:
+        c.execute("SELECT set_config('campaigns.user_id', %s, false)", (uid,))
+        c.execute("SELECT campaigns.campaign_launch(%s)", (cid,))
+        wait_for(lambda: len(sink.requests()) == 3, what="three requests in flight")
+        paused = c.execute("SELECT campaigns.campaign_pause(%s) ->> 'status'", (cid,)).fetchone()[0]
+    assert paused == "draining"
+    wait_for(lambda: pg.q1("SELECT status FROM campaigns.campaign WHERE campaign_id = %s", (cid,)) == "paused",
+             what="draining -> paused")
+    assert states(pg, cid).get("sent") == 3
+    time.sleep(1.5)
+    assert len(sink.requests()) == 3
+
+
+def test_schedule_maintenance_with_pg_cron(request, sink):
+    from conftest import PG_PORT_BASE
+    from pgserver import PgServer
+    srv = PgServer(PG_PORT_BASE + 1, {"cron.database_name": "'postgres'"}, preload="campaigns,pg_cron")
+    request.addfinalizer(srv.cleanup)
+    srv.start()
+    srv.q("CREATE EXTENSION pg_cron")
+    jobs = srv.q1("SELECT campaigns.schedule_maintenance(30)")
+    assert [j["jobname"] for j in jobs] == ["campaigns-retention", "campaigns-stats-rollup"]
+    rows = srv.q("SELECT jobname, schedule, command FROM cron.job ORDER BY jobname")
+    assert rows == [("campaigns-retention", "17 3 * * *", "SELECT campaigns.purge_old(30)"),
+                    ("campaigns-stats-rollup", "*/15 * * * *", "SELECT campaigns.stats_rollup()")]
+    # Running it again replaces the jobs instead of adding more.
+    srv.q1("SELECT campaigns.schedule_maintenance(7)")
+    assert srv.q("SELECT count(*), min(command) FROM cron.job") == [(2, "SELECT campaigns.purge_old(7)")]
+    # The commands run as written.
+    assert srv.q1("SELECT campaigns.purge_old(7) ->> 'actions'") == "0"
