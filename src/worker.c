@@ -719,7 +719,7 @@ CampaignsWorkerMain(Datum main_arg)
 			 now >= TimestampTzPlusMilliseconds(DispatchOldestOutcome(), WORKER_RECORD_DELAY_MS)))
 			pass = true;
 		if (more_due && campaigns_worker_enabled &&
-			DispatchFreeSlots() >= Max(1, campaigns_max_in_flight / 4))
+			DispatchFreeSlots() >= Max(1, campaigns_max_in_flight / 2))
 			pass = true;
 
 		if (pass)
