@@ -360,3 +360,5 @@ GRANT EXECUTE ON FUNCTION
 	@extschema@.campaign_unschedule(uuid), @extschema@.campaign_reset(uuid),
 	@extschema@.campaign_playground_review(uuid)
 TO campaigns_user;
+ALTER FUNCTION @extschema@._enrol_batch(uuid, timestamptz) SET jit = off;
+ALTER FUNCTION @extschema@.campaign_launch(uuid) SET jit = off;

@@ -129,7 +129,7 @@ BEGIN
 				(SELECT cl.campaign_lead_id, cl.lead_id, cl.current_step, cl.next_step, cl.eligible_at, false
 				   FROM @extschema@.campaign_lead cl
 				  WHERE cl.campaign_id = lc.campaign_id AND cl.next_channel = lc.channel
-					AND NOT (cl.current_step > 0) AND cl.eligible_at <= now
+					AND (cl.current_step > 0) IS FALSE AND cl.eligible_at <= now
 					AND cl.status IN ('pending', 'active')
 				  ORDER BY cl.eligible_at, cl.lead_id LIMIT lc.k)) s
 			 ORDER BY s.fu DESC, s.eligible_at, s.lead_id
@@ -201,7 +201,7 @@ BEGIN
 									   ORDER BY cl.eligible_at, cl.lead_id LIMIT 1),
 									 (SELECT cl.eligible_at FROM @extschema@.campaign_lead cl
 									   WHERE cl.campaign_id = st.campaign_id AND cl.next_channel = chn.channel
-										 AND NOT (cl.current_step > 0) AND cl.eligible_at IS NOT NULL
+										 AND (cl.current_step > 0) IS FALSE AND cl.eligible_at IS NOT NULL
 										 AND cl.status IN ('pending', 'active')
 										 AND cl.campaign_lead_id <> ALL (st.picked)
 									   ORDER BY cl.eligible_at, cl.lead_id LIMIT 1)) AS first_eligible,
@@ -297,3 +297,7 @@ REVOKE ALL ON FUNCTION @extschema@.tick(timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._tick(timestamptz, uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._queue_due(timestamptz, uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._start_scheduled(uuid, timestamptz) FROM PUBLIC;
+-- The pass is one large statement over thousands of rows whose estimated
+-- cost trips jit_above_cost; compiling it costs far more than it saves.
+ALTER FUNCTION @extschema@._queue_due(timestamptz, uuid) SET jit = off;
+ALTER FUNCTION @extschema@._tick(timestamptz, uuid) SET jit = off;

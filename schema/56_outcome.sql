@@ -181,3 +181,4 @@ COMMENT ON FUNCTION @extschema@.action_record_outcome(bigint, text, timestamptz,
 
 REVOKE ALL ON FUNCTION @extschema@.action_record_outcomes(bigint[], text[], timestamptz[], integer[], text[], timestamptz[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.action_record_outcome(bigint, text, timestamptz, integer, text, timestamptz) FROM PUBLIC;
+ALTER FUNCTION @extschema@.action_record_outcomes(bigint[], text[], timestamptz[], integer[], text[], timestamptz[]) SET jit = off;
