@@ -151,6 +151,7 @@ CREATE TABLE @extschema@.campaign (
 	failure_streak integer NOT NULL DEFAULT 0,
 	CHECK (status IN ('draft', 'launching', 'scheduled', 'active', 'draining', 'paused', 'completed', 'failed'))
 );
+ALTER TABLE @extschema@.campaign ALTER COLUMN steps_config SET COMPRESSION lz4;
 CREATE INDEX campaign_user_created ON @extschema@.campaign (user_id, created_at DESC, campaign_id);
 CREATE INDEX campaign_due ON @extschema@.campaign (next_action_at)
 	WHERE status IN ('launching', 'scheduled', 'active', 'draining');

@@ -147,8 +147,9 @@ SELECT campaigns.campaign_launch(pg_temp.mk(11, launch => 'scheduled', start => 
 	   campaigns.campaign_launch(pg_temp.mk(13, launch => 'scheduled', start => '2030-01-07 10:00Z', ai => true, policy => 'cancel')) -> 'campaign' ->> 'status' AS s13,
 	   campaigns.campaign_launch(pg_temp.mk(14, launch => 'scheduled', start => '2030-01-07 10:00Z', ai => true, policy => 'hold')) -> 'campaign' ->> 'status' AS s14;
 -- Campaign 14's drafts are reviewed, so hold does not apply to it.
-SELECT r ->> 'playground_reviewed_at' IS NOT NULL AS reviewed
-  FROM campaigns.campaign_playground_review('00000000-0000-0000-0021-200000000014') r;
+SELECT campaigns.campaign_playground_review('00000000-0000-0000-0021-200000000014') ->> 'status' AS reviewed_status;
+SELECT playground_reviewed_at IS NOT NULL AS reviewed FROM campaigns.campaign
+ WHERE campaign_id = '00000000-0000-0000-0021-200000000014';
 SELECT campaigns.tick('2030-01-07 10:00:01Z') IS NOT NULL AS ticked;
 SELECT right(campaign_id::text, 2) AS c, pg_temp.st(campaign_id) FROM campaigns.campaign
  WHERE campaign_id IN ('00000000-0000-0000-0021-200000000011', '00000000-0000-0000-0021-200000000012',
