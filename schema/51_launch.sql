@@ -131,6 +131,42 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@._campaign_body(uuid) IS 'The response body of a campaign, read afresh.';
 
+-- _sync_lanes(campaign_id): alias_ids and connected_account_id may be
+-- edited while a campaign is scheduled or paused; the lanes follow them
+-- (an alias that stays keeps its last send time, so its interval holds).
+CREATE FUNCTION @extschema@._sync_lanes(cid uuid) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c @extschema@.campaign;
+	ch record;
+	n_email integer;
+BEGIN
+	SELECT * INTO c FROM @extschema@.campaign WHERE campaign_id = cid;
+	ch := @extschema@._launch_channels(c);
+	n_email := CASE WHEN ch.needs_email THEN coalesce(cardinality(c.alias_ids), 0) ELSE 0 END;
+	UPDATE @extschema@.campaign x
+	   SET lane_email_count = n_email,
+		   lane_aliases = CASE WHEN n_email > 0 THEN c.alias_ids ELSE '{}' END,
+		   lane_cursor = CASE WHEN x.lane_cursor > n_email THEN 0 ELSE x.lane_cursor END,
+		   lane_last_sent_at = ARRAY(
+				SELECT old.t
+				  FROM unnest(CASE WHEN n_email > 0 THEN c.alias_ids ELSE '{}'::text[] END) WITH ORDINALITY AS a(id, i)
+				  LEFT JOIN LATERAL (SELECT c.lane_last_sent_at[j] AS t
+									   FROM generate_series(1, c.lane_email_count) j
+									  WHERE c.lane_aliases[j] = a.id LIMIT 1) old ON true
+				 ORDER BY a.i)
+			|| CASE WHEN ch.needs_linkedin
+					THEN ARRAY[CASE WHEN cardinality(c.lane_last_sent_at) > c.lane_email_count
+									THEN c.lane_last_sent_at[cardinality(c.lane_last_sent_at)] END]
+					ELSE '{}'::timestamptz[] END
+	 WHERE x.campaign_id = cid;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._sync_lanes(uuid) IS
+'Re-derives a campaign''s lanes from its current alias_ids and connected account (after edits while scheduled or paused).';
+
 CREATE FUNCTION @extschema@.campaign_launch(campaign_id uuid) RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -199,6 +235,7 @@ BEGIN
 		   next_action_at = t, pace_day = NULL, pace_day_count = 0,
 		   lane_last_sent_at = array_fill(NULL::timestamptz, ARRAY[greatest(n_lanes, 1)]),
 		   lane_email_count = CASE WHEN ch.needs_email THEN coalesce(cardinality(c.alias_ids), 0) ELSE 0 END,
+		   lane_aliases = CASE WHEN ch.needs_email THEN coalesce(c.alias_ids, '{}') ELSE '{}' END,
 		   lane_cursor = 0, enrol_cursor = NULL, failure_streak = 0, updated_at = t
 	 WHERE x.campaign_id = c.campaign_id;
 
@@ -261,6 +298,7 @@ BEGIN
 	   SET status = 'active', paused_reason = NULL, failure_streak = 0,
 		   next_action_at = '-infinity', updated_at = now()
 	 WHERE x.campaign_id = c.campaign_id;
+	PERFORM @extschema@._sync_lanes(c.campaign_id);
 	PERFORM @extschema@._try_complete(ARRAY[c.campaign_id]);
 	RETURN @extschema@._campaign_body(c.campaign_id);
 END

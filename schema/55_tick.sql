@@ -35,6 +35,7 @@ BEGIN
 		UPDATE @extschema@.campaign
 		   SET status = 'active', next_action_at = now, updated_at = now()
 		 WHERE campaign_id = cid;
+		PERFORM @extschema@._sync_lanes(cid);
 		PERFORM @extschema@._try_complete(ARRAY[cid]);
 	ELSIF outcome = 'paused' THEN
 		UPDATE @extschema@.campaign
@@ -87,7 +88,7 @@ BEGIN
 	END IF;
 
 	WITH due AS (
-		SELECT c.campaign_id, c.user_id, c.alias_ids, c.connected_account_id, c.steps_config,
+		SELECT c.campaign_id, c.user_id, c.lane_aliases, c.connected_account_id, c.steps_config,
 			   c.lane_last_sent_at, c.lane_cursor, c.lane_email_count, c.min_interval_seconds,
 			   c.daily_limit, c.sending_window_start, c.sending_window_end, c.timezone, c.send_days,
 			   c.pace_day, c.pace_day_count,
@@ -137,7 +138,7 @@ BEGIN
 	), chosen AS (
 		-- within the day's remaining limit, across channels; each pick gets
 		-- the lane of the same rank
-		SELECT p.*, ln.lane, o.user_id, o.alias_ids, o.connected_account_id,
+		SELECT p.*, ln.lane, o.user_id, o.lane_aliases, o.connected_account_id,
 			   o.steps_config -> p.current_step AS step_obj
 		  FROM (SELECT p.*, row_number() OVER (PARTITION BY p.campaign_id ORDER BY p.fu DESC, p.eligible_at, p.lead_id) AS crk
 				  FROM picks p) p
@@ -151,7 +152,7 @@ BEGIN
 		SELECT ch.user_id, ch.campaign_id, ch.campaign_lead_id, ch.next_step,
 			   @extschema@._step_variant(ch.campaign_id, ch.lead_id, ch.step_obj),
 			   ch.channel, @extschema@._step_action_type(ch.channel, ch.step_obj),
-			   CASE WHEN ch.channel = 'email' THEN ch.alias_ids[ch.lane] END,
+			   CASE WHEN ch.channel = 'email' THEN ch.lane_aliases[ch.lane] END,
 			   CASE WHEN ch.channel = 'linkedin' THEN ch.connected_account_id END,
 			   ch.campaign_lead_id::text || ':' || ch.next_step, now, now
 		  FROM chosen ch
