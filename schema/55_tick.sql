@@ -163,12 +163,18 @@ BEGIN
 				lease_until = NULL, updated_at = now()
 			WHERE a.state = 'cancelled'
 		RETURNING a.campaign_lead_id, a.step, a.variant
+	), insa AS (
+		-- (as arrays, so the update below probes the primary key whatever
+		-- the size of campaign_lead)
+		SELECT array_agg(ins.campaign_lead_id) AS ids, array_agg(ins.step) AS steps,
+			   array_agg(ins.variant) AS variants
+		  FROM ins
 	), lead_upd AS (
 		UPDATE @extschema@.campaign_lead cl
 		   SET eligible_at = NULL, status = 'active',
-			   variants = cl.variants || jsonb_build_object(ins.step::text, ins.variant)
-		  FROM ins
-		 WHERE cl.campaign_lead_id = ins.campaign_lead_id
+			   variants = cl.variants || jsonb_build_object(u.step::text, u.variant)
+		  FROM insa, unnest(insa.ids, insa.steps, insa.variants) AS u(id, step, variant)
+		 WHERE cl.campaign_lead_id = u.id
 		RETURNING 1
 	), agg AS (
 		SELECT ch.campaign_id, count(*) AS n, array_agg(ch.lane) AS lanes,
