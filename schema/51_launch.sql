@@ -47,8 +47,8 @@ BEGIN
 
 	WITH ins AS (
 		INSERT INTO @extschema@.campaign_lead
-			(user_id, campaign_id, lead_id, status, current_step, next_step, next_channel, eligible_at, enrolled_at)
-		SELECT c.user_id, c.campaign_id, l.lead_id, 'pending', 0, (first ->> 'step')::int, first_channel,
+			(campaign_lead_id, user_id, campaign_id, lead_id, status, current_step, next_step, next_channel, eligible_at, enrolled_at)
+		SELECT @extschema@._uuid_ordered(), c.user_id, c.campaign_id, l.lead_id, 'pending', 0, (first ->> 'step')::int, first_channel,
 			   first_eligible, now
 		  FROM @extschema@.lead l
 		 WHERE l.dataset_id = c.dataset_id AND l.user_id = c.user_id
@@ -57,7 +57,6 @@ BEGIN
 		   AND (NOT ch.needs_linkedin OR nullif(btrim(l.linkedin_url), '') IS NOT NULL)
 		 ORDER BY l.lead_id
 		 LIMIT batch
-		ON CONFLICT (campaign_id, lead_id) DO NOTHING
 		RETURNING lead_id
 	)
 	SELECT count(*), max(lead_id::text)::uuid INTO n, last_id FROM ins;
@@ -195,6 +194,8 @@ BEGIN
 	  INTO total, launchable
 	  FROM @extschema@.lead l
 	 WHERE l.dataset_id = c.dataset_id AND l.user_id = c.user_id;
+	warnings := '[]';
+	IF launchable < total THEN
 	SELECT coalesce(jsonb_agg(w ORDER BY w ->> 'lead_id'), '[]') INTO warnings
 	  FROM (SELECT jsonb_build_object(
 				'lead_id', l.lead_id,
@@ -210,6 +211,7 @@ BEGIN
 					OR (ch.needs_linkedin AND nullif(btrim(l.linkedin_url), '') IS NULL))
 			 ORDER BY l.lead_id
 			 LIMIT 100) s;
+	END IF;
 
 	-- Causes that make the launch fail (the campaign goes to failed with
 	-- launch_error; reset brings it back to draft).
