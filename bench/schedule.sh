@@ -136,7 +136,7 @@ SELECT ('00000000-0000-0000-00bf-' || lpad(i::text, 12, '0'))::uuid, '00000000-0
 INSERT INTO campaigns.lead (user_id, dataset_id, email)
 SELECT '00000000-0000-0000-00be-000000000001', ('00000000-0000-0000-00bf-' || lpad(i::text, 12, '0'))::uuid,
 	   'x' || j || '@c' || i || '.example'
-  FROM generate_series(1, $CAMPAIGNS) i, generate_series(1, 5) j;
+  FROM generate_series(1, $CAMPAIGNS) i, generate_series(1, 10) j;
 INSERT INTO campaigns.campaign (campaign_id, user_id, dataset_id, name, type, launch_type, daily_limit,
 	sending_window_start, sending_window_end, min_interval_seconds, timezone, send_days, steps_config,
 	alias_ids, unreviewed_launch_policy)
