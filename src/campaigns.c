@@ -48,6 +48,8 @@ _PG_init(void)
 {
 	IdentityInit();
 	ScheduleInit();
+	DispatchInit();
+	WorkerInit();
 
 	MarkGUCPrefixReserved("campaigns");
 }
