@@ -13,6 +13,8 @@
 
 #include "utils/guc.h"
 
+#include "http_api.h"
+
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
@@ -47,6 +49,7 @@ void
 _PG_init(void)
 {
 	IdentityInit();
+	HttpApiInit();
 
 	MarkGUCPrefixReserved("campaigns");
 }
