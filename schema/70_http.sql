@@ -123,6 +123,7 @@ CREATE FUNCTION @extschema@._http_authenticate(token text,
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+#variable_conflict use_column
 DECLARE
 	k @extschema@.api_key;
 	w timestamptz := date_trunc('minute', now());
@@ -361,7 +362,7 @@ BEGIN
 	IF detail LIKE 'The input string ended unexpectedly%' THEN
 		RETURN char_length(body);
 	END IF;
-	m := regexp_match(context, 'JSON data, line ([0-9]+): (.*)$', 's');
+	m := regexp_match(context, 'JSON data, line ([0-9]+): ([^\n]*)');
 	IF m IS NULL THEN
 		RETURN 0;
 	END IF;
@@ -370,10 +371,14 @@ BEGIN
 	IF frag LIKE '...%' THEN
 		frag := substr(frag, 4);
 	END IF;
+	IF frag LIKE '%...' THEN
+		frag := left(frag, -3);
+	END IF;
 	FOR i IN 2..line LOOP
 		line_start := strpos(substr(body, line_start + 1), E'\n') + line_start;
 	END LOOP;
-	tok := (regexp_match(detail, '^Token "(.*)" is invalid\.$', 's'))[1];
+	-- 'Token "x" is invalid.', 'Expected ..., but found "x".'
+	tok := (regexp_match(detail, '"(.*)"\.$', 's'))[1];
 	-- The fragment ends where the bad token ends, within its line.
 	pos := strpos(substr(body, line_start + 1), frag);
 	IF pos = 0 THEN

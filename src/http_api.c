@@ -34,7 +34,7 @@ HttpApiInit(void)
 							"Larger bodies get HTTP 413.",
 							&campaigns_http_max_body_bytes,
 							1048576, 0, 1073741823,
-							PGC_SUSET, GUC_UNIT_BYTE,
+							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("campaigns.http_rate_limit_per_minute",
 							"Requests per minute an API key may make, unless the key sets its own.",
