@@ -17,4 +17,4 @@ BEGIN
 	END LOOP;
 END
 $rls$;
-GRANT EXECUTE ON FUNCTION @extschema@.current_user_id() TO PUBLIC;
+

@@ -1,0 +1,20 @@
+-- Campaign validation and merge-field rendering (src/validate.c, src/render.c).
+
+CREATE FUNCTION @extschema@._campaign_validate(body jsonb, user_id uuid,
+											   check_start_future boolean DEFAULT true)
+RETURNS jsonb
+LANGUAGE c STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'campaign_validate';
+COMMENT ON FUNCTION @extschema@._campaign_validate(jsonb, uuid, boolean) IS
+'Checks a Create Campaign request body for user_id (SPEC §4) and returns it normalised (defaults filled, steps sorted); otherwise raises 22023 with a DETAIL that is a JSON array of {loc, msg, type} errors, all of them.';
+REVOKE ALL ON FUNCTION @extschema@._campaign_validate(jsonb, uuid, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._campaign_validate(jsonb, uuid, boolean) TO campaigns_user;
+
+CREATE FUNCTION @extschema@.render_template(template text, lead jsonb)
+RETURNS jsonb
+LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'render_template';
+COMMENT ON FUNCTION @extschema@.render_template(text, jsonb) IS
+'Fills the {{field}} and {{field|fallback}} merge fields of a template from a lead object; returns {"text": ..., "missing": [fields without value or fallback]}.  Raises 22023 on bad syntax.';
+REVOKE ALL ON FUNCTION @extschema@.render_template(text, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.render_template(text, jsonb) TO campaigns_user;

@@ -1,0 +1,282 @@
+-- Campaign CRUD (SPEC §4, §5): jsonb in, jsonb out, exactly the HTTP bodies.
+-- Validation is C (_campaign_validate, src/validate.c); the status machine is
+-- C (src/status.c); these wrappers only move rows.
+
+-- _campaign_json(c) is the response body of a campaign: every field of the
+-- seed's response model, timestamps in RFC 3339 UTC, times as HH:MM:SS.
+CREATE FUNCTION @extschema@._campaign_json(c @extschema@.campaign) RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT jsonb_build_object(
+		'campaign_id', c.campaign_id,
+		'user_id', c.user_id,
+		'dataset_id', c.dataset_id,
+		'name', c.name,
+		'type', c.type,
+		'status', c.status,
+		'launch_type', c.launch_type,
+		'daily_limit', c.daily_limit,
+		'sending_window_start', c.sending_window_start::text,
+		'sending_window_end', c.sending_window_end::text,
+		'min_interval_seconds', c.min_interval_seconds,
+		'timezone', c.timezone,
+		'steps_config', c.steps_config,
+		'send_days', to_jsonb(c.send_days),
+		'created_at', @extschema@._ts(c.created_at),
+		'updated_at', @extschema@._ts(c.updated_at),
+		'description', c.description,
+		'start_date', @extschema@._ts(c.start_date),
+		'alias_ids', to_jsonb(c.alias_ids),
+		'connected_account_id', c.connected_account_id,
+		'total_leads', c.total_leads,
+		'processed_leads', c.processed_leads,
+		'launch_job_id', c.launch_job_id,
+		'launch_requested_at', @extschema@._ts(c.launch_requested_at),
+		'launch_error', c.launch_error,
+		'system_prompt', c.system_prompt,
+		'unreviewed_launch_policy', c.unreviewed_launch_policy,
+		'paused_reason', c.paused_reason,
+		'playground_discovery_dismissed_at', @extschema@._ts(c.playground_discovery_dismissed_at))
+$$;
+COMMENT ON FUNCTION @extschema@._campaign_json(@extschema@.campaign) IS
+'The response body of a campaign (the seed''s response model).';
+
+-- _campaign_request(c) is a stored campaign in request shape: what
+-- campaign_update merges a PATCH into before validating the result.
+CREATE FUNCTION @extschema@._campaign_request(c @extschema@.campaign) RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT jsonb_build_object(
+		'name', c.name,
+		'dataset_id', c.dataset_id,
+		'steps', c.steps_config,
+		'description', c.description,
+		'type', c.type,
+		'alias_ids', to_jsonb(c.alias_ids),
+		'connected_account_id', c.connected_account_id,
+		'launch_type', c.launch_type,
+		'start_date', @extschema@._ts(c.start_date),
+		'daily_limit', c.daily_limit,
+		'sending_window_start', c.sending_window_start::text,
+		'sending_window_end', c.sending_window_end::text,
+		'min_interval_seconds', c.min_interval_seconds,
+		'timezone', c.timezone,
+		'send_days', to_jsonb(c.send_days),
+		'system_prompt', c.system_prompt,
+		'unreviewed_launch_policy', c.unreviewed_launch_policy)
+$$;
+
+-- _campaign_lock(id) returns the caller's campaign, locked FOR UPDATE, so
+-- that concurrent changes of one campaign are serialised; P0002 when it is
+-- missing or another user's.
+CREATE FUNCTION @extschema@._campaign_lock(id uuid) RETURNS @extschema@.campaign
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c @extschema@.campaign;
+BEGIN
+	SELECT * INTO c FROM @extschema@.campaign
+	 WHERE campaign_id = id AND user_id = @extschema@.current_user_id()
+	   FOR UPDATE;
+	IF NOT FOUND THEN
+		PERFORM @extschema@._not_found('campaign');
+	END IF;
+	RETURN c;
+END
+$$;
+
+CREATE FUNCTION @extschema@.campaign_create(jsonb) RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	uid uuid := @extschema@.current_user_id();
+	n jsonb := @extschema@._campaign_validate($1, uid, true);
+	c @extschema@.campaign;
+BEGIN
+	INSERT INTO @extschema@.campaign (
+		user_id, dataset_id, name, description, type, launch_type, start_date,
+		daily_limit, sending_window_start, sending_window_end, min_interval_seconds,
+		timezone, send_days, steps_config, alias_ids, connected_account_id,
+		system_prompt, unreviewed_launch_policy)
+	VALUES (
+		uid, (n->>'dataset_id')::uuid, n->>'name', n->>'description', n->>'type',
+		n->>'launch_type', (n->>'start_date')::timestamptz, (n->>'daily_limit')::int,
+		(n->>'sending_window_start')::time, (n->>'sending_window_end')::time,
+		(n->>'min_interval_seconds')::int, n->>'timezone',
+		ARRAY(SELECT jsonb_array_elements_text(n->'send_days')), n->'steps',
+		CASE WHEN jsonb_typeof(n->'alias_ids') = 'array'
+			 THEN ARRAY(SELECT jsonb_array_elements_text(n->'alias_ids')) END,
+		(n->>'connected_account_id')::uuid, n->>'system_prompt', n->>'unreviewed_launch_policy')
+	RETURNING * INTO c;
+	RETURN @extschema@._campaign_json(c);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.campaign_create(jsonb) IS
+'POST /campaigns/: validates the body (all errors at once, SQLSTATE 22023) and creates a draft campaign; returns the response body.';
+
+CREATE FUNCTION @extschema@.campaign_get(campaign_id uuid) RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r jsonb;
+BEGIN
+	SELECT @extschema@._campaign_json(c) INTO r FROM @extschema@.campaign c
+	 WHERE c.campaign_id = $1 AND c.user_id = @extschema@.current_user_id();
+	IF r IS NULL THEN
+		PERFORM @extschema@._not_found('campaign');
+	END IF;
+	RETURN r;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.campaign_get(uuid) IS 'GET /campaigns/{id}: the campaign, or P0002.';
+
+-- _campaign_filter(filters) checks the list filters: status (one of the
+-- statuses) and name (a case-insensitive substring), plus offset/limit.
+CREATE FUNCTION @extschema@._campaign_filter(filters jsonb, OUT status text, OUT name_pattern text)
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	filters := coalesce(filters, '{}');
+	status := filters ->> 'status';
+	IF status IS NOT NULL AND status NOT IN ('draft', 'launching', 'scheduled', 'active',
+											 'draining', 'paused', 'completed', 'failed') THEN
+		PERFORM @extschema@._raise_validation(jsonb_build_array(@extschema@._err('["query","status"]',
+			'Input should be ''draft'', ''launching'', ''scheduled'', ''active'', ''draining'', ''paused'', ''completed'' or ''failed''', 'enum')));
+	END IF;
+	IF filters ->> 'name' IS NOT NULL THEN
+		name_pattern := '%' || replace(replace(replace(filters ->> 'name', '\', '\\'), '%', '\%'), '_', '\_') || '%';
+	END IF;
+END
+$$;
+
+CREATE FUNCTION @extschema@.campaign_list(filters jsonb DEFAULT '{}') RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p record := @extschema@._page(filters);
+	f record := @extschema@._campaign_filter(filters);
+BEGIN
+	RETURN coalesce((
+		SELECT jsonb_agg(@extschema@._campaign_json(c) ORDER BY c.created_at DESC, c.campaign_id DESC)
+		  FROM (SELECT * FROM @extschema@.campaign c
+				 WHERE c.user_id = @extschema@.current_user_id()
+				   AND (f.status IS NULL OR c.status = f.status)
+				   AND (f.name_pattern IS NULL OR c.name ILIKE f.name_pattern)
+				 ORDER BY c.created_at DESC, c.campaign_id DESC
+				OFFSET p.page_offset LIMIT p.page_limit) c), '[]');
+END
+$$;
+COMMENT ON FUNCTION @extschema@.campaign_list(jsonb) IS
+'GET /campaigns/: the caller''s campaigns, newest first; filters offset, limit (1..100, default 50), status, name (case-insensitive substring).';
+
+CREATE FUNCTION @extschema@.campaign_count(filters jsonb DEFAULT '{}') RETURNS bigint
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	f record := @extschema@._campaign_filter(filters);
+BEGIN
+	RETURN (SELECT count(*) FROM @extschema@.campaign c
+			 WHERE c.user_id = @extschema@.current_user_id()
+			   AND (f.status IS NULL OR c.status = f.status)
+			   AND (f.name_pattern IS NULL OR c.name ILIKE f.name_pattern));
+END
+$$;
+COMMENT ON FUNCTION @extschema@.campaign_count(jsonb) IS
+'The number of campaigns campaign_list would page through (X-Total-Count).';
+
+CREATE FUNCTION @extschema@.campaign_update(campaign_id uuid, patch jsonb) RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	uid uuid := @extschema@.current_user_id();
+	c @extschema@.campaign := @extschema@._campaign_lock(campaign_id);
+	cur jsonb;
+	n jsonb;
+	dismissed timestamptz;
+	changed text[];
+BEGIN
+	IF patch IS NULL OR jsonb_typeof(patch) <> 'object' THEN
+		PERFORM @extschema@._raise_validation(jsonb_build_array(@extschema@._err('["body"]',
+			'Input should be a valid dictionary or object to extract fields from', 'model_attributes_type')));
+	END IF;
+	IF c.status = 'completed' AND patch <> '{}' THEN
+		PERFORM @extschema@._campaign_check_edit(c.status, ARRAY(SELECT jsonb_object_keys(patch)));
+	END IF;
+	-- playground_discovery_dismissed_at is a response field a PATCH may set;
+	-- everything else is checked by the create validator on the merged body.
+	IF patch ? 'playground_discovery_dismissed_at' THEN
+		PERFORM @extschema@._raise_validation(@extschema@._check_object(
+			jsonb_build_object('playground_discovery_dismissed_at', patch->'playground_discovery_dismissed_at'),
+			'{"playground_discovery_dismissed_at": {"type": "datetime", "nullable": true}}', '["body"]'));
+		dismissed := (patch->>'playground_discovery_dismissed_at')::timestamptz;
+	ELSE
+		dismissed := c.playground_discovery_dismissed_at;
+	END IF;
+	cur := @extschema@._campaign_request(c);
+	n := @extschema@._campaign_validate(cur || (patch - 'playground_discovery_dismissed_at'), uid,
+										patch ? 'start_date' OR patch ? 'launch_type');
+	-- The status decides which fields may change (55000 names the others).
+	SELECT array_agg(k ORDER BY k) INTO changed
+	  FROM jsonb_object_keys(n) k
+	 WHERE CASE WHEN k = 'start_date'
+				THEN (n->>k)::timestamptz IS DISTINCT FROM c.start_date
+				ELSE n->k IS DISTINCT FROM cur->k END;
+	IF dismissed IS DISTINCT FROM c.playground_discovery_dismissed_at THEN
+		changed := array_append(changed, 'playground_discovery_dismissed_at');
+	END IF;
+	IF changed IS NULL THEN
+		RETURN @extschema@._campaign_json(c);
+	END IF;
+	PERFORM @extschema@._campaign_check_edit(c.status, changed);
+	UPDATE @extschema@.campaign SET
+		dataset_id = (n->>'dataset_id')::uuid,
+		name = n->>'name',
+		description = n->>'description',
+		type = n->>'type',
+		launch_type = n->>'launch_type',
+		start_date = (n->>'start_date')::timestamptz,
+		daily_limit = (n->>'daily_limit')::int,
+		sending_window_start = (n->>'sending_window_start')::time,
+		sending_window_end = (n->>'sending_window_end')::time,
+		min_interval_seconds = (n->>'min_interval_seconds')::int,
+		timezone = n->>'timezone',
+		send_days = ARRAY(SELECT jsonb_array_elements_text(n->'send_days')),
+		steps_config = n->'steps',
+		alias_ids = CASE WHEN jsonb_typeof(n->'alias_ids') = 'array'
+						 THEN ARRAY(SELECT jsonb_array_elements_text(n->'alias_ids')) END,
+		connected_account_id = (n->>'connected_account_id')::uuid,
+		system_prompt = n->>'system_prompt',
+		unreviewed_launch_policy = n->>'unreviewed_launch_policy',
+		playground_discovery_dismissed_at = dismissed,
+		updated_at = now()
+	 WHERE campaign.campaign_id = c.campaign_id
+	RETURNING * INTO c;
+	RETURN @extschema@._campaign_json(c);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.campaign_update(uuid, jsonb) IS
+'PATCH /campaigns/{id}: omitted fields unchanged, explicit null clears; the merged campaign is validated like a create (22023) and the status decides which fields may change (55000).';
+
+CREATE FUNCTION @extschema@.campaign_delete(campaign_id uuid) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c @extschema@.campaign := @extschema@._campaign_lock(campaign_id);
+BEGIN
+	-- The status guard trigger refuses (55000) outside draft, paused,
+	-- completed and failed.
+	DELETE FROM @extschema@.campaign WHERE campaign.campaign_id = c.campaign_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.campaign_delete(uuid) IS
+'DELETE /campaigns/{id}: allowed in draft, paused, completed and failed (55000 otherwise), P0002 when missing.';

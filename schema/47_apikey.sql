@@ -1,0 +1,39 @@
+-- API keys (SPEC §2).  Minted by an administrator for a user; the token is
+-- returned once and only its SHA-256 is stored.
+
+CREATE FUNCTION @extschema@._api_key_token() RETURNS text
+LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'api_key_token';
+
+CREATE FUNCTION @extschema@.api_key_create(user_id uuid, name text) RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	token text := @extschema@._api_key_token();
+BEGIN
+	IF user_id IS NULL THEN
+		RAISE EXCEPTION 'user_id must not be null' USING ERRCODE = '22004';
+	END IF;
+	IF name IS NULL OR char_length(name) NOT BETWEEN 1 AND 255 THEN
+		RAISE EXCEPTION 'an API key needs a name of 1 to 255 characters' USING ERRCODE = '22023';
+	END IF;
+	INSERT INTO @extschema@.api_key (user_id, name, token_hash, token_prefix)
+	VALUES (user_id, name, sha256(convert_to(token, 'UTF8')), left(token, 13));
+	RETURN token;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_key_create(uuid, text) IS
+'Mints an API key for a user: returns the token (cmp_live_ + 43 URL-safe characters) once; stores only its SHA-256.';
+
+CREATE FUNCTION @extschema@.api_key_revoke(token text) RETURNS boolean
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH r AS (
+		UPDATE @extschema@.api_key SET revoked_at = now()
+		 WHERE token_hash = sha256(convert_to(token, 'UTF8')) AND revoked_at IS NULL
+		RETURNING 1)
+	SELECT EXISTS (SELECT 1 FROM r)
+$$;
+COMMENT ON FUNCTION @extschema@.api_key_revoke(text) IS
+'Revokes the key of a token; a revoked key authenticates nothing.  True when a live key was revoked.';

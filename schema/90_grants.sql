@@ -1,0 +1,22 @@
+-- Privileges.  campaigns_user may call the SQL API (SECURITY INVOKER: row
+-- level security applies); administrative and worker functions stay with
+-- the extension owner.
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA @extschema@ FROM PUBLIC;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA @extschema@ TO campaigns_user;
+GRANT EXECUTE ON FUNCTION @extschema@.current_user_id() TO PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.status_transitions() TO PUBLIC;
+DO $grants$
+DECLARE
+	f regprocedure;
+BEGIN
+	-- Administrative and worker-only functions.
+	FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+			  WHERE p.pronamespace = '@extschema@'::regnamespace
+				AND p.proname IN ('api_key_create', 'api_key_revoke', '_api_key_token', 'tick',
+								  'action_record_outcome', 'action_record_outcomes',
+								  'schedule_maintenance')
+	LOOP
+		EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM campaigns_user', f);
+	END LOOP;
+END
+$grants$;
