@@ -209,10 +209,13 @@ $$;
 COMMENT ON FUNCTION @extschema@._http_query(text) IS
 'Parses a URL query string (without "?") into a JSON object of decoded strings.';
 
--- _http_error(sqlstate, message, detail) maps an error of the SQL API to an
--- HTTP status and body.  Only the messages the API raises on purpose (404,
--- 409, 413 and validation) reach the client; anything else is a bare 500.
-CREATE FUNCTION @extschema@._http_error(sqlstate text, message text, detail text,
+-- _http_error(sqlstate, message, detail, context) maps an error of the SQL
+-- API to an HTTP status and body.  Only the messages the API raises on
+-- purpose (404, 409, 413 and validation) reach the client; anything else is
+-- a bare 500.  A 22023 without a JSON array detail shows its message only
+-- when a RAISE wrote it (context "... at RAISE"): PostgreSQL's own 22023
+-- messages (jsonb operators on the wrong type...) are internal text.
+CREATE FUNCTION @extschema@._http_error(sqlstate text, message text, detail text, context text DEFAULT NULL,
 	OUT status integer, OUT body jsonb)
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
@@ -229,7 +232,9 @@ BEGIN
 		END;
 		IF d IS NULL OR jsonb_typeof(d) <> 'array' OR jsonb_array_length(d) = 0 THEN
 			d := jsonb_build_array(jsonb_build_object('loc', '["body"]'::jsonb,
-				'msg', coalesce(nullif(message, ''), 'Invalid value'), 'type', 'value_error'));
+				'msg', CASE WHEN split_part(context, E'\n', 1) LIKE '% at RAISE' THEN coalesce(nullif(message, ''), 'Invalid value')
+							ELSE 'Invalid value' END,
+				'type', 'value_error'));
 		END IF;
 		body := jsonb_build_object('detail', d);
 	ELSIF sqlstate = 'P0002' THEN
@@ -263,7 +268,7 @@ BEGIN
 	END IF;
 END
 $$;
-COMMENT ON FUNCTION @extschema@._http_error(text, text, text) IS
+COMMENT ON FUNCTION @extschema@._http_error(text, text, text, text) IS
 'Maps an SQLSTATE (and the API''s message and detail) to an HTTP status and body; never returns internal text for a 500.';
 
 -- _http_openapi() builds the OpenAPI 3 document from http_route.
@@ -378,7 +383,7 @@ BEGIN
 		line_start := strpos(substr(body, line_start + 1), E'\n') + line_start;
 	END LOOP;
 	-- 'Token "x" is invalid.', 'Expected ..., but found "x".'
-	tok := (regexp_match(detail, '"(.*)"\.$', 's'))[1];
+	tok := (regexp_match(detail, '"(.*)"( is invalid)?\.$', 's'))[1];
 	-- The fragment ends where the bad token ends, within its line.
 	pos := strpos(substr(body, line_start + 1), frag);
 	IF pos = 0 THEN
@@ -569,7 +574,12 @@ BEGIN
 	-- Dispatch.  Errors of the API roll back its writes (not the rate count).
 	BEGIN
 		IF r.query_params <> '[]' THEN
-			q := @extschema@._http_query(query);
+			BEGIN
+				q := @extschema@._http_query(query);
+			EXCEPTION WHEN others THEN
+				RAISE EXCEPTION 'invalid query string' USING ERRCODE = '22023',
+					DETAIL = '[{"loc": ["query"], "msg": "Invalid query string: not UTF-8 once percent-decoded", "type": "value_error"}]';
+			END;
 			FOR qp IN SELECT jsonb_array_elements(r.query_params) LOOP
 				IF q ? (qp ->> 'name') THEN
 					filters := filters || jsonb_build_object(qp ->> 'name', q -> (qp ->> 'name'));
@@ -694,8 +704,9 @@ BEGIN
 			headers := headers || jsonb_build_object('X-Total-Count', total::text);
 		END IF;
 	EXCEPTION WHEN others THEN
-		GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT, v_detail = PG_EXCEPTION_DETAIL;
-		e := @extschema@._http_error(v_state, v_msg, v_detail);
+		GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT, v_detail = PG_EXCEPTION_DETAIL,
+								v_ctx = PG_EXCEPTION_CONTEXT;
+		e := @extschema@._http_error(v_state, v_msg, v_detail, v_ctx);
 		status := e.status;
 		body := e.body::text;
 		IF status = 503 THEN
