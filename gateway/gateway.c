@@ -310,6 +310,7 @@ sanitize_text(const char *s, size_t n)
 	Buf			b = {0};
 
 	buf_reserve(&b, n);
+	b.data[0] = '\0';
 	for (size_t i = 0; i < n;)
 	{
 		size_t		l = utf8_seq_len((const unsigned char *) s + i, n - i);

@@ -19,6 +19,8 @@ CREATE TABLE @extschema@.http_route (
 	method		text NOT NULL CHECK (method IN ('GET', 'POST', 'PATCH', 'DELETE')),
 	path		text NOT NULL CHECK (path ~ '^/'),
 	segs		text[] NOT NULL GENERATED ALWAYS AS (string_to_array(btrim(path, '/'), '/')) STORED,
+	-- The path with each {parameter} as {}: what http_handle looks up.
+	shape		text NOT NULL GENERATED ALWAYS AS (regexp_replace(btrim(path, '/'), '\{[a-z_]+\}', '{}', 'g')) STORED,
 	auth		boolean NOT NULL DEFAULT true,
 	body		text CHECK (body IN ('json', 'json_or_csv')),
 	query_params jsonb NOT NULL DEFAULT '[]',
@@ -27,10 +29,11 @@ CREATE TABLE @extschema@.http_route (
 	total_count	boolean NOT NULL DEFAULT false,
 	tag			text NOT NULL,
 	summary		text NOT NULL,
-	UNIQUE (method, path)
+	UNIQUE (method, path),
+	UNIQUE (shape, method)
 );
 COMMENT ON TABLE @extschema@.http_route IS
-'The routes of the HTTP surface under /api/v1 ({name} segments are uuid path parameters): http_handle routes by it and _http_openapi documents it.';
+'The routes of the HTTP surface under /api/v1 ({name} segments are uuid path parameters, and no literal segment is a uuid): http_handle routes by it and _http_openapi documents it.';
 
 -- Query parameters, as OpenAPI parameter objects (without "in").
 CREATE FUNCTION @extschema@._http_page_params() RETURNS jsonb
@@ -175,19 +178,24 @@ GRANT EXECUTE ON FUNCTION @extschema@._http_authenticate(text) TO campaigns_user
 
 -- _http_url_decode(s, plus_is_space) undoes percent-encoding (and, in a
 -- query string, '+' for space).  A '%' not followed by two hex digits stays
--- as it is; bytes that do not form UTF-8 raise SQLSTATE 22021.
+-- as it is; bytes that do not form UTF-8 raise SQLSTATE 22021.  (PL/pgSQL,
+-- not SQL: its plans are cached, a SQL function's body is parsed per call.)
 CREATE FUNCTION @extschema@._http_url_decode(s text, plus_is_space boolean) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT CASE WHEN strpos(s, '%') = 0 THEN
-				CASE WHEN plus_is_space THEN replace(s, '+', ' ') ELSE s END
-		   ELSE (SELECT convert_from(string_agg(
-					 CASE WHEN t.m[1] ~ '^%[0-9A-Fa-f]{2}$' THEN decode(substr(t.m[1], 2), 'hex')
-						  WHEN plus_is_space THEN convert_to(replace(t.m[1], '+', ' '), 'UTF8')
-						  ELSE convert_to(t.m[1], 'UTF8') END, ''::bytea ORDER BY t.o), 'UTF8')
-				   FROM regexp_matches(s, '%[0-9A-Fa-f]{2}|[^%]+|%', 'g') WITH ORDINALITY AS t(m, o))
-		   END
+BEGIN
+	IF plus_is_space THEN
+		s := replace(s, '+', ' ');
+	END IF;
+	IF strpos(s, '%') = 0 THEN
+		RETURN s;
+	END IF;
+	RETURN (SELECT convert_from(string_agg(
+				CASE WHEN t.m[1] ~ '^%[0-9A-Fa-f]{2}$' THEN decode(substr(t.m[1], 2), 'hex')
+					 ELSE convert_to(t.m[1], 'UTF8') END, ''::bytea ORDER BY t.o), 'UTF8')
+			  FROM regexp_matches(s, '%[0-9A-Fa-f]{2}|[^%]+|%', 'g') WITH ORDINALITY AS t(m, o));
+END
 $$;
 COMMENT ON FUNCTION @extschema@._http_url_decode(text, boolean) IS
 'Percent-decodes a path segment or (plus_is_space) a query-string component.';
@@ -195,16 +203,27 @@ COMMENT ON FUNCTION @extschema@._http_url_decode(text, boolean) IS
 -- _http_query(query) parses a query string into an object of strings; a
 -- parameter given twice keeps its last value, one without "=" is "".
 CREATE FUNCTION @extschema@._http_query(query text) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT coalesce(jsonb_object_agg(k, v ORDER BY o), '{}')
-	  FROM (SELECT @extschema@._http_url_decode(split_part(kv, '=', 1), true) AS k,
-				   CASE WHEN strpos(kv, '=') = 0 THEN ''
-						ELSE @extschema@._http_url_decode(substr(kv, strpos(kv, '=') + 1), true) END AS v,
-				   o
-			  FROM unnest(string_to_array(coalesce(query, ''), '&')) WITH ORDINALITY AS q(kv, o)
-			 WHERE kv <> '') p
+DECLARE
+	kv text;
+	r jsonb := '{}';
+BEGIN
+	IF query IS NULL OR query = '' THEN
+		RETURN r;
+	END IF;
+	FOREACH kv IN ARRAY string_to_array(query, '&') LOOP
+		CONTINUE WHEN kv = '';
+		IF strpos(kv, '=') = 0 THEN
+			r := r || jsonb_build_object(@extschema@._http_url_decode(kv, true), '');
+		ELSE
+			r := r || jsonb_build_object(@extschema@._http_url_decode(split_part(kv, '=', 1), true),
+										 @extschema@._http_url_decode(substr(kv, strpos(kv, '=') + 1), true));
+		END IF;
+	END LOOP;
+	RETURN r;
+END
 $$;
 COMMENT ON FUNCTION @extschema@._http_query(text) IS
 'Parses a URL query string (without "?") into a JSON object of decoded strings.';
@@ -414,6 +433,7 @@ DECLARE
 	r @extschema@.http_route;
 	allowed text;
 	ids uuid[] := '{}';
+	v_shape text;
 	seg text;
 	i integer;
 	max_body bigint;
@@ -447,19 +467,32 @@ BEGIN
 		IF right(p, 1) = '/' THEN
 			p := left(p, -1);
 		END IF;
+		-- The request's shape: uuid segments become {} (they are the path
+		-- parameters), the others must equal a route's literals.
 		req_segs := string_to_array(p, '/');
+		v_shape := '';
+		FOR i IN 1..coalesce(cardinality(req_segs), 0) LOOP
+			seg := req_segs[i];
+			IF strpos(seg, '%') > 0 THEN
+				BEGIN
+					seg := @extschema@._http_url_decode(seg, false);
+				EXCEPTION WHEN others THEN
+					seg := req_segs[i];
+				END;
+			END IF;
+			IF seg ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$' THEN
+				ids := ids || seg::uuid;
+				seg := '{}';
+			ELSE
+				seg := req_segs[i];
+			END IF;
+			v_shape := CASE WHEN i = 1 THEN seg ELSE v_shape || '/' || seg END;
+		END LOOP;
 		SELECT rt.* INTO r FROM @extschema@.http_route rt
-		 WHERE rt.method = upper(http_handle.method)
-		   AND cardinality(rt.segs) = cardinality(req_segs)
-		   AND rt.segs[1] = req_segs[1]
-		   AND NOT EXISTS (SELECT 1 FROM generate_subscripts(rt.segs, 1) AS s(n)
-							WHERE rt.segs[s.n] NOT LIKE '{%}' AND rt.segs[s.n] IS DISTINCT FROM req_segs[s.n]);
+		 WHERE rt.shape = v_shape AND rt.method = upper(http_handle.method);
 		IF NOT FOUND THEN
-			SELECT string_agg(rt.method, ', ' ORDER BY rt.method) INTO allowed FROM @extschema@.http_route rt
-			 WHERE cardinality(rt.segs) = cardinality(req_segs)
-			   AND rt.segs[1] = req_segs[1]
-			   AND NOT EXISTS (SELECT 1 FROM generate_subscripts(rt.segs, 1) AS s(n)
-								WHERE rt.segs[s.n] NOT LIKE '{%}' AND rt.segs[s.n] IS DISTINCT FROM req_segs[s.n]);
+			SELECT string_agg(rt.method, ', ' ORDER BY rt.method) INTO allowed
+			  FROM @extschema@.http_route rt WHERE rt.shape = v_shape;
 			IF allowed IS NULL THEN
 				status := 404;
 				body := '{"detail": "NOT_FOUND", "message": "no such route"}';
@@ -480,10 +513,16 @@ BEGIN
 			RETURN;
 		END IF;
 
-		-- Header names are case-insensitive.
-		SELECT jsonb_object_agg(lower(k), v) INTO h
-		  FROM jsonb_each_text(CASE WHEN jsonb_typeof(req_headers) = 'object' THEN req_headers ELSE '{}' END) AS x(k, v);
-		h := coalesce(h, '{}');
+		-- Header names are case-insensitive (the gateway sends them in lower
+		-- case, so the scan is for other callers).
+		IF jsonb_typeof(req_headers) = 'object' THEN
+			h := req_headers;
+			IF (r.auth AND NOT h ? 'authorization') OR (r.body IS NOT NULL AND NOT h ? 'content-type') THEN
+				SELECT jsonb_object_agg(lower(k), v) INTO h FROM jsonb_each(req_headers) AS x(k, v);
+			END IF;
+		ELSE
+			h := '{}';
+		END IF;
 
 		-- Authentication and rate limit.
 		IF r.auth THEN
@@ -519,20 +558,6 @@ BEGIN
 				END IF;
 			END IF;
 		END IF;
-
-		-- Path parameters are uuids; anything else names no object.
-		FOR i IN 1..cardinality(r.segs) LOOP
-			IF r.segs[i] LIKE '{%}' THEN
-				seg := @extschema@._http_url_decode(req_segs[i], false);
-				IF seg !~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$' THEN
-					status := 404;
-					body := jsonb_build_object('detail', 'NOT_FOUND', 'message',
-						replace(btrim(r.segs[i], '{}'), '_id', '') || ' not found')::text;
-					RETURN;
-				END IF;
-				ids := ids || seg::uuid;
-			END IF;
-		END LOOP;
 
 		-- The body: JSON, or CSV where the route allows it.
 		IF r.body IS NOT NULL THEN
