@@ -2,7 +2,6 @@
 
 CREATE FUNCTION @extschema@.current_user_id() RETURNS uuid
 LANGUAGE plpgsql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	v text := nullif(current_setting('campaigns.user_id', true), '');

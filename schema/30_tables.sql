@@ -144,12 +144,14 @@ CREATE TABLE @extschema@.campaign (
 	next_action_at timestamptz,			-- the scheduler looks at the campaign again at this time
 	pace_day	date,					-- local day that pace_day_count counts
 	pace_day_count integer NOT NULL DEFAULT 0,
-	lane_next_at timestamptz[],			-- per sending identity: earliest next send
-	lane_cursor	integer NOT NULL DEFAULT 0,	-- rotation position among lanes
+	lane_last_sent_at timestamptz[],	-- per sending identity (alias_ids order, then the connected account): last send
+	lane_email_count integer NOT NULL DEFAULT 0,	-- how many lanes (the first ones) are email aliases
+	lane_cursor	integer NOT NULL DEFAULT 0,	-- rotation position among lanes (last lane used)
 	enrol_cursor uuid,					-- last lead_id enrolled by an unfinished launch
 	failure_streak integer NOT NULL DEFAULT 0,
 	CHECK (status IN ('draft', 'launching', 'scheduled', 'active', 'draining', 'paused', 'completed', 'failed'))
 );
+ALTER TABLE @extschema@.campaign ALTER COLUMN steps_config SET COMPRESSION lz4;
 CREATE INDEX campaign_user_created ON @extschema@.campaign (user_id, created_at DESC, campaign_id);
 CREATE INDEX campaign_due ON @extschema@.campaign (next_action_at)
 	WHERE status IN ('launching', 'scheduled', 'active', 'draining');
@@ -165,6 +167,7 @@ CREATE TABLE @extschema@.campaign_lead (
 		CHECK (status IN ('pending', 'active', 'completed', 'stopped', 'failed')),
 	current_step integer NOT NULL DEFAULT 0,	-- steps sent so far
 	next_step	integer,						-- step number of the next step, null when finished
+	next_channel text,							-- channel of next_step (picks a lane)
 	eligible_at	timestamptz,					-- when next_step may go; null while one is queued
 	last_sent_at timestamptz,
 	variants	jsonb NOT NULL DEFAULT '{}',	-- step number -> variant label
@@ -173,9 +176,11 @@ CREATE TABLE @extschema@.campaign_lead (
 	finished_at	timestamptz,
 	UNIQUE (campaign_id, lead_id)
 );
--- Follow-ups (current_step > 0) before first steps, then earliest eligible.
+-- Follow-ups (current_step > 0) before first steps, then earliest eligible
+-- (ties by lead_id, so the order is deterministic): the scheduler probes
+-- each (campaign, channel, follow-up?) range separately.
 CREATE INDEX campaign_lead_next ON @extschema@.campaign_lead
-	(campaign_id, (current_step > 0) DESC, eligible_at)
+	(campaign_id, next_channel, (current_step > 0), eligible_at, lead_id)
 	WHERE status IN ('pending', 'active') AND eligible_at IS NOT NULL;
 CREATE INDEX ON @extschema@.campaign_lead (campaign_id, status);
 COMMENT ON TABLE @extschema@.campaign_lead IS 'One row per lead enrolled in a campaign at launch: where it is in the sequence.';

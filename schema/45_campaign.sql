@@ -5,10 +5,10 @@
 -- _campaign_json(c) is the response body of a campaign: every field of the
 -- seed's response model, timestamps in RFC 3339 UTC, times as HH:MM:SS.
 CREATE FUNCTION @extschema@._campaign_json(c @extschema@.campaign) RETURNS jsonb
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
+LANGUAGE plpgsql STABLE
 AS $$
-	SELECT jsonb_build_object(
+BEGIN
+	RETURN jsonb_build_object(
 		'campaign_id', c.campaign_id,
 		'user_id', c.user_id,
 		'dataset_id', c.dataset_id,
@@ -37,7 +37,8 @@ AS $$
 		'system_prompt', c.system_prompt,
 		'unreviewed_launch_policy', c.unreviewed_launch_policy,
 		'paused_reason', c.paused_reason,
-		'playground_discovery_dismissed_at', @extschema@._ts(c.playground_discovery_dismissed_at))
+		'playground_discovery_dismissed_at', @extschema@._ts(c.playground_discovery_dismissed_at));
+END
 $$;
 COMMENT ON FUNCTION @extschema@._campaign_json(@extschema@.campaign) IS
 'The response body of a campaign (the seed''s response model).';
@@ -45,10 +46,10 @@ COMMENT ON FUNCTION @extschema@._campaign_json(@extschema@.campaign) IS
 -- _campaign_request(c) is a stored campaign in request shape: what
 -- campaign_update merges a PATCH into before validating the result.
 CREATE FUNCTION @extschema@._campaign_request(c @extschema@.campaign) RETURNS jsonb
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
+LANGUAGE plpgsql STABLE
 AS $$
-	SELECT jsonb_build_object(
+BEGIN
+	RETURN jsonb_build_object(
 		'name', c.name,
 		'dataset_id', c.dataset_id,
 		'steps', c.steps_config,
@@ -65,7 +66,8 @@ AS $$
 		'timezone', c.timezone,
 		'send_days', to_jsonb(c.send_days),
 		'system_prompt', c.system_prompt,
-		'unreviewed_launch_policy', c.unreviewed_launch_policy)
+		'unreviewed_launch_policy', c.unreviewed_launch_policy);
+END
 $$;
 
 -- _campaign_lock(id) returns the caller's campaign, locked FOR UPDATE, so
@@ -73,7 +75,6 @@ $$;
 -- missing or another user's.
 CREATE FUNCTION @extschema@._campaign_lock(id uuid) RETURNS @extschema@.campaign
 LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	c @extschema@.campaign;
@@ -90,7 +91,6 @@ $$;
 
 CREATE FUNCTION @extschema@.campaign_create(jsonb) RETURNS jsonb
 LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	uid uuid := @extschema@.current_user_id();
@@ -120,7 +120,6 @@ COMMENT ON FUNCTION @extschema@.campaign_create(jsonb) IS
 
 CREATE FUNCTION @extschema@.campaign_get(campaign_id uuid) RETURNS jsonb
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	r jsonb;
@@ -139,7 +138,6 @@ COMMENT ON FUNCTION @extschema@.campaign_get(uuid) IS 'GET /campaigns/{id}: the 
 -- statuses) and name (a case-insensitive substring), plus offset/limit.
 CREATE FUNCTION @extschema@._campaign_filter(filters jsonb, OUT status text, OUT name_pattern text)
 LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	filters := coalesce(filters, '{}');
@@ -157,7 +155,6 @@ $$;
 
 CREATE FUNCTION @extschema@.campaign_list(filters jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	p record := @extschema@._page(filters);
@@ -178,7 +175,6 @@ COMMENT ON FUNCTION @extschema@.campaign_list(jsonb) IS
 
 CREATE FUNCTION @extschema@.campaign_count(filters jsonb DEFAULT '{}') RETURNS bigint
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	f record := @extschema@._campaign_filter(filters);
@@ -194,7 +190,6 @@ COMMENT ON FUNCTION @extschema@.campaign_count(jsonb) IS
 
 CREATE FUNCTION @extschema@.campaign_update(campaign_id uuid, patch jsonb) RETURNS jsonb
 LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	uid uuid := @extschema@.current_user_id();
@@ -268,7 +263,6 @@ COMMENT ON FUNCTION @extschema@.campaign_update(uuid, jsonb) IS
 
 CREATE FUNCTION @extschema@.campaign_delete(campaign_id uuid) RETURNS void
 LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	c @extschema@.campaign := @extschema@._campaign_lock(campaign_id);

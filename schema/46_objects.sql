@@ -6,7 +6,6 @@
 
 CREATE FUNCTION @extschema@._dataset_json(d @extschema@.dataset) RETURNS jsonb
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT jsonb_build_object('dataset_id', d.dataset_id, 'user_id', d.user_id, 'name', d.name,
 		'lead_count', d.lead_count, 'created_at', @extschema@._ts(d.created_at),
@@ -15,7 +14,6 @@ $$;
 
 CREATE FUNCTION @extschema@.dataset_create(jsonb) RETURNS jsonb
 LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	d @extschema@.dataset;
@@ -38,7 +36,6 @@ COMMENT ON FUNCTION @extschema@.dataset_create(jsonb) IS
 
 CREATE FUNCTION @extschema@.dataset_get(dataset_id uuid) RETURNS jsonb
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	r jsonb;
@@ -54,7 +51,6 @@ $$;
 
 CREATE FUNCTION @extschema@.dataset_list(filters jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	p record := @extschema@._page(filters);
@@ -69,14 +65,12 @@ $$;
 
 CREATE FUNCTION @extschema@.dataset_count(filters jsonb DEFAULT '{}') RETURNS bigint
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT count(*) FROM @extschema@.dataset WHERE user_id = @extschema@.current_user_id()
 $$;
 
 CREATE FUNCTION @extschema@.dataset_delete(dataset_id uuid) RETURNS void
 LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	uid uuid := @extschema@.current_user_id();
@@ -99,7 +93,6 @@ COMMENT ON FUNCTION @extschema@.dataset_delete(uuid) IS
 
 CREATE FUNCTION @extschema@._lead_json(l @extschema@.lead) RETURNS jsonb
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT jsonb_build_object('lead_id', l.lead_id, 'dataset_id', l.dataset_id, 'email', l.email,
 		'linkedin_url', l.linkedin_url, 'first_name', l.first_name, 'last_name', l.last_name,
@@ -125,7 +118,6 @@ AS $$ SELECT '{
 -- batch) is merged: given fields overwrite, fields objects are merged.
 CREATE FUNCTION @extschema@._dataset_add_leads(id uuid, leads jsonb, loc jsonb) RETURNS jsonb
 LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	uid uuid := @extschema@.current_user_id();
@@ -190,7 +182,6 @@ $$;
 
 CREATE FUNCTION @extschema@.dataset_add_leads(dataset_id uuid, leads jsonb) RETURNS jsonb
 LANGUAGE sql
-SET search_path = pg_catalog, pg_temp
 AS $$ SELECT @extschema@._dataset_add_leads($1, $2, '["body"]') $$;
 COMMENT ON FUNCTION @extschema@.dataset_add_leads(uuid, jsonb) IS
 'POST /datasets/{id}/leads: a JSON array of leads; duplicate emails are merged; returns {received, inserted, merged, lead_count}.';
@@ -202,14 +193,12 @@ COMMENT ON FUNCTION @extschema@._csv_to_leads(text) IS
 
 CREATE FUNCTION @extschema@.dataset_add_leads_csv(dataset_id uuid, csv text) RETURNS jsonb
 LANGUAGE sql
-SET search_path = pg_catalog, pg_temp
 AS $$ SELECT @extschema@._dataset_add_leads($1, @extschema@._csv_to_leads($2), '["body"]') $$;
 COMMENT ON FUNCTION @extschema@.dataset_add_leads_csv(uuid, text) IS
 'POST /datasets/{id}/leads with text/csv: a header row, then one lead per row (row n is loc ["body", n-1]).';
 
 CREATE FUNCTION @extschema@.dataset_leads(dataset_id uuid, filters jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	uid uuid := @extschema@.current_user_id();
@@ -231,7 +220,6 @@ COMMENT ON FUNCTION @extschema@.dataset_leads(uuid, jsonb) IS 'GET /datasets/{id
 
 CREATE FUNCTION @extschema@._template_json(t @extschema@.template) RETURNS jsonb
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT jsonb_build_object('template_id', t.template_id, 'user_id', t.user_id, 'name', t.name,
 		'channel', t.channel, 'subject', t.subject, 'body', t.body,
@@ -242,7 +230,6 @@ $$;
 -- channel, body required) including the merge-field syntax of subject/body.
 CREATE FUNCTION @extschema@._template_check(b jsonb, required boolean) RETURNS void
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	errs jsonb;
@@ -272,7 +259,6 @@ $$;
 
 CREATE FUNCTION @extschema@.template_create(jsonb) RETURNS jsonb
 LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	t @extschema@.template;
@@ -289,7 +275,6 @@ COMMENT ON FUNCTION @extschema@.template_create(jsonb) IS
 
 CREATE FUNCTION @extschema@.template_get(template_id uuid) RETURNS jsonb
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	r jsonb;
@@ -305,7 +290,6 @@ $$;
 
 CREATE FUNCTION @extschema@.template_list(filters jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	p record := @extschema@._page(filters);
@@ -320,13 +304,11 @@ $$;
 
 CREATE FUNCTION @extschema@.template_count(filters jsonb DEFAULT '{}') RETURNS bigint
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$ SELECT count(*) FROM @extschema@.template WHERE user_id = @extschema@.current_user_id() $$;
 
 -- _template_in_use(id) is true when a campaign's steps name the template.
 CREATE FUNCTION @extschema@._template_in_use(uid uuid, id uuid) RETURNS boolean
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT EXISTS (SELECT 1 FROM @extschema@.campaign c
 					WHERE c.user_id = uid
@@ -336,7 +318,6 @@ $$;
 
 CREATE FUNCTION @extschema@.template_update(template_id uuid, patch jsonb) RETURNS jsonb
 LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	uid uuid := @extschema@.current_user_id();
@@ -366,7 +347,6 @@ COMMENT ON FUNCTION @extschema@.template_update(uuid, jsonb) IS
 
 CREATE FUNCTION @extschema@.template_delete(template_id uuid) RETURNS void
 LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	uid uuid := @extschema@.current_user_id();
@@ -386,7 +366,6 @@ $$;
 
 CREATE FUNCTION @extschema@._sender_profile_json(s @extschema@.sender_profile) RETURNS jsonb
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT jsonb_build_object('sender_profile_id', s.sender_profile_id, 'user_id', s.user_id,
 		'profile_name', s.profile_name, 'sender_data', s.sender_data, 'description', s.description,
@@ -396,7 +375,6 @@ $$;
 
 CREATE FUNCTION @extschema@._sender_profile_check(b jsonb, required boolean) RETURNS void
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	errs jsonb;
@@ -418,7 +396,6 @@ $$;
 
 CREATE FUNCTION @extschema@.sender_profile_create(jsonb) RETURNS jsonb
 LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	uid uuid := @extschema@.current_user_id();
@@ -447,7 +424,6 @@ COMMENT ON FUNCTION @extschema@.sender_profile_create(jsonb) IS
 
 CREATE FUNCTION @extschema@.sender_profile_get(sender_profile_id uuid) RETURNS jsonb
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	r jsonb;
@@ -463,7 +439,6 @@ $$;
 
 CREATE FUNCTION @extschema@.sender_profile_list(filters jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	p record := @extschema@._page(filters);
@@ -478,12 +453,10 @@ $$;
 
 CREATE FUNCTION @extschema@.sender_profile_count(filters jsonb DEFAULT '{}') RETURNS bigint
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$ SELECT count(*) FROM @extschema@.sender_profile WHERE user_id = @extschema@.current_user_id() $$;
 
 CREATE FUNCTION @extschema@.sender_profile_update(sender_profile_id uuid, patch jsonb) RETURNS jsonb
 LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	uid uuid := @extschema@.current_user_id();
@@ -513,7 +486,6 @@ $$;
 
 CREATE FUNCTION @extschema@.sender_profile_delete(sender_profile_id uuid) RETURNS void
 LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	uid uuid := @extschema@.current_user_id();
@@ -541,7 +513,6 @@ AS $$ SELECT jsonb_build_object('alias_id', a.alias_id, 'full_email', a.full_ema
 
 CREATE FUNCTION @extschema@.alias_create(jsonb) RETURNS jsonb
 LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	uid uuid := @extschema@.current_user_id();
@@ -565,7 +536,6 @@ COMMENT ON FUNCTION @extschema@.alias_create(jsonb) IS
 
 CREATE FUNCTION @extschema@.alias_list(filters jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	p record := @extschema@._page(filters);
@@ -579,7 +549,6 @@ $$;
 
 CREATE FUNCTION @extschema@.alias_count(filters jsonb DEFAULT '{}') RETURNS bigint
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$ SELECT count(*) FROM @extschema@.email_alias WHERE user_id = @extschema@.current_user_id() $$;
 
 CREATE FUNCTION @extschema@._connected_account_json(a @extschema@.connected_account) RETURNS jsonb
@@ -589,7 +558,6 @@ AS $$ SELECT jsonb_build_object('connected_account_id', a.connected_account_id, 
 
 CREATE FUNCTION @extschema@.connected_account_create(jsonb) RETURNS jsonb
 LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	a @extschema@.connected_account;
@@ -608,7 +576,6 @@ COMMENT ON FUNCTION @extschema@.connected_account_create(jsonb) IS
 
 CREATE FUNCTION @extschema@.connected_account_list(filters jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	p record := @extschema@._page(filters);
@@ -622,5 +589,4 @@ $$;
 
 CREATE FUNCTION @extschema@.connected_account_count(filters jsonb DEFAULT '{}') RETURNS bigint
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$ SELECT count(*) FROM @extschema@.connected_account WHERE user_id = @extschema@.current_user_id() $$;

@@ -6,7 +6,6 @@ LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'api_key_token';
 
 CREATE FUNCTION @extschema@.api_key_create(user_id uuid, name text) RETURNS text
 LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	token text := @extschema@._api_key_token();
@@ -27,7 +26,6 @@ COMMENT ON FUNCTION @extschema@.api_key_create(uuid, text) IS
 
 CREATE FUNCTION @extschema@.api_key_revoke(token text) RETURNS boolean
 LANGUAGE sql
-SET search_path = pg_catalog, pg_temp
 AS $$
 	WITH r AS (
 		UPDATE @extschema@.api_key SET revoked_at = now()

@@ -49,6 +49,7 @@ void
 _PG_init(void)
 {
 	IdentityInit();
+	ScheduleInit();
 	HttpApiInit();
 
 	MarkGUCPrefixReserved("campaigns");

@@ -23,5 +23,6 @@ extern char *campaigns_user_id;
 
 /* Subsystem init hooks, called from _PG_init. */
 extern void IdentityInit(void);
+extern void ScheduleInit(void);
 
 #endif							/* CAMPAIGNS_H */

@@ -54,21 +54,22 @@ PG_FUNCTION_INFO_V1(campaign_validate);
 /* At most this many errors are reported (a body of a million unknown keys). */
 #define MAX_ERRORS 1000
 
-/* loc paths: "body" plus at most five more items. */
+/*
+ * A loc path is a chain of items from the innermost to "body", built on the
+ * stack as the walk descends (cheap: nothing is copied until an error is
+ * reported).
+ */
 #define MAX_LOC 8
-
-typedef struct LocItem
-{
-	const char *key;			/* NULL for an array index */
-	int			keylen;
-	int			index;
-} LocItem;
 
 typedef struct Loc
 {
-	int			n;
-	LocItem		it[MAX_LOC];
+	const struct Loc *parent;
+	const char *key;			/* NULL for an array index */
+	int			keylen;
+	int			index;
 } Loc;
+
+static const Loc root_loc = {NULL, "body", 4, 0};
 
 /* What a field held. */
 typedef enum FieldState
@@ -242,42 +243,25 @@ static HTAB *tz_names = NULL;
 
 /* ---------------------------------------------------------------- loc */
 
-static Loc
-LocKey(const Loc *parent, const char *key)
-{
-	Loc			l = *parent;
-
-	Assert(l.n < MAX_LOC);
-	l.it[l.n].key = key;
-	l.it[l.n].keylen = strlen(key);
-	l.it[l.n].index = 0;
-	l.n++;
-	return l;
-}
-
-static Loc
+static inline Loc
 LocKeyLen(const Loc *parent, const char *key, int keylen)
 {
-	Loc			l = *parent;
+	Loc			l = {parent, key, keylen, 0};
 
-	Assert(l.n < MAX_LOC);
-	l.it[l.n].key = key;
-	l.it[l.n].keylen = keylen;
-	l.it[l.n].index = 0;
-	l.n++;
 	return l;
 }
 
-static Loc
+static inline Loc
+LocKey(const Loc *parent, const char *key)
+{
+	return LocKeyLen(parent, key, strlen(key));
+}
+
+static inline Loc
 LocIndex(const Loc *parent, int index)
 {
-	Loc			l = *parent;
+	Loc			l = {parent, NULL, 0, index};
 
-	Assert(l.n < MAX_LOC);
-	l.it[l.n].key = NULL;
-	l.it[l.n].keylen = 0;
-	l.it[l.n].index = index;
-	l.n++;
 	return l;
 }
 
@@ -288,19 +272,23 @@ static void
 AddError(VState *vs, const Loc *loc, const char *type, const char *msg)
 {
 	StringInfo	buf = &vs->errs;
+	const Loc  *items[MAX_LOC];
+	int			n = 0;
 
 	if (vs->nerrs >= MAX_ERRORS)
 		return;
 	appendStringInfoString(buf, vs->nerrs == 0 ? "[" : ",");
+	for (const Loc *l = loc; l != NULL && n < MAX_LOC; l = l->parent)
+		items[n++] = l;
 	appendStringInfoString(buf, "{\"loc\":[");
-	for (int i = 0; i < loc->n; i++)
+	for (int i = n - 1; i >= 0; i--)
 	{
-		if (i > 0)
+		if (i < n - 1)
 			appendStringInfoChar(buf, ',');
-		if (loc->it[i].key != NULL)
-			escape_json(buf, pnstrdup(loc->it[i].key, loc->it[i].keylen));
+		if (items[i]->key != NULL)
+			escape_json(buf, pnstrdup(items[i]->key, items[i]->keylen));
 		else
-			appendStringInfo(buf, "%d", loc->it[i].index);
+			appendStringInfo(buf, "%d", items[i]->index);
 	}
 	appendStringInfoString(buf, "],\"msg\":");
 	escape_json(buf, msg);
@@ -358,11 +346,19 @@ EnumMessage(const char *const *names, int n)
 
 /* ------------------------------------------------------------- scalars */
 
-/* GetField returns the value of key in obj, or NULL when absent. */
+/*
+ * GetField returns the value of key in obj, or NULL when absent; *present
+ * counts the keys found, so that ReportExtras can skip objects without
+ * unknown keys.
+ */
 static JsonbValue *
-GetField(JsonbContainer *obj, const char *key)
+GetField(JsonbContainer *obj, const char *key, int *present)
 {
-	return getKeyJsonValueFromContainer(obj, key, strlen(key), NULL);
+	JsonbValue *v = getKeyJsonValueFromContainer(obj, key, strlen(key), NULL);
+
+	if (v != NULL)
+		(*present)++;
+	return v;
 }
 
 static bool
@@ -926,11 +922,16 @@ CheckList(VState *vs, const Loc *loc, JsonbValue *v, bool required,
  */
 static void
 ReportExtras(VState *vs, const Loc *loc, JsonbContainer *obj,
-			 const char *const *keys, int nkeys)
+			 const char *const *keys, int nkeys, int present)
 {
-	JsonbIterator *it = JsonbIteratorInit(obj);
+	JsonbIterator *it;
 	JsonbValue	v;
 	JsonbIteratorToken tok;
+
+	/* Every key was a known one. */
+	if ((int) JsonContainerSize(obj) == present)
+		return;
+	it = JsonbIteratorInit(obj);
 
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{
@@ -1013,6 +1014,7 @@ CheckVariant(VState *vs, const Loc *loc, JsonbValue *v, VVariant *var)
 {
 	JsonbContainer *obj;
 	Loc			l;
+	int			present = 0;
 
 	memset(var, 0, sizeof(*var));
 	var->template_channel = CH_NONE;
@@ -1026,23 +1028,23 @@ CheckVariant(VState *vs, const Loc *loc, JsonbValue *v, VVariant *var)
 	obj = v->val.binary.data;
 
 	l = LocKey(loc, "label");
-	var->label_fs = CheckString(vs, &l, GetField(obj, "label"), true, false, 1, 10,
+	var->label_fs = CheckString(vs, &l, GetField(obj, "label", &present), true, false, 1, 10,
 								&var->label, &var->labellen);
 	l = LocKey(loc, "weight");
 	var->weight = 50;
-	var->weight_fs = CheckInt(vs, &l, GetField(obj, "weight"), false, 0, 100,
+	var->weight_fs = CheckInt(vs, &l, GetField(obj, "weight", &present), false, 0, 100,
 							  &var->weight);
 	l = LocKey(loc, "type");
 	var->vtype = VT_TEMPLATE;
-	var->type_fs = CheckEnum(vs, &l, GetField(obj, "type"), false,
+	var->type_fs = CheckEnum(vs, &l, GetField(obj, "type", &present), false,
 							 vtype_names, lengthof(vtype_names), &var->vtype);
 	l = LocKey(loc, "template_id");
-	var->template_fs = CheckUuid(vs, &l, GetField(obj, "template_id"), false, true,
+	var->template_fs = CheckUuid(vs, &l, GetField(obj, "template_id", &present), false, true,
 								 &var->template_id);
 	l = LocKey(loc, "sender_profile_id");
-	var->sender_fs = CheckUuid(vs, &l, GetField(obj, "sender_profile_id"), false, true,
+	var->sender_fs = CheckUuid(vs, &l, GetField(obj, "sender_profile_id", &present), false, true,
 							   &var->sender_id);
-	ReportExtras(vs, loc, obj, variant_keys, lengthof(variant_keys));
+	ReportExtras(vs, loc, obj, variant_keys, lengthof(variant_keys), present);
 }
 
 /* CheckStep checks the fields of step i, its variants included. */
@@ -1052,6 +1054,7 @@ CheckStep(VState *vs, const Loc *loc, JsonbValue *v, VStep *st)
 	JsonbContainer *obj;
 	JsonbContainer *arr;
 	Loc			l;
+	int			present = 0;
 	int			maxlen;
 
 	st->is_object = false;
@@ -1068,18 +1071,18 @@ CheckStep(VState *vs, const Loc *loc, JsonbValue *v, VStep *st)
 	obj = v->val.binary.data;
 
 	l = LocKey(loc, "step");
-	st->step_fs = CheckInt(vs, &l, GetField(obj, "step"), true, 1, 10, &st->step);
+	st->step_fs = CheckInt(vs, &l, GetField(obj, "step", &present), true, 1, 10, &st->step);
 	l = LocKey(loc, "delay_days");
-	st->delay_fs = CheckInt(vs, &l, GetField(obj, "delay_days"), false, 0, 365,
+	st->delay_fs = CheckInt(vs, &l, GetField(obj, "delay_days", &present), false, 0, 365,
 							&st->delay);
 	l = LocKey(loc, "channel");
-	st->channel_fs = CheckEnum(vs, &l, GetField(obj, "channel"), true,
+	st->channel_fs = CheckEnum(vs, &l, GetField(obj, "channel", &present), true,
 							   channel_names, lengthof(channel_names), &st->channel);
 	if (st->channel_fs == FS_BAD)
 		st->channel = CH_BAD;
 
 	l = LocKey(loc, "variants");
-	st->variants_fs = CheckList(vs, &l, GetField(obj, "variants"), false, true, 1, 5,
+	st->variants_fs = CheckList(vs, &l, GetField(obj, "variants", &present), false, true, 1, 5,
 								&arr, &st->nvariants);
 	if (st->variants_fs == FS_OK)
 	{
@@ -1094,17 +1097,17 @@ CheckStep(VState *vs, const Loc *loc, JsonbValue *v, VStep *st)
 	}
 
 	l = LocKey(loc, "ai_personalization_enabled");
-	st->ai_fs = CheckBool(vs, &l, GetField(obj, "ai_personalization_enabled"), &st->ai);
+	st->ai_fs = CheckBool(vs, &l, GetField(obj, "ai_personalization_enabled", &present), &st->ai);
 	l = LocKey(loc, "track_clicks");
-	st->track_fs = CheckBool(vs, &l, GetField(obj, "track_clicks"), &st->track);
+	st->track_fs = CheckBool(vs, &l, GetField(obj, "track_clicks", &present), &st->track);
 	l = LocKey(loc, "action_type");
-	st->action_fs = CheckEnum(vs, &l, GetField(obj, "action_type"), true,
+	st->action_fs = CheckEnum(vs, &l, GetField(obj, "action_type", &present), true,
 							  action_names, lengthof(action_names), &st->action);
 
 	/* A connection request's note is limited to 300 characters. */
 	l = LocKey(loc, "message_template");
 	maxlen = (st->action_fs == FS_OK && st->action == ACT_CONNECTION_REQUEST) ? 300 : 8000;
-	st->message_fs = CheckString(vs, &l, GetField(obj, "message_template"), false, true,
+	st->message_fs = CheckString(vs, &l, GetField(obj, "message_template", &present), false, true,
 								 0, maxlen, &st->message, &st->messagelen);
 	if (st->message_fs == FS_OK)
 	{
@@ -1117,31 +1120,30 @@ CheckStep(VState *vs, const Loc *loc, JsonbValue *v, VStep *st)
 		}
 	}
 
-	ReportExtras(vs, loc, obj, step_keys, lengthof(step_keys));
+	ReportExtras(vs, loc, obj, step_keys, lengthof(step_keys), present);
 }
 
 /* CheckBodyFields runs phase 1 over the body object. */
 static void
 CheckBodyFields(VState *vs, JsonbContainer *obj, VBody *b)
 {
-	Loc			body = {0};
+	int			present = 0;
+	const Loc  *body = &root_loc;
 	Loc			l;
 	JsonbContainer *arr;
 	int			n;
 	JsonbValue *v;
 
-	body = LocKey(&body, "body");
-
-	l = LocKey(&body, "name");
-	b->name_fs = CheckString(vs, &l, GetField(obj, "name"), true, false, 1, 255,
+	l = LocKey(body, "name");
+	b->name_fs = CheckString(vs, &l, GetField(obj, "name", &present), true, false, 1, 255,
 							 &b->name, &b->namelen);
-	l = LocKey(&body, "dataset_id");
-	b->dataset_fs = CheckUuid(vs, &l, GetField(obj, "dataset_id"), true, false,
+	l = LocKey(body, "dataset_id");
+	b->dataset_fs = CheckUuid(vs, &l, GetField(obj, "dataset_id", &present), true, false,
 							  &b->dataset_id);
 
 	/* steps, each step, then distinct step numbers */
-	l = LocKey(&body, "steps");
-	b->steps_fs = CheckList(vs, &l, GetField(obj, "steps"), true, false, 1, 10,
+	l = LocKey(body, "steps");
+	b->steps_fs = CheckList(vs, &l, GetField(obj, "steps", &present), true, false, 1, 10,
 							&arr, &b->nsteps);
 	if (b->steps_fs == FS_OK)
 	{
@@ -1177,17 +1179,17 @@ CheckBodyFields(VState *vs, JsonbContainer *obj, VBody *b)
 		}
 	}
 
-	l = LocKey(&body, "description");
-	b->description_fs = CheckString(vs, &l, GetField(obj, "description"), false, true,
+	l = LocKey(body, "description");
+	b->description_fs = CheckString(vs, &l, GetField(obj, "description", &present), false, true,
 									0, 1000, &b->description, &b->descriptionlen);
-	l = LocKey(&body, "type");
+	l = LocKey(body, "type");
 	b->type = 0;
-	b->type_fs = CheckEnum(vs, &l, GetField(obj, "type"), false,
+	b->type_fs = CheckEnum(vs, &l, GetField(obj, "type", &present), false,
 						   type_names, lengthof(type_names), &b->type);
 
 	/* alias_ids: null or a list of distinct strings */
-	l = LocKey(&body, "alias_ids");
-	b->aliases_fs = CheckList(vs, &l, GetField(obj, "alias_ids"), false, true, 0, -1,
+	l = LocKey(body, "alias_ids");
+	b->aliases_fs = CheckList(vs, &l, GetField(obj, "alias_ids", &present), false, true, 0, -1,
 							  &arr, &n);
 	if (b->aliases_fs == FS_OK)
 	{
@@ -1224,37 +1226,37 @@ CheckBodyFields(VState *vs, JsonbContainer *obj, VBody *b)
 		}
 	}
 
-	l = LocKey(&body, "connected_account_id");
-	b->account_fs = CheckUuid(vs, &l, GetField(obj, "connected_account_id"), false, true,
+	l = LocKey(body, "connected_account_id");
+	b->account_fs = CheckUuid(vs, &l, GetField(obj, "connected_account_id", &present), false, true,
 							  &b->account_id);
-	l = LocKey(&body, "launch_type");
+	l = LocKey(body, "launch_type");
 	b->launch = LAUNCH_IMMEDIATE;
-	b->launch_fs = CheckEnum(vs, &l, GetField(obj, "launch_type"), false,
+	b->launch_fs = CheckEnum(vs, &l, GetField(obj, "launch_type", &present), false,
 							 launch_names, lengthof(launch_names), &b->launch);
-	l = LocKey(&body, "start_date");
-	b->start_fs = CheckDateTime(vs, &l, GetField(obj, "start_date"), &b->start,
+	l = LocKey(body, "start_date");
+	b->start_fs = CheckDateTime(vs, &l, GetField(obj, "start_date", &present), &b->start,
 								&b->start_text);
-	l = LocKey(&body, "daily_limit");
+	l = LocKey(body, "daily_limit");
 	b->daily_limit = 500;
-	b->limit_fs = CheckInt(vs, &l, GetField(obj, "daily_limit"), false, 1, 10000,
+	b->limit_fs = CheckInt(vs, &l, GetField(obj, "daily_limit", &present), false, 1, 10000,
 						   &b->daily_limit);
-	l = LocKey(&body, "sending_window_start");
+	l = LocKey(body, "sending_window_start");
 	b->wstart = 9 * 3600;
-	b->wstart_fs = CheckTime(vs, &l, GetField(obj, "sending_window_start"), false,
+	b->wstart_fs = CheckTime(vs, &l, GetField(obj, "sending_window_start", &present), false,
 							 &b->wstart);
-	l = LocKey(&body, "sending_window_end");
+	l = LocKey(body, "sending_window_end");
 	b->wend = 17 * 3600;
-	b->wend_fs = CheckTime(vs, &l, GetField(obj, "sending_window_end"), true,
+	b->wend_fs = CheckTime(vs, &l, GetField(obj, "sending_window_end", &present), true,
 						   &b->wend);
-	l = LocKey(&body, "min_interval_seconds");
+	l = LocKey(body, "min_interval_seconds");
 	b->interval = 300;
-	b->interval_fs = CheckInt(vs, &l, GetField(obj, "min_interval_seconds"), false,
+	b->interval_fs = CheckInt(vs, &l, GetField(obj, "min_interval_seconds", &present), false,
 							  60, 3600, &b->interval);
 
-	l = LocKey(&body, "timezone");
+	l = LocKey(body, "timezone");
 	b->tz = "UTC";
 	b->tzlen = 3;
-	b->tz_fs = CheckString(vs, &l, GetField(obj, "timezone"), false, false, 0, -1,
+	b->tz_fs = CheckString(vs, &l, GetField(obj, "timezone", &present), false, false, 0, -1,
 						   &b->tz, &b->tzlen);
 	if (b->tz_fs == FS_OK && !IsKnownTimezone(b->tz, b->tzlen))
 	{
@@ -1265,8 +1267,8 @@ CheckBodyFields(VState *vs, JsonbContainer *obj, VBody *b)
 	}
 
 	/* send_days: a non-empty list of distinct day names */
-	l = LocKey(&body, "send_days");
-	b->days_fs = CheckList(vs, &l, GetField(obj, "send_days"), false, false, 1, -1,
+	l = LocKey(body, "send_days");
+	b->days_fs = CheckList(vs, &l, GetField(obj, "send_days", &present), false, false, 1, -1,
 						   &arr, &n);
 	if (b->days_fs == FS_OK)
 	{
@@ -1299,15 +1301,15 @@ CheckBodyFields(VState *vs, JsonbContainer *obj, VBody *b)
 			b->days[d] = true;
 	}
 
-	l = LocKey(&body, "system_prompt");
-	b->prompt_fs = CheckString(vs, &l, GetField(obj, "system_prompt"), false, true,
+	l = LocKey(body, "system_prompt");
+	b->prompt_fs = CheckString(vs, &l, GetField(obj, "system_prompt", &present), false, true,
 							   100, 5000, &b->prompt, &b->promptlen);
-	l = LocKey(&body, "unreviewed_launch_policy");
+	l = LocKey(body, "unreviewed_launch_policy");
 	b->policy = 0;
-	b->policy_fs = CheckEnum(vs, &l, GetField(obj, "unreviewed_launch_policy"), false,
+	b->policy_fs = CheckEnum(vs, &l, GetField(obj, "unreviewed_launch_policy", &present), false,
 							 policy_names, lengthof(policy_names), &b->policy);
 
-	ReportExtras(vs, &body, obj, body_keys, lengthof(body_keys));
+	ReportExtras(vs, body, obj, body_keys, lengthof(body_keys), present);
 }
 
 /* ------------------------------------------------------- cross-field */
@@ -1319,17 +1321,15 @@ CheckBodyFields(VState *vs, JsonbContainer *obj, VBody *b)
 static void
 CheckCrossFields(VState *vs, VBody *b, bool check_start_future)
 {
-	Loc			body = {0};
+	const Loc  *body = &root_loc;
 	Loc			l;
 	bool		type_ok = (b->type_fs != FS_BAD);
 	bool		any_email = false;
 	bool		any_linkedin = false;
 
-	body = LocKey(&body, "body");
-
 	if (b->steps_fs == FS_OK)
 	{
-		Loc			ls = LocKey(&body, "steps");
+		Loc			ls = LocKey(body, "steps");
 
 		for (int i = 0; i < b->nsteps; i++)
 		{
@@ -1346,8 +1346,8 @@ CheckCrossFields(VState *vs, VBody *b, bool check_start_future)
 			{
 				if (type_ok && b->type != TYPE_MIXED && b->type != st->channel)
 					AddErrorf(vs, &l, "value_error",
-							  "Value error, a %s campaign can only have %s steps",
-							  type_names[b->type], type_names[b->type]);
+							  "Value error, channel '%s' does not fit a campaign of type '%s'",
+							  channel_names[st->channel], type_names[b->type]);
 				else
 					st->eff_channel = st->channel;
 			}
@@ -1465,7 +1465,7 @@ CheckCrossFields(VState *vs, VBody *b, bool check_start_future)
 	/* alias_ids: required non-empty when any step is email */
 	if (any_email)
 	{
-		l = LocKey(&body, "alias_ids");
+		l = LocKey(body, "alias_ids");
 		if (b->aliases_fs == FS_ABSENT || b->aliases_fs == FS_NULL)
 			AddMissing(vs, &l);
 		else if (b->aliases_fs == FS_OK && b->naliases == 0)
@@ -1476,12 +1476,12 @@ CheckCrossFields(VState *vs, VBody *b, bool check_start_future)
 	/* connected_account_id: required when any step is linkedin */
 	if (any_linkedin && (b->account_fs == FS_ABSENT || b->account_fs == FS_NULL))
 	{
-		l = LocKey(&body, "connected_account_id");
+		l = LocKey(body, "connected_account_id");
 		AddMissing(vs, &l);
 	}
 
 	/* start_date against launch_type */
-	l = LocKey(&body, "start_date");
+	l = LocKey(body, "start_date");
 	if (b->launch_fs != FS_BAD && b->launch == LAUNCH_SCHEDULED)
 	{
 		if (b->start_fs == FS_ABSENT || b->start_fs == FS_NULL)
@@ -1499,7 +1499,7 @@ CheckCrossFields(VState *vs, VBody *b, bool check_start_future)
 	/* the sending window */
 	if (b->wstart_fs != FS_BAD && b->wend_fs != FS_BAD && b->wstart >= b->wend)
 	{
-		l = LocKey(&body, "sending_window_end");
+		l = LocKey(body, "sending_window_end");
 		AddError(vs, &l, "value_error",
 				 "Value error, sending_window_end must be later than sending_window_start");
 	}
@@ -1595,7 +1595,7 @@ ResultUuid(uint64 row)
 static void
 CheckReferences(VState *vs, VBody *b, pg_uuid_t *user_id, Oid nspid)
 {
-	Loc			body = {0};
+	const Loc  *body = &root_loc;
 	Loc			l;
 	int			ntemplates = 0,
 				nsenders = 0,
@@ -1605,8 +1605,6 @@ CheckReferences(VState *vs, VBody *b, pg_uuid_t *user_id, Oid nspid)
 			   *akeys;
 	bool		dataset_found = false;
 	bool		account_found = false;
-
-	body = LocKey(&body, "body");
 
 	/* Gather what can be looked up. */
 	tkeys = palloc(sizeof(Datum) * 50);
@@ -1734,13 +1732,13 @@ CheckReferences(VState *vs, VBody *b, pg_uuid_t *user_id, Oid nspid)
 	/* Report, in field order. */
 	if (b->dataset_fs == FS_OK && !dataset_found)
 	{
-		l = LocKey(&body, "dataset_id");
+		l = LocKey(body, "dataset_id");
 		AddError(vs, &l, "value_error", "Value error, dataset not found");
 	}
 	for (int i = 0; i < b->nsteps && b->steps_fs == FS_OK; i++)
 	{
 		VStep	   *st = &b->steps[i];
-		Loc			ls = LocKey(&body, "steps");
+		Loc			ls = LocKey(body, "steps");
 		Loc			li = LocIndex(&ls, i);
 		Loc			lv = LocKey(&li, "variants");
 
@@ -1776,7 +1774,7 @@ CheckReferences(VState *vs, VBody *b, pg_uuid_t *user_id, Oid nspid)
 	{
 		if (b->alias_ok[i] && !b->alias_found[i])
 		{
-			Loc			la = LocKey(&body, "alias_ids");
+			Loc			la = LocKey(body, "alias_ids");
 
 			l = LocIndex(&la, i);
 			AddErrorf(vs, &l, "value_error", "Value error, alias \"%s\" not found",
@@ -1785,93 +1783,148 @@ CheckReferences(VState *vs, VBody *b, pg_uuid_t *user_id, Oid nspid)
 	}
 	if (b->account_fs == FS_OK && !account_found)
 	{
-		l = LocKey(&body, "connected_account_id");
+		l = LocKey(body, "connected_account_id");
 		AddError(vs, &l, "value_error", "Value error, connected account not found");
 	}
 }
 
 /* ------------------------------------------------------------ output */
 
-static void
-PushKey(JsonbParseState **st, const char *key)
+/*
+ * The normalised body is built directly as a JsonbValue tree with each
+ * object's keys already in jsonb's storage order (shorter keys first, then
+ * bytewise), which JsonbValueToJsonb accepts as is; pushJsonbValue would
+ * sort every object again.  ObjDone checks the order, so a key added in the
+ * wrong place is caught at once rather than producing a corrupt jsonb.
+ */
+static JsonbValue *
+ObjNew(int capacity)
 {
-	JsonbValue	v;
+	JsonbValue *o = palloc(sizeof(JsonbValue));
 
-	v.type = jbvString;
-	v.val.string.val = (char *) key;
-	v.val.string.len = strlen(key);
-	pushJsonbValue(st, WJB_KEY, &v);
+	o->type = jbvObject;
+	o->val.object.nPairs = 0;
+	o->val.object.pairs = palloc(sizeof(JsonbPair) * capacity);
+	return o;
 }
 
 static void
-PushString(JsonbParseState **st, JsonbIteratorToken tok, const char *s, int len)
+ObjPut(JsonbValue *o, const char *key, JsonbValue value)
+{
+	JsonbPair  *p = &o->val.object.pairs[o->val.object.nPairs];
+
+	p->key.type = jbvString;
+	p->key.val.string.val = (char *) key;
+	p->key.val.string.len = strlen(key);
+	p->value = value;
+	p->order = o->val.object.nPairs++;
+}
+
+static void
+ObjDone(JsonbValue *o)
+{
+	for (int i = 1; i < o->val.object.nPairs; i++)
+	{
+		JsonbValue *a = &o->val.object.pairs[i - 1].key;
+		JsonbValue *b = &o->val.object.pairs[i].key;
+
+		if (a->val.string.len > b->val.string.len ||
+			(a->val.string.len == b->val.string.len &&
+			 memcmp(a->val.string.val, b->val.string.val, a->val.string.len) >= 0))
+			elog(ERROR, "normalised campaign keys out of order at \"%s\"", b->val.string.val);
+	}
+}
+
+static JsonbValue
+StrValue(const char *s, int len)
 {
 	JsonbValue	v;
 
 	v.type = jbvString;
 	v.val.string.val = (char *) s;
 	v.val.string.len = len;
-	pushJsonbValue(st, tok, &v);
+	return v;
 }
 
-static void
-PushNull(JsonbParseState **st)
+static JsonbValue
+CStrValue(const char *s)
+{
+	return StrValue(s, strlen(s));
+}
+
+static JsonbValue
+NullValue(void)
 {
 	JsonbValue	v;
 
 	v.type = jbvNull;
-	pushJsonbValue(st, WJB_VALUE, &v);
+	return v;
 }
 
-static void
-PushInt(JsonbParseState **st, int i)
+static JsonbValue
+IntValue(int i)
 {
 	JsonbValue	v;
 
 	v.type = jbvNumeric;
 	v.val.numeric = int64_to_numeric(i);
-	pushJsonbValue(st, WJB_VALUE, &v);
+	return v;
 }
 
-static void
-PushBool(JsonbParseState **st, bool b)
+static JsonbValue
+BoolValue(bool b)
 {
 	JsonbValue	v;
 
 	v.type = jbvBool;
 	v.val.boolean = b;
-	pushJsonbValue(st, WJB_VALUE, &v);
+	return v;
 }
 
-static void
-PushUuidOrNull(JsonbParseState **st, FieldState fs, pg_uuid_t *u)
+static JsonbValue
+StrOrNull(FieldState fs, const char *s, int len)
 {
-	if (fs == FS_OK)
+	return fs == FS_OK ? StrValue(s, len) : NullValue();
+}
+
+/* UuidValue formats a uuid in canonical lower case (uuid_out, without fmgr). */
+static JsonbValue
+UuidValue(FieldState fs, const pg_uuid_t *u)
+{
+	static const char hex[] = "0123456789abcdef";
+	char	   *buf;
+	char	   *p;
+
+	if (fs != FS_OK)
+		return NullValue();
+	p = buf = palloc(37);
+	for (int i = 0; i < UUID_LEN; i++)
 	{
-		char	   *s = DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(u)));
-
-		PushString(st, WJB_VALUE, s, strlen(s));
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*p++ = '-';
+		*p++ = hex[u->data[i] >> 4];
+		*p++ = hex[u->data[i] & 0x0F];
 	}
-	else
-		PushNull(st);
+	*p = '\0';
+	return StrValue(buf, 36);
 }
 
-static void
-PushStringOrNull(JsonbParseState **st, FieldState fs, const char *s, int len)
+static JsonbValue
+TimeValue(int secs)
 {
-	if (fs == FS_OK)
-		PushString(st, WJB_VALUE, s, len);
-	else
-		PushNull(st);
+	return CStrValue(psprintf("%02d:%02d:%02d", secs / 3600, (secs / 60) % 60, secs % 60));
 }
 
-static void
-PushTime(JsonbParseState **st, int secs)
+static JsonbValue
+ArrayValue(JsonbValue *elems, int n)
 {
-	/* pushJsonbValue keeps the pointer: the text must outlive this call. */
-	char	   *buf = psprintf("%02d:%02d:%02d", secs / 3600, (secs / 60) % 60, secs % 60);
+	JsonbValue	v;
 
-	PushString(st, WJB_VALUE, buf, strlen(buf));
+	v.type = jbvArray;
+	v.val.array.nElems = n;
+	v.val.array.elems = elems;
+	v.val.array.rawScalar = false;
+	return v;
 }
 
 static int
@@ -1883,125 +1936,103 @@ CompareSteps(const void *a, const void *b)
 	return (sa->step > sb->step) - (sa->step < sb->step);
 }
 
+/* VariantValue builds one normalised variant. */
+static JsonbValue
+VariantValue(VVariant *var)
+{
+	JsonbValue *o = ObjNew(5);
+
+	ObjPut(o, "type", CStrValue(vtype_names[var->vtype]));
+	ObjPut(o, "label", StrValue(var->label, var->labellen));
+	ObjPut(o, "weight", IntValue(var->weight));
+	ObjPut(o, "template_id", UuidValue(var->template_fs, &var->template_id));
+	ObjPut(o, "sender_profile_id", UuidValue(var->sender_fs, &var->sender_id));
+	ObjDone(o);
+	return *o;
+}
+
+/* StepValue builds one normalised step. */
+static JsonbValue
+StepValue(VStep *s)
+{
+	JsonbValue *o = ObjNew(8);
+	JsonbValue	variants = NullValue();
+
+	if (s->variants_fs == FS_OK)
+	{
+		JsonbValue *elems = palloc(sizeof(JsonbValue) * s->nvariants);
+
+		for (int j = 0; j < s->nvariants; j++)
+			elems[j] = VariantValue(&s->variants[j]);
+		variants = ArrayValue(elems, s->nvariants);
+	}
+	ObjPut(o, "step", IntValue(s->step));
+	ObjPut(o, "channel", CStrValue(channel_names[s->eff_channel]));
+	ObjPut(o, "variants", variants);
+	ObjPut(o, "delay_days", IntValue(s->delay_fs == FS_OK ? s->delay : 0));
+	ObjPut(o, "action_type", s->action_fs == FS_OK ?
+		   CStrValue(action_names[s->action]) : NullValue());
+	ObjPut(o, "track_clicks", BoolValue(s->track_fs == FS_OK && s->track));
+	ObjPut(o, "message_template", StrOrNull(s->message_fs, s->message, s->messagelen));
+	ObjPut(o, "ai_personalization_enabled", BoolValue(s->ai_fs == FS_OK && s->ai));
+	ObjDone(o);
+	return *o;
+}
+
 /* BuildOutput builds the normalised body of a valid request. */
 static JsonbValue *
 BuildOutput(VBody *b)
 {
-	JsonbParseState *st = NULL;
+	JsonbValue *o = ObjNew(17);
 	VStep	  **order;
+	JsonbValue *steps;
+	JsonbValue *days;
+	JsonbValue	aliases = NullValue();
+	int			ndays = 0;
 
-	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-
-	PushKey(&st, "name");
-	PushString(&st, WJB_VALUE, b->name, b->namelen);
-	PushKey(&st, "dataset_id");
-	PushUuidOrNull(&st, b->dataset_fs, &b->dataset_id);
-
-	PushKey(&st, "steps");
 	order = palloc(sizeof(VStep *) * b->nsteps);
 	for (int i = 0; i < b->nsteps; i++)
 		order[i] = &b->steps[i];
 	qsort(order, b->nsteps, sizeof(VStep *), CompareSteps);
-	pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
+	steps = palloc(sizeof(JsonbValue) * b->nsteps);
 	for (int i = 0; i < b->nsteps; i++)
-	{
-		VStep	   *s = order[i];
+		steps[i] = StepValue(order[i]);
 
-		pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-		PushKey(&st, "step");
-		PushInt(&st, s->step);
-		PushKey(&st, "delay_days");
-		PushInt(&st, s->delay_fs == FS_OK ? s->delay : 0);
-		PushKey(&st, "channel");
-		PushString(&st, WJB_VALUE, channel_names[s->eff_channel],
-				   strlen(channel_names[s->eff_channel]));
-		PushKey(&st, "variants");
-		if (s->variants_fs == FS_OK)
-		{
-			pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
-			for (int j = 0; j < s->nvariants; j++)
-			{
-				VVariant   *var = &s->variants[j];
-
-				pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-				PushKey(&st, "label");
-				PushString(&st, WJB_VALUE, var->label, var->labellen);
-				PushKey(&st, "weight");
-				PushInt(&st, var->weight);
-				PushKey(&st, "type");
-				PushString(&st, WJB_VALUE, vtype_names[var->vtype],
-						   strlen(vtype_names[var->vtype]));
-				PushKey(&st, "template_id");
-				PushUuidOrNull(&st, var->template_fs, &var->template_id);
-				PushKey(&st, "sender_profile_id");
-				PushUuidOrNull(&st, var->sender_fs, &var->sender_id);
-				pushJsonbValue(&st, WJB_END_OBJECT, NULL);
-			}
-			pushJsonbValue(&st, WJB_END_ARRAY, NULL);
-		}
-		else
-			PushNull(&st);
-		PushKey(&st, "ai_personalization_enabled");
-		PushBool(&st, s->ai_fs == FS_OK && s->ai);
-		PushKey(&st, "track_clicks");
-		PushBool(&st, s->track_fs == FS_OK && s->track);
-		PushKey(&st, "action_type");
-		if (s->action_fs == FS_OK)
-			PushString(&st, WJB_VALUE, action_names[s->action],
-					   strlen(action_names[s->action]));
-		else
-			PushNull(&st);
-		PushKey(&st, "message_template");
-		PushStringOrNull(&st, s->message_fs, s->message, s->messagelen);
-		pushJsonbValue(&st, WJB_END_OBJECT, NULL);
-	}
-	pushJsonbValue(&st, WJB_END_ARRAY, NULL);
-
-	PushKey(&st, "description");
-	PushStringOrNull(&st, b->description_fs, b->description, b->descriptionlen);
-	PushKey(&st, "type");
-	PushString(&st, WJB_VALUE, type_names[b->type], strlen(type_names[b->type]));
-	PushKey(&st, "alias_ids");
-	if (b->aliases_fs == FS_OK)
-	{
-		pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
-		for (int i = 0; i < b->naliases; i++)
-			PushString(&st, WJB_ELEM, b->aliases[i], b->aliaslens[i]);
-		pushJsonbValue(&st, WJB_END_ARRAY, NULL);
-	}
-	else
-		PushNull(&st);
-	PushKey(&st, "connected_account_id");
-	PushUuidOrNull(&st, b->account_fs, &b->account_id);
-	PushKey(&st, "launch_type");
-	PushString(&st, WJB_VALUE, launch_names[b->launch], strlen(launch_names[b->launch]));
-	PushKey(&st, "start_date");
-	PushStringOrNull(&st, b->start_fs, b->start_text,
-					 b->start_fs == FS_OK ? strlen(b->start_text) : 0);
-	PushKey(&st, "daily_limit");
-	PushInt(&st, b->daily_limit);
-	PushKey(&st, "sending_window_start");
-	PushTime(&st, b->wstart);
-	PushKey(&st, "sending_window_end");
-	PushTime(&st, b->wend);
-	PushKey(&st, "min_interval_seconds");
-	PushInt(&st, b->interval);
-	PushKey(&st, "timezone");
-	PushString(&st, WJB_VALUE, b->tz, b->tzlen);
-	PushKey(&st, "send_days");
-	pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
+	days = palloc(sizeof(JsonbValue) * 7);
 	for (int d = 0; d < 7; d++)
 	{
 		if (b->days[d])
-			PushString(&st, WJB_ELEM, day_names[d], strlen(day_names[d]));
+			days[ndays++] = CStrValue(day_names[d]);
 	}
-	pushJsonbValue(&st, WJB_END_ARRAY, NULL);
-	PushKey(&st, "system_prompt");
-	PushStringOrNull(&st, b->prompt_fs, b->prompt, b->promptlen);
-	PushKey(&st, "unreviewed_launch_policy");
-	PushString(&st, WJB_VALUE, policy_names[b->policy], strlen(policy_names[b->policy]));
 
-	return pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+	if (b->aliases_fs == FS_OK)
+	{
+		JsonbValue *elems = palloc(sizeof(JsonbValue) * Max(b->naliases, 1));
+
+		for (int i = 0; i < b->naliases; i++)
+			elems[i] = StrValue(b->aliases[i], b->aliaslens[i]);
+		aliases = ArrayValue(elems, b->naliases);
+	}
+
+	ObjPut(o, "name", StrValue(b->name, b->namelen));
+	ObjPut(o, "type", CStrValue(type_names[b->type]));
+	ObjPut(o, "steps", ArrayValue(steps, b->nsteps));
+	ObjPut(o, "timezone", StrValue(b->tz, b->tzlen));
+	ObjPut(o, "alias_ids", aliases);
+	ObjPut(o, "send_days", ArrayValue(days, ndays));
+	ObjPut(o, "dataset_id", UuidValue(b->dataset_fs, &b->dataset_id));
+	ObjPut(o, "start_date", b->start_fs == FS_OK ? CStrValue(b->start_text) : NullValue());
+	ObjPut(o, "daily_limit", IntValue(b->daily_limit));
+	ObjPut(o, "description", StrOrNull(b->description_fs, b->description, b->descriptionlen));
+	ObjPut(o, "launch_type", CStrValue(launch_names[b->launch]));
+	ObjPut(o, "system_prompt", StrOrNull(b->prompt_fs, b->prompt, b->promptlen));
+	ObjPut(o, "sending_window_end", TimeValue(b->wend));
+	ObjPut(o, "connected_account_id", UuidValue(b->account_fs, &b->account_id));
+	ObjPut(o, "min_interval_seconds", IntValue(b->interval));
+	ObjPut(o, "sending_window_start", TimeValue(b->wstart));
+	ObjPut(o, "unreviewed_launch_policy", CStrValue(policy_names[b->policy]));
+	ObjDone(o);
+	return o;
 }
 
 /* --------------------------------------------------------------- API */
@@ -2027,17 +2058,11 @@ CampaignValidate(Jsonb *body, pg_uuid_t *user_id, bool check_start_future, Oid n
 
 	if (body == NULL)
 	{
-		Loc			l = {0};
-
-		l = LocKey(&l, "body");
-		AddMissing(&vs, &l);
+		AddMissing(&vs, &root_loc);
 	}
 	else if (!JB_ROOT_IS_OBJECT(body))
 	{
-		Loc			l = {0};
-
-		l = LocKey(&l, "body");
-		AddError(&vs, &l, "model_attributes_type",
+		AddError(&vs, &root_loc, "model_attributes_type",
 				 "Input should be a valid dictionary or object to extract fields from");
 	}
 	else

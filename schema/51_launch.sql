@@ -1,0 +1,362 @@
+-- Launch and the user's status changes (SPEC §5): campaign_launch enrols the
+-- dataset's reachable leads (in batches: the first inside the call, the rest
+-- by tick), then the campaign becomes active or scheduled.  pause, resume,
+-- stop, unschedule, reset and playground review.  Every function locks the
+-- campaign row first, so concurrent requests on one campaign are serialised;
+-- the status trigger refuses any transition not in SPEC §5's table.
+
+-- _launch_reachable(c, lead): whether the lead can be reached on every
+-- channel the campaign's steps use.
+CREATE FUNCTION @extschema@._launch_channels(c @extschema@.campaign, OUT needs_email boolean, OUT needs_linkedin boolean)
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT coalesce(bool_or(@extschema@._step_channel(c.type, s) = 'email'), false),
+		   coalesce(bool_or(@extschema@._step_channel(c.type, s) = 'linkedin'), false)
+	FROM jsonb_array_elements(c.steps_config) s
+$$;
+COMMENT ON FUNCTION @extschema@._launch_channels(@extschema@.campaign) IS
+'Which channels a campaign''s steps use.';
+
+-- _enrol_batch(campaign_id, now): enrols the next batch of reachable leads
+-- (lead_id order after enrol_cursor); when the dataset is exhausted the
+-- launch finishes: launching -> active (immediate) or scheduled.  Returns
+-- the number of leads enrolled.  The caller holds the campaign's row lock.
+CREATE FUNCTION @extschema@._enrol_batch(cid uuid, now timestamptz) RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c @extschema@.campaign;
+	batch integer := coalesce(nullif(current_setting('campaigns.launch_batch_size', true), '')::int, 50000);
+	ch record;
+	first jsonb;
+	first_channel text;
+	first_eligible timestamptz;
+	n integer;
+	last_id uuid;
+BEGIN
+	SELECT * INTO c FROM @extschema@.campaign WHERE campaign_id = cid;
+	IF NOT FOUND OR c.status <> 'launching' THEN
+		RETURN 0;
+	END IF;
+	ch := @extschema@._launch_channels(c);
+	first := c.steps_config -> 0;
+	first_channel := @extschema@._step_channel(c.type, first);
+	first_eligible := @extschema@.add_local_days(c.activated_at, coalesce((first ->> 'delay_days')::int, 0), c.timezone);
+
+	WITH ins AS (
+		INSERT INTO @extschema@.campaign_lead
+			(user_id, campaign_id, lead_id, status, current_step, next_step, next_channel, eligible_at, enrolled_at)
+		SELECT c.user_id, c.campaign_id, l.lead_id, 'pending', 0, (first ->> 'step')::int, first_channel,
+			   first_eligible, now
+		  FROM @extschema@.lead l
+		 WHERE l.dataset_id = c.dataset_id AND l.user_id = c.user_id
+		   AND l.lead_id > coalesce(c.enrol_cursor, '00000000-0000-0000-0000-000000000000')
+		   AND (NOT ch.needs_email OR nullif(btrim(l.email), '') IS NOT NULL)
+		   AND (NOT ch.needs_linkedin OR nullif(btrim(l.linkedin_url), '') IS NOT NULL)
+		 ORDER BY l.lead_id
+		 LIMIT batch
+		ON CONFLICT (campaign_id, lead_id) DO NOTHING
+		RETURNING lead_id
+	)
+	SELECT count(*), max(lead_id::text)::uuid INTO n, last_id FROM ins;
+
+	IF n >= batch THEN
+		UPDATE @extschema@.campaign
+		   SET total_leads = coalesce(total_leads, 0) + n, enrol_cursor = last_id, next_action_at = now
+		 WHERE campaign_id = cid;
+		RETURN n;
+	END IF;
+
+	-- The dataset is exhausted: the launch is done.
+	UPDATE @extschema@.campaign
+	   SET total_leads = coalesce(total_leads, 0) + n, enrol_cursor = NULL,
+		   status = CASE WHEN launch_type = 'scheduled' THEN 'scheduled' ELSE 'active' END,
+		   next_action_at = CASE WHEN launch_type = 'scheduled' THEN start_date ELSE now END,
+		   updated_at = now()
+	 WHERE campaign_id = cid;
+	IF c.launch_type <> 'scheduled' THEN
+		PERFORM @extschema@._try_complete(ARRAY[cid]);
+	END IF;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._enrol_batch(uuid, timestamptz) IS
+'Enrols one batch (campaigns.launch_batch_size) of a launching campaign''s reachable leads; finishes the launch when the dataset is exhausted.';
+
+-- _campaign_locked(campaign_id): the caller's campaign, locked, or P0002.
+CREATE FUNCTION @extschema@._campaign_locked(cid uuid) RETURNS @extschema@.campaign
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c @extschema@.campaign;
+BEGIN
+	SELECT * INTO c FROM @extschema@.campaign
+	 WHERE campaign_id = cid AND user_id = @extschema@.current_user_id()
+	   FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'campaign not found' USING ERRCODE = 'P0002';
+	END IF;
+	RETURN c;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._campaign_locked(uuid) IS
+'The calling user''s campaign, row-locked (serialises status changes); SQLSTATE P0002 when missing or another user''s.';
+
+CREATE FUNCTION @extschema@._refuse(c @extschema@.campaign, what text, allowed text) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RAISE EXCEPTION 'campaign cannot be %', what
+		USING ERRCODE = '55000',
+			  DETAIL = format('The campaign is %s; only a campaign that is %s can be %s.', c.status, allowed, what);
+END
+$$;
+COMMENT ON FUNCTION @extschema@._refuse(@extschema@.campaign, text, text) IS
+'Raises SQLSTATE 55000 (HTTP 409) for a status change the campaign''s status does not allow.';
+
+CREATE FUNCTION @extschema@._campaign_body(cid uuid) RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c @extschema@.campaign;
+BEGIN
+	SELECT * INTO c FROM @extschema@.campaign WHERE campaign_id = cid;
+	RETURN @extschema@._campaign_json(c);
+END
+$$;
+COMMENT ON FUNCTION @extschema@._campaign_body(uuid) IS 'The response body of a campaign, read afresh.';
+
+CREATE FUNCTION @extschema@.campaign_launch(campaign_id uuid) RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c @extschema@.campaign;
+	ch record;
+	total bigint;
+	launchable bigint;
+	warnings jsonb;
+	err text;
+	n_lanes integer;
+	t timestamptz := now();
+BEGIN
+	c := @extschema@._campaign_locked(campaign_id);
+	IF c.status <> 'draft' THEN
+		PERFORM @extschema@._refuse(c, 'launched', 'draft');
+	END IF;
+	ch := @extschema@._launch_channels(c);
+
+	-- Reachability summary: a lead without an address on a channel the steps
+	-- use is skipped with a warning (at most 100 listed, all counted).
+	SELECT count(*),
+		   count(*) FILTER (WHERE (NOT ch.needs_email OR nullif(btrim(l.email), '') IS NOT NULL)
+							  AND (NOT ch.needs_linkedin OR nullif(btrim(l.linkedin_url), '') IS NOT NULL))
+	  INTO total, launchable
+	  FROM @extschema@.lead l
+	 WHERE l.dataset_id = c.dataset_id AND l.user_id = c.user_id;
+	SELECT coalesce(jsonb_agg(w ORDER BY w ->> 'lead_id'), '[]') INTO warnings
+	  FROM (SELECT jsonb_build_object(
+				'lead_id', l.lead_id,
+				'email', l.email,
+				'code', CASE WHEN ch.needs_email AND nullif(btrim(l.email), '') IS NULL
+							 THEN 'missing_email' ELSE 'missing_linkedin_url' END,
+				'message', CASE WHEN ch.needs_email AND nullif(btrim(l.email), '') IS NULL
+								THEN 'lead has no email address for the email steps; skipped'
+								ELSE 'lead has no linkedin_url for the linkedin steps; skipped' END) AS w
+			  FROM @extschema@.lead l
+			 WHERE l.dataset_id = c.dataset_id AND l.user_id = c.user_id
+			   AND ((ch.needs_email AND nullif(btrim(l.email), '') IS NULL)
+					OR (ch.needs_linkedin AND nullif(btrim(l.linkedin_url), '') IS NULL))
+			 ORDER BY l.lead_id
+			 LIMIT 100) s;
+
+	-- Causes that make the launch fail (the campaign goes to failed with
+	-- launch_error; reset brings it back to draft).
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.dataset d WHERE d.dataset_id = c.dataset_id AND d.user_id = c.user_id) THEN
+		err := 'dataset not found';
+	ELSIF ch.needs_email AND coalesce(cardinality(c.alias_ids), 0) = 0 THEN
+		err := 'email steps need at least one alias';
+	ELSIF ch.needs_email AND EXISTS (SELECT 1 FROM unnest(c.alias_ids) a(id)
+									 WHERE NOT EXISTS (SELECT 1 FROM @extschema@.email_alias e
+													   WHERE e.user_id = c.user_id AND e.alias_id = a.id)) THEN
+		err := 'an alias of alias_ids no longer exists';
+	ELSIF ch.needs_linkedin AND NOT EXISTS (SELECT 1 FROM @extschema@.connected_account a
+											WHERE a.user_id = c.user_id AND a.connected_account_id = c.connected_account_id) THEN
+		err := 'linkedin steps need an existing connected account';
+	END IF;
+
+	n_lanes := CASE WHEN ch.needs_email THEN coalesce(cardinality(c.alias_ids), 0) ELSE 0 END
+			 + CASE WHEN ch.needs_linkedin THEN 1 ELSE 0 END;
+	UPDATE @extschema@.campaign x
+	   SET status = 'launching', launch_requested_at = t, launch_job_id = gen_random_uuid()::text,
+		   launch_error = NULL, total_leads = 0, processed_leads = 0, paused_reason = NULL,
+		   activated_at = CASE WHEN x.launch_type = 'scheduled' THEN x.start_date ELSE t END,
+		   next_action_at = t, pace_day = NULL, pace_day_count = 0,
+		   lane_last_sent_at = array_fill(NULL::timestamptz, ARRAY[greatest(n_lanes, 1)]),
+		   lane_email_count = CASE WHEN ch.needs_email THEN coalesce(cardinality(c.alias_ids), 0) ELSE 0 END,
+		   lane_cursor = 0, enrol_cursor = NULL, failure_streak = 0, updated_at = t
+	 WHERE x.campaign_id = c.campaign_id;
+
+	IF err IS NOT NULL THEN
+		UPDATE @extschema@.campaign x
+		   SET status = 'failed', launch_error = err, next_action_at = NULL, total_leads = NULL
+		 WHERE x.campaign_id = c.campaign_id;
+	ELSE
+		-- The first batch is enrolled here; a larger dataset continues in tick.
+		PERFORM @extschema@._enrol_batch(c.campaign_id, t);
+	END IF;
+
+	RETURN jsonb_build_object(
+		'campaign', @extschema@._campaign_body(c.campaign_id),
+		'summary', jsonb_build_object('total_rows', total, 'launchable_rows', launchable,
+									  'warning_count', total - launchable),
+		'warnings', warnings);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.campaign_launch(uuid) IS
+'Launches a draft campaign: draft -> launching, enrols the dataset''s reachable leads (the first campaigns.launch_batch_size inside this call, the rest by tick), then active (immediate) or scheduled, or failed with launch_error.  Returns {campaign, summary:{total_rows, launchable_rows, warning_count}, warnings}.';
+
+CREATE FUNCTION @extschema@.campaign_pause(campaign_id uuid) RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c @extschema@.campaign;
+BEGIN
+	c := @extschema@._campaign_locked(campaign_id);
+	IF c.status NOT IN ('active', 'scheduled') THEN
+		PERFORM @extschema@._refuse(c, 'paused', 'active or scheduled');
+	END IF;
+	PERFORM @extschema@._cancel_queued(c.campaign_id);
+	UPDATE @extschema@.campaign x
+	   SET status = CASE WHEN c.status = 'active' AND EXISTS (
+							SELECT 1 FROM @extschema@.action a
+							 WHERE a.campaign_id = x.campaign_id AND a.state = 'in_flight')
+						 THEN 'draining' ELSE 'paused' END,
+		   paused_reason = 'user', next_action_at = NULL, updated_at = now()
+	 WHERE x.campaign_id = c.campaign_id;
+	RETURN @extschema@._campaign_body(c.campaign_id);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.campaign_pause(uuid) IS
+'Pauses an active or scheduled campaign (paused_reason user): queued actions are cancelled (and re-planned on resume); with actions in flight an active campaign drains first.';
+
+CREATE FUNCTION @extschema@.campaign_resume(campaign_id uuid) RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c @extschema@.campaign;
+BEGIN
+	c := @extschema@._campaign_locked(campaign_id);
+	IF c.status <> 'paused' THEN
+		PERFORM @extschema@._refuse(c, 'resumed', 'paused');
+	END IF;
+	UPDATE @extschema@.campaign x
+	   SET status = 'active', paused_reason = NULL, failure_streak = 0,
+		   next_action_at = '-infinity', updated_at = now()
+	 WHERE x.campaign_id = c.campaign_id;
+	PERFORM @extschema@._try_complete(ARRAY[c.campaign_id]);
+	RETURN @extschema@._campaign_body(c.campaign_id);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.campaign_resume(uuid) IS
+'Resumes a paused campaign: paused -> active and due at once (next_action_at -infinity, so the next tick, whatever its clock, looks at it); pacing applies from that tick on (no catch-up burst).';
+
+CREATE FUNCTION @extschema@.campaign_stop(campaign_id uuid) RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c @extschema@.campaign;
+BEGIN
+	c := @extschema@._campaign_locked(campaign_id);
+	IF c.status <> 'paused' THEN
+		PERFORM @extschema@._refuse(c, 'stopped', 'paused');
+	END IF;
+	UPDATE @extschema@.action a SET state = 'cancelled', updated_at = now()
+	 WHERE a.campaign_id = c.campaign_id AND a.state = 'queued';
+	UPDATE @extschema@.campaign_lead cl
+	   SET status = 'stopped', stop_reason = 'campaign_stopped', eligible_at = NULL,
+		   next_step = NULL, next_channel = NULL, finished_at = now()
+	 WHERE cl.campaign_id = c.campaign_id AND cl.status IN ('pending', 'active');
+	UPDATE @extschema@.campaign x
+	   SET status = 'completed', next_action_at = NULL,
+		   processed_leads = coalesce(x.total_leads, 0), updated_at = now()
+	 WHERE x.campaign_id = c.campaign_id;
+	RETURN @extschema@._campaign_body(c.campaign_id);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.campaign_stop(uuid) IS
+'Stops a paused campaign for good: paused -> completed; its unfinished leads are stopped (stop_reason campaign_stopped).';
+
+CREATE FUNCTION @extschema@.campaign_unschedule(campaign_id uuid) RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c @extschema@.campaign;
+BEGIN
+	c := @extschema@._campaign_locked(campaign_id);
+	IF c.status <> 'scheduled' THEN
+		PERFORM @extschema@._refuse(c, 'unscheduled', 'scheduled');
+	END IF;
+	UPDATE @extschema@.campaign x SET status = 'draft', updated_at = now()
+	 WHERE x.campaign_id = c.campaign_id;
+	PERFORM @extschema@._clear_enrolment(c.campaign_id);
+	RETURN @extschema@._campaign_body(c.campaign_id);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.campaign_unschedule(uuid) IS
+'Takes a scheduled campaign back to draft; its enrolment is discarded (a later launch enrols afresh).';
+
+CREATE FUNCTION @extschema@.campaign_reset(campaign_id uuid) RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c @extschema@.campaign;
+BEGIN
+	c := @extschema@._campaign_locked(campaign_id);
+	IF c.status <> 'failed' THEN
+		PERFORM @extschema@._refuse(c, 'reset', 'failed');
+	END IF;
+	UPDATE @extschema@.campaign x SET status = 'draft', launch_error = NULL, updated_at = now()
+	 WHERE x.campaign_id = c.campaign_id;
+	PERFORM @extschema@._clear_enrolment(c.campaign_id);
+	RETURN @extschema@._campaign_body(c.campaign_id);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.campaign_reset(uuid) IS
+'Takes a failed campaign back to draft after the cause was fixed (launch_error cleared).';
+
+CREATE FUNCTION @extschema@.campaign_playground_review(campaign_id uuid) RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c @extschema@.campaign;
+BEGIN
+	c := @extschema@._campaign_locked(campaign_id);
+	IF c.status = 'completed' THEN
+		PERFORM @extschema@._refuse(c, 'reviewed', 'not completed');
+	END IF;
+	UPDATE @extschema@.campaign x SET playground_reviewed_at = now(), updated_at = now()
+	 WHERE x.campaign_id = c.campaign_id;
+	RETURN @extschema@._campaign_body(c.campaign_id);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.campaign_playground_review(uuid) IS
+'Records that the campaign''s AI drafts were reviewed in the playground, so a scheduled start no longer counts as unreviewed.';
+
+GRANT EXECUTE ON FUNCTION
+	@extschema@.campaign_launch(uuid), @extschema@.campaign_pause(uuid),
+	@extschema@.campaign_resume(uuid), @extschema@.campaign_stop(uuid),
+	@extschema@.campaign_unschedule(uuid), @extschema@.campaign_reset(uuid),
+	@extschema@.campaign_playground_review(uuid)
+TO campaigns_user;

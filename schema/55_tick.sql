@@ -1,0 +1,299 @@
+-- The scheduler step (SPEC §6): campaigns.tick(now) advances launches,
+-- starts scheduled campaigns whose start_date has come, and queues the next
+-- actions of every active campaign that may send at `now`.  It only looks at
+-- campaigns whose next_action_at <= now (index campaign_due), so its cost
+-- grows with the campaigns due, not with all campaigns or leads.
+
+-- _start_scheduled(campaign_id, now): start_date reached.  Policy for
+-- unreviewed AI drafts: launch_default -> active, hold -> paused
+-- (pending_personalization_review), cancel -> draft; unreviewed starts
+-- record a notification event.
+CREATE FUNCTION @extschema@._start_scheduled(cid uuid, now timestamptz) RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c @extschema@.campaign;
+	unreviewed boolean;
+	outcome text;
+BEGIN
+	SELECT * INTO c FROM @extschema@.campaign WHERE campaign_id = cid;
+	IF NOT FOUND OR c.status <> 'scheduled' THEN
+		RETURN NULL;
+	END IF;
+	IF c.start_date > now THEN
+		UPDATE @extschema@.campaign SET next_action_at = c.start_date WHERE campaign_id = cid;
+		RETURN NULL;
+	END IF;
+	unreviewed := c.playground_reviewed_at IS NULL AND EXISTS (
+		SELECT 1 FROM jsonb_array_elements(c.steps_config) s
+		 WHERE (s ->> 'ai_personalization_enabled')::boolean);
+	outcome := CASE WHEN NOT unreviewed OR c.unreviewed_launch_policy = 'launch_default' THEN 'active'
+					WHEN c.unreviewed_launch_policy = 'hold' THEN 'paused'
+					ELSE 'draft' END;
+	IF outcome = 'active' THEN
+		UPDATE @extschema@.campaign
+		   SET status = 'active', next_action_at = now, updated_at = now()
+		 WHERE campaign_id = cid;
+		PERFORM @extschema@._try_complete(ARRAY[cid]);
+	ELSIF outcome = 'paused' THEN
+		UPDATE @extschema@.campaign
+		   SET status = 'paused', paused_reason = 'pending_personalization_review',
+			   next_action_at = NULL, updated_at = now()
+		 WHERE campaign_id = cid;
+	ELSE
+		UPDATE @extschema@.campaign SET status = 'draft', updated_at = now() WHERE campaign_id = cid;
+		PERFORM @extschema@._clear_enrolment(cid);
+	END IF;
+	IF unreviewed THEN
+		PERFORM @extschema@._notify(c, 'scheduled_start_unreviewed',
+			jsonb_build_object('policy', c.unreviewed_launch_policy, 'status', outcome,
+							   'message', CASE outcome
+								WHEN 'active' THEN 'started with unreviewed AI drafts; text is generated at send time'
+								WHEN 'paused' THEN 'held: AI drafts are not reviewed (pending_personalization_review)'
+								ELSE 'cancelled back to draft: AI drafts are not reviewed' END),
+			now);
+	END IF;
+	RETURN outcome;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._start_scheduled(uuid, timestamptz) IS
+'Starts a scheduled campaign whose start_date has come, under its unreviewed_launch_policy.';
+
+-- _queue_due(now, only_campaign): the pacing pass over active campaigns due at now
+-- (all of them, or only the one given).  For each campaign that may send at
+-- now (window, send day, daily limit: next_send_time(now) = now), each free
+-- lane (an alias, or the connected account, whose last send is at least
+-- min_interval_seconds ago) takes the best eligible lead of its channel --
+-- follow-ups first, then earliest eligible -- up to the day's remaining
+-- limit; lanes are taken in rotation after lane_cursor.  Then every due
+-- campaign's next_action_at becomes its next allowed send time.
+CREATE FUNCTION @extschema@._queue_due(now timestamptz, only_campaign uuid DEFAULT NULL) RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	ids uuid[];
+	queued integer;
+BEGIN
+	SELECT array_agg(c.campaign_id) INTO ids
+	  FROM (SELECT c.campaign_id FROM @extschema@.campaign c
+			 WHERE c.status = 'active' AND c.next_action_at <= now
+			   AND (only_campaign IS NULL OR c.campaign_id = only_campaign)
+			 ORDER BY c.next_action_at
+			   FOR UPDATE SKIP LOCKED) c;
+	IF ids IS NULL THEN
+		RETURN 0;
+	END IF;
+
+	WITH due AS (
+		SELECT c.campaign_id, c.user_id, c.alias_ids, c.connected_account_id, c.steps_config,
+			   c.lane_last_sent_at, c.lane_cursor, c.lane_email_count, c.min_interval_seconds,
+			   c.daily_limit, c.sending_window_start, c.sending_window_end, c.timezone, c.send_days,
+			   c.pace_day, c.pace_day_count,
+			   coalesce(cardinality(c.lane_last_sent_at), 0) AS n_lanes,
+			   (now AT TIME ZONE c.timezone)::date AS today,
+			   CASE WHEN c.pace_day = (now AT TIME ZONE c.timezone)::date THEN c.pace_day_count ELSE 0 END AS used_today,
+			   @extschema@.next_send_time(now, c.sending_window_start, c.sending_window_end, c.timezone,
+					c.send_days, c.daily_limit, c.min_interval_seconds, c.pace_day, c.pace_day_count, NULL) = now AS open
+		  FROM unnest(ids) AS d(id)
+		  JOIN @extschema@.campaign c ON c.campaign_id = d.id
+	), lanes AS (
+		-- the free lanes of each campaign that may send now, ranked in
+		-- rotation order (per channel) after lane_cursor
+		SELECT o.campaign_id, l.i AS lane,
+			   CASE WHEN l.i <= o.lane_email_count THEN 'email' ELSE 'linkedin' END AS channel,
+			   row_number() OVER (PARTITION BY o.campaign_id, (l.i <= o.lane_email_count)
+								  ORDER BY ((l.i - o.lane_cursor - 1) % o.n_lanes + o.n_lanes) % o.n_lanes) AS rk
+		  FROM due o, unnest(o.lane_last_sent_at) WITH ORDINALITY AS l(last_at, i)
+		 WHERE o.open AND o.used_today < o.daily_limit
+		   AND (l.last_at IS NULL OR l.last_at + make_interval(secs => o.min_interval_seconds) <= now)
+	), lane_counts AS (
+		SELECT campaign_id, channel, count(*) AS k FROM lanes GROUP BY campaign_id, channel
+	), picks AS (
+		-- the k best eligible leads per (campaign, channel): follow-ups
+		-- first, then earliest eligible (two index range probes)
+		SELECT lc.campaign_id, lc.channel, p.campaign_lead_id, p.lead_id, p.current_step, p.next_step,
+			   p.eligible_at, p.fu,
+			   row_number() OVER (PARTITION BY lc.campaign_id, lc.channel ORDER BY p.fu DESC, p.eligible_at, p.lead_id) AS rk
+		  FROM lane_counts lc
+		 CROSS JOIN LATERAL (
+			SELECT * FROM (
+				(SELECT cl.campaign_lead_id, cl.lead_id, cl.current_step, cl.next_step, cl.eligible_at, true AS fu
+				   FROM @extschema@.campaign_lead cl
+				  WHERE cl.campaign_id = lc.campaign_id AND cl.next_channel = lc.channel
+					AND (cl.current_step > 0) AND cl.eligible_at <= now
+					AND cl.status IN ('pending', 'active')
+				  ORDER BY cl.eligible_at, cl.lead_id LIMIT lc.k)
+				UNION ALL
+				(SELECT cl.campaign_lead_id, cl.lead_id, cl.current_step, cl.next_step, cl.eligible_at, false
+				   FROM @extschema@.campaign_lead cl
+				  WHERE cl.campaign_id = lc.campaign_id AND cl.next_channel = lc.channel
+					AND NOT (cl.current_step > 0) AND cl.eligible_at <= now
+					AND cl.status IN ('pending', 'active')
+				  ORDER BY cl.eligible_at, cl.lead_id LIMIT lc.k)) s
+			 ORDER BY s.fu DESC, s.eligible_at, s.lead_id
+			 LIMIT lc.k) p
+	), chosen AS (
+		-- within the day's remaining limit, across channels; each pick gets
+		-- the lane of the same rank
+		SELECT p.*, ln.lane, o.user_id, o.alias_ids, o.connected_account_id,
+			   o.steps_config -> p.current_step AS step_obj
+		  FROM (SELECT p.*, row_number() OVER (PARTITION BY p.campaign_id ORDER BY p.fu DESC, p.eligible_at, p.lead_id) AS crk
+				  FROM picks p) p
+		  JOIN due o ON o.campaign_id = p.campaign_id
+		  JOIN lanes ln ON ln.campaign_id = p.campaign_id AND ln.channel = p.channel AND ln.rk = p.rk
+		 WHERE p.crk <= o.daily_limit - o.used_today
+	), ins AS (
+		INSERT INTO @extschema@.action AS a
+			(user_id, campaign_id, campaign_lead_id, step, variant, channel, action_type,
+			 alias_id, connected_account_id, idempotency_key, due_at, next_attempt_at)
+		SELECT ch.user_id, ch.campaign_id, ch.campaign_lead_id, ch.next_step,
+			   @extschema@._step_variant(ch.campaign_id, ch.lead_id, ch.step_obj),
+			   ch.channel, @extschema@._step_action_type(ch.channel, ch.step_obj),
+			   CASE WHEN ch.channel = 'email' THEN ch.alias_ids[ch.lane] END,
+			   CASE WHEN ch.channel = 'linkedin' THEN ch.connected_account_id END,
+			   ch.campaign_lead_id::text || ':' || ch.next_step, now, now
+		  FROM chosen ch
+		-- a cancelled action (pause, then resume) comes back: same row, same key
+		ON CONFLICT (campaign_lead_id, step) DO UPDATE
+			SET state = 'queued', due_at = excluded.due_at, next_attempt_at = excluded.next_attempt_at,
+				alias_id = excluded.alias_id, connected_account_id = excluded.connected_account_id,
+				lease_until = NULL, updated_at = now()
+			WHERE a.state = 'cancelled'
+		RETURNING a.campaign_lead_id, a.step, a.variant
+	), lead_upd AS (
+		UPDATE @extschema@.campaign_lead cl
+		   SET eligible_at = NULL, status = 'active',
+			   variants = cl.variants || jsonb_build_object(ins.step::text, ins.variant)
+		  FROM ins
+		 WHERE cl.campaign_lead_id = ins.campaign_lead_id
+		RETURNING 1
+	), agg AS (
+		SELECT ch.campaign_id, count(*) AS n, array_agg(ch.lane) AS lanes,
+			   array_agg(ch.campaign_lead_id) AS picked,
+			   (array_agg(ch.lane ORDER BY ch.rk DESC) FILTER (WHERE ch.channel = 'email'))[1] AS last_email_lane
+		  FROM chosen ch GROUP BY ch.campaign_id
+	), st AS (
+		-- the pacing state after this pass
+		SELECT o.*, coalesce(a.n, 0) AS n, coalesce(a.picked, '{}') AS picked,
+			   CASE WHEN a.n IS NULL THEN o.pace_day ELSE o.today END AS new_pace_day,
+			   CASE WHEN a.n IS NULL THEN o.pace_day_count ELSE o.used_today + a.n::int END AS new_count,
+			   CASE WHEN a.n IS NULL THEN o.lane_last_sent_at
+					ELSE ARRAY(SELECT CASE WHEN l.i = ANY (a.lanes) THEN now ELSE l.last_at END
+								 FROM unnest(o.lane_last_sent_at) WITH ORDINALITY AS l(last_at, i) ORDER BY l.i) END AS new_lanes,
+			   coalesce(a.last_email_lane, o.lane_cursor) AS new_cursor
+		  FROM due o LEFT JOIN agg a ON a.campaign_id = o.campaign_id
+	), nx AS (
+		-- the next allowed send time: per channel, the earliest eligible lead
+		-- not just picked and the earliest free lane of that channel
+		SELECT st.campaign_id, st.new_pace_day, st.new_count, st.new_lanes, st.new_cursor,
+			   (SELECT min(@extschema@.next_send_time(
+						greatest(now + interval '1 second', e.first_eligible),
+						st.sending_window_start, st.sending_window_end, st.timezone, st.send_days,
+						st.daily_limit, st.min_interval_seconds, st.new_pace_day, st.new_count, e.lane_last))
+				  FROM (SELECT chn.channel,
+							   least((SELECT cl.eligible_at FROM @extschema@.campaign_lead cl
+									   WHERE cl.campaign_id = st.campaign_id AND cl.next_channel = chn.channel
+										 AND (cl.current_step > 0) AND cl.eligible_at IS NOT NULL
+										 AND cl.status IN ('pending', 'active')
+										 AND cl.campaign_lead_id <> ALL (st.picked)
+									   ORDER BY cl.eligible_at, cl.lead_id LIMIT 1),
+									 (SELECT cl.eligible_at FROM @extschema@.campaign_lead cl
+									   WHERE cl.campaign_id = st.campaign_id AND cl.next_channel = chn.channel
+										 AND NOT (cl.current_step > 0) AND cl.eligible_at IS NOT NULL
+										 AND cl.status IN ('pending', 'active')
+										 AND cl.campaign_lead_id <> ALL (st.picked)
+									   ORDER BY cl.eligible_at, cl.lead_id LIMIT 1)) AS first_eligible,
+							   CASE WHEN bool_or(chn.last IS NULL) THEN NULL ELSE min(chn.last) END AS lane_last
+						  FROM (SELECT CASE WHEN l.i <= st.lane_email_count THEN 'email' ELSE 'linkedin' END AS channel,
+									   l.last_at AS last
+								  FROM unnest(st.new_lanes) WITH ORDINALITY AS l(last_at, i)) chn
+						 GROUP BY chn.channel) e
+				 WHERE e.first_eligible IS NOT NULL) AS next_at
+		  FROM st
+	), upd AS (
+		UPDATE @extschema@.campaign c
+		   SET pace_day = nx.new_pace_day, pace_day_count = nx.new_count,
+			   lane_last_sent_at = nx.new_lanes, lane_cursor = nx.new_cursor,
+			   next_action_at = nx.next_at
+		  FROM nx
+		 WHERE c.campaign_id = nx.campaign_id
+		RETURNING 1
+	)
+	SELECT (SELECT count(*) FROM ins) + 0 * (SELECT count(*) FROM upd) + 0 * (SELECT count(*) FROM lead_upd)
+	  INTO queued;
+
+	RETURN queued;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._queue_due(timestamptz, uuid) IS
+'The pacing pass of tick: queues the next actions of the active campaigns due at now and sets each one''s next_action_at.';
+
+-- _tick(now, only_campaign): tick, for all campaigns or one (the forecast uses that).
+CREATE FUNCTION @extschema@._tick(now timestamptz, only_campaign uuid DEFAULT NULL) RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r record;
+	enrolled bigint := 0;
+	launched integer := 0;
+	started integer := 0;
+	held integer := 0;
+	cancelled integer := 0;
+	queued integer;
+	o text;
+	next_due timestamptz;
+BEGIN
+	-- Launches: one batch per launching campaign per call.
+	FOR r IN SELECT c.campaign_id FROM @extschema@.campaign c
+			  WHERE c.status = 'launching' AND c.next_action_at <= now
+				AND (only_campaign IS NULL OR c.campaign_id = only_campaign)
+			  ORDER BY c.next_action_at
+				FOR UPDATE SKIP LOCKED
+	LOOP
+		enrolled := enrolled + @extschema@._enrol_batch(r.campaign_id, now);
+		IF (SELECT status FROM @extschema@.campaign WHERE campaign_id = r.campaign_id) <> 'launching' THEN
+			launched := launched + 1;
+		END IF;
+	END LOOP;
+
+	-- Scheduled starts.
+	FOR r IN SELECT c.campaign_id FROM @extschema@.campaign c
+			  WHERE c.status = 'scheduled' AND c.next_action_at <= now
+				AND (only_campaign IS NULL OR c.campaign_id = only_campaign)
+			  ORDER BY c.next_action_at
+				FOR UPDATE SKIP LOCKED
+	LOOP
+		o := @extschema@._start_scheduled(r.campaign_id, now);
+		IF o = 'active' THEN started := started + 1;
+		ELSIF o = 'paused' THEN held := held + 1;
+		ELSIF o = 'draft' THEN cancelled := cancelled + 1;
+		END IF;
+	END LOOP;
+
+	queued := @extschema@._queue_due(now, only_campaign);
+
+	SELECT min(c.next_action_at) INTO next_due FROM @extschema@.campaign c
+	 WHERE c.status IN ('launching', 'scheduled', 'active', 'draining')
+	   AND (only_campaign IS NULL OR c.campaign_id = only_campaign);
+
+	RETURN jsonb_build_object('enrolled', enrolled, 'launched', launched, 'started', started,
+							  'held', held, 'cancelled', cancelled, 'queued', queued,
+							  'next_due', next_due);
+END
+$$;
+COMMENT ON FUNCTION @extschema@._tick(timestamptz, uuid) IS
+'tick, for every campaign (only_campaign null) or for one campaign.';
+
+CREATE FUNCTION @extschema@.tick(now timestamptz) RETURNS jsonb
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT @extschema@._tick(now, NULL) $$;
+COMMENT ON FUNCTION @extschema@.tick(timestamptz) IS
+'One scheduler step at the given time: advances launches (one enrolment batch each), starts due scheduled campaigns, queues the actions that may go at now.  Returns counts and next_due, the earliest time any campaign needs another tick.';
+REVOKE ALL ON FUNCTION @extschema@.tick(timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._tick(timestamptz, uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._queue_due(timestamptz, uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._start_scheduled(uuid, timestamptz) FROM PUBLIC;

@@ -1,0 +1,179 @@
+-- Lead events and enrolled leads (SPEC §3, §6): replied, bounced and
+-- unsubscribed stop a lead's remaining steps; connection_accepted, opened
+-- and clicked are recorded on its timeline.
+
+CREATE FUNCTION @extschema@._lead_event_json(e @extschema@.event) RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT jsonb_build_object(
+		'event_id', e.event_id, 'campaign_id', e.campaign_id, 'campaign_lead_id', e.campaign_lead_id,
+		'type', e.type, 'occurred_at', to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+		'data', e.payload)
+$$;
+COMMENT ON FUNCTION @extschema@._lead_event_json(@extschema@.event) IS 'The response body of a lead event.';
+
+CREATE FUNCTION @extschema@.lead_event_record(campaign_id uuid, campaign_lead_id uuid, body jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c @extschema@.campaign;
+	cl @extschema@.campaign_lead;
+	errs jsonb := '[]';
+	k text;
+	typ text;
+	at timestamptz;
+	e @extschema@.event;
+BEGIN
+	-- Validation first (422 shape of SPEC §4), then existence (404).
+	IF body IS NULL OR jsonb_typeof(body) <> 'object' THEN
+		errs := errs || jsonb_build_object('loc', '["body"]'::jsonb, 'msg', 'Input should be a valid dictionary', 'type', 'dict_type');
+	ELSE
+		FOR k IN SELECT jsonb_object_keys(body) LOOP
+			IF k NOT IN ('type', 'occurred_at', 'data') THEN
+				errs := errs || jsonb_build_object('loc', jsonb_build_array('body', k), 'msg', 'Extra inputs are not permitted', 'type', 'extra_forbidden');
+			END IF;
+		END LOOP;
+		IF NOT body ? 'type' THEN
+			errs := errs || jsonb_build_object('loc', '["body","type"]'::jsonb, 'msg', 'Field required', 'type', 'missing');
+		ELSIF jsonb_typeof(body -> 'type') <> 'string'
+			  OR body ->> 'type' NOT IN ('replied', 'bounced', 'unsubscribed', 'connection_accepted', 'opened', 'clicked') THEN
+			errs := errs || jsonb_build_object('loc', '["body","type"]'::jsonb,
+				'msg', 'Input should be ''replied'', ''bounced'', ''unsubscribed'', ''connection_accepted'', ''opened'' or ''clicked''', 'type', 'enum');
+		ELSE
+			typ := body ->> 'type';
+		END IF;
+		IF body ? 'occurred_at' AND jsonb_typeof(body -> 'occurred_at') <> 'null' THEN
+			IF jsonb_typeof(body -> 'occurred_at') <> 'string'
+			   OR (body ->> 'occurred_at') !~ '^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|z|[+-]\d{2}:?\d{2})$' THEN
+				errs := errs || jsonb_build_object('loc', '["body","occurred_at"]'::jsonb, 'msg', 'Input should be a valid datetime', 'type', 'datetime_parsing');
+			ELSE
+				BEGIN
+					at := (body ->> 'occurred_at')::timestamptz;
+				EXCEPTION WHEN others THEN
+					errs := errs || jsonb_build_object('loc', '["body","occurred_at"]'::jsonb, 'msg', 'Input should be a valid datetime', 'type', 'datetime_parsing');
+				END;
+			END IF;
+		END IF;
+		IF body ? 'data' AND jsonb_typeof(body -> 'data') NOT IN ('object', 'null') THEN
+			errs := errs || jsonb_build_object('loc', '["body","data"]'::jsonb, 'msg', 'Input should be a valid dictionary', 'type', 'dict_type');
+		END IF;
+	END IF;
+	IF jsonb_array_length(errs) > 0 THEN
+		RAISE EXCEPTION 'invalid request' USING ERRCODE = '22023', DETAIL = errs::text;
+	END IF;
+
+	c := @extschema@._campaign_locked(campaign_id);
+	SELECT * INTO cl FROM @extschema@.campaign_lead x
+	 WHERE x.campaign_lead_id = lead_event_record.campaign_lead_id AND x.campaign_id = c.campaign_id
+	   AND x.user_id = c.user_id
+	   FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'campaign lead not found' USING ERRCODE = 'P0002';
+	END IF;
+
+	INSERT INTO @extschema@.event (user_id, campaign_id, campaign_lead_id, type, payload, occurred_at)
+	VALUES (c.user_id, c.campaign_id, cl.campaign_lead_id, typ,
+			coalesce(nullif(body -> 'data', 'null'::jsonb), '{}'), coalesce(at, now()))
+	RETURNING * INTO e;
+
+	IF typ IN ('replied', 'bounced', 'unsubscribed') AND cl.status IN ('pending', 'active') THEN
+		UPDATE @extschema@.action a SET state = 'cancelled', updated_at = now()
+		 WHERE a.campaign_lead_id = cl.campaign_lead_id AND a.state = 'queued';
+		UPDATE @extschema@.campaign_lead x
+		   SET status = 'stopped', stop_reason = typ, eligible_at = NULL, next_step = NULL,
+			   next_channel = NULL, finished_at = coalesce(at, now())
+		 WHERE x.campaign_lead_id = cl.campaign_lead_id;
+		UPDATE @extschema@.campaign x SET processed_leads = x.processed_leads + 1
+		 WHERE x.campaign_id = c.campaign_id;
+		PERFORM @extschema@._try_complete(ARRAY[c.campaign_id]);
+	END IF;
+	RETURN @extschema@._lead_event_json(e);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.lead_event_record(uuid, uuid, jsonb) IS
+'Records a lead event {type, occurred_at?, data?}; replied, bounced and unsubscribed stop the lead (queued actions cancelled) and may complete the campaign.';
+
+CREATE FUNCTION @extschema@.lead_events(campaign_id uuid, campaign_lead_id uuid) RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	uid uuid := @extschema@.current_user_id();
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.campaign_lead x
+					WHERE x.campaign_lead_id = lead_events.campaign_lead_id
+					  AND x.campaign_id = lead_events.campaign_id AND x.user_id = uid) THEN
+		RAISE EXCEPTION 'campaign lead not found' USING ERRCODE = 'P0002';
+	END IF;
+	RETURN (SELECT coalesce(jsonb_agg(@extschema@._lead_event_json(e) ORDER BY e.occurred_at, e.event_id), '[]')
+			  FROM @extschema@.event e
+			 WHERE e.campaign_lead_id = lead_events.campaign_lead_id AND e.user_id = uid);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.lead_events(uuid, uuid) IS 'A campaign lead''s timeline of events, oldest first.';
+
+CREATE FUNCTION @extschema@.campaign_leads(campaign_id uuid, filters jsonb DEFAULT '{}') RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	uid uuid := @extschema@.current_user_id();
+	errs jsonb := '[]';
+	st text := filters ->> 'status';
+	o text := coalesce(filters ->> 'offset', '0');
+	l text := coalesce(filters ->> 'limit', '50');
+BEGIN
+	IF st IS NOT NULL AND st NOT IN ('pending', 'active', 'completed', 'stopped', 'failed') THEN
+		errs := errs || jsonb_build_object('loc', '["query","status"]'::jsonb,
+			'msg', 'Input should be ''pending'', ''active'', ''completed'', ''stopped'' or ''failed''', 'type', 'enum');
+	END IF;
+	IF o !~ '^\s*[0-9]{1,15}\s*$' THEN
+		errs := errs || jsonb_build_object('loc', '["query","offset"]'::jsonb,
+			'msg', CASE WHEN o ~ '^\s*-[0-9]+\s*$' THEN 'Input should be greater than or equal to 0'
+						ELSE 'Input should be a valid integer, unable to parse string as an integer' END,
+			'type', CASE WHEN o ~ '^\s*-[0-9]+\s*$' THEN 'greater_than_equal' ELSE 'int_parsing' END);
+	END IF;
+	IF l !~ '^\s*-?[0-9]{1,9}\s*$' THEN
+		errs := errs || jsonb_build_object('loc', '["query","limit"]'::jsonb,
+			'msg', 'Input should be a valid integer, unable to parse string as an integer', 'type', 'int_parsing');
+	ELSIF l::int < 1 THEN
+		errs := errs || jsonb_build_object('loc', '["query","limit"]'::jsonb,
+			'msg', 'Input should be greater than or equal to 1', 'type', 'greater_than_equal');
+	ELSIF l::int > 100 THEN
+		errs := errs || jsonb_build_object('loc', '["query","limit"]'::jsonb,
+			'msg', 'Input should be less than or equal to 100', 'type', 'less_than_equal');
+	END IF;
+	IF jsonb_array_length(errs) > 0 THEN
+		RAISE EXCEPTION 'invalid request' USING ERRCODE = '22023', DETAIL = errs::text;
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.campaign c
+					WHERE c.campaign_id = campaign_leads.campaign_id AND c.user_id = uid) THEN
+		RAISE EXCEPTION 'campaign not found' USING ERRCODE = 'P0002';
+	END IF;
+	RETURN (SELECT coalesce(jsonb_agg(j ORDER BY ord), '[]') FROM (
+		SELECT row_number() OVER (ORDER BY cl.enrolled_at, cl.lead_id) AS ord,
+			   jsonb_build_object(
+				'campaign_lead_id', cl.campaign_lead_id, 'lead_id', cl.lead_id, 'email', ld.email,
+				'status', cl.status, 'current_step', cl.current_step, 'next_step', cl.next_step,
+				'eligible_at', to_char(cl.eligible_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+				'last_sent_at', to_char(cl.last_sent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+				'variants', cl.variants, 'stop_reason', cl.stop_reason,
+				'enrolled_at', to_char(cl.enrolled_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+				'finished_at', to_char(cl.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')) AS j
+		  FROM @extschema@.campaign_lead cl
+		  LEFT JOIN @extschema@.lead ld ON ld.lead_id = cl.lead_id AND ld.user_id = uid
+		 WHERE cl.campaign_id = campaign_leads.campaign_id AND cl.user_id = uid
+		   AND (st IS NULL OR cl.status = st)
+		 ORDER BY cl.enrolled_at, cl.lead_id
+		 OFFSET o::bigint LIMIT l::int) s);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.campaign_leads(uuid, jsonb) IS
+'The leads enrolled in a campaign (filters: status, offset >= 0, limit 1..100, default 50), in enrolment order.';
+
+GRANT EXECUTE ON FUNCTION @extschema@.lead_event_record(uuid, uuid, jsonb),
+	@extschema@.lead_events(uuid, uuid), @extschema@.campaign_leads(uuid, jsonb)
+TO campaigns_user;

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# scripts/up.sh: brings up a working local deployment in ./.deploy —
+# PostgreSQL 15 with pg_cron and campaigns preloaded (so the background
+# worker runs), a demo delivery sink, the HTTP gateway, and demo data
+# (a user, an API key, a dataset of leads, templates, an alias and a draft
+# campaign).  Installs missing dependencies (as root).  Idempotent: a second
+# run restarts what is not running.  Stop it all with scripts/down.sh.
+#   CAMPAIGNS_PG_PORT (5433), CAMPAIGNS_HTTP_PORT (8080), CAMPAIGNS_SINK_PORT (8099)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+PG_PORT=${CAMPAIGNS_PG_PORT:-5433}
+HTTP_PORT=${CAMPAIGNS_HTTP_PORT:-8080}
+SINK_PORT=${CAMPAIGNS_SINK_PORT:-8099}
+PGBIN=/usr/lib/postgresql/15/bin
+DEPLOY=$root/.deploy
+DEMO_USER=11111111-1111-4111-8111-111111111111
+
+bash scripts/deps.sh
+make -s
+make -s install
+[ -f gateway/Makefile ] && make -s -C gateway
+
+mkdir -p "$DEPLOY"
+chown postgres "$DEPLOY"
+chmod 755 "$root" "$DEPLOY"
+as_pg() { runuser -u postgres -- "$@"; }
+PSQL="as_pg $PGBIN/psql -X -q -v ON_ERROR_STOP=1 -h $DEPLOY -p $PG_PORT"
+
+if [ ! -f "$DEPLOY/data/PG_VERSION" ]; then
+	as_pg "$PGBIN/initdb" -D "$DEPLOY/data" -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+	cat >> "$DEPLOY/data/postgresql.conf" <<CONF
+port = $PG_PORT
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$DEPLOY'
+shared_preload_libraries = 'pg_cron,campaigns'
+cron.database_name = 'campaigns'
+campaigns.database_name = 'campaigns'
+campaigns.email_endpoint = 'http://127.0.0.1:$SINK_PORT/email'
+campaigns.linkedin_endpoint = 'http://127.0.0.1:$SINK_PORT/linkedin'
+CONF
+fi
+
+# The demo delivery sink.
+if ! { [ -f "$DEPLOY/sink.pid" ] && kill -0 "$(cat "$DEPLOY/sink.pid")" 2>/dev/null; }; then
+	as_pg bash -c "nohup /usr/bin/python3 '$root/scripts/demo_sink.py' $SINK_PORT '$DEPLOY/sink.jsonl' >/dev/null 2>&1 & echo \$! > '$DEPLOY/sink.pid'"
+fi
+
+if ! as_pg "$PGBIN/pg_ctl" -D "$DEPLOY/data" status >/dev/null 2>&1; then
+	as_pg "$PGBIN/pg_ctl" -D "$DEPLOY/data" -l "$DEPLOY/postgresql.log" -w start >/dev/null
+fi
+
+if ! $PSQL -d postgres -Atc "SELECT 1 FROM pg_database WHERE datname = 'campaigns'" | grep -q 1; then
+	$PSQL -d postgres -c "CREATE DATABASE campaigns"
+fi
+$PSQL -d campaigns <<SQL
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS pg_cron;
+CREATE EXTENSION IF NOT EXISTS campaigns;
+DO \$\$ BEGIN
+	IF to_regproc('campaigns.schedule_maintenance') IS NOT NULL THEN
+		PERFORM campaigns.schedule_maintenance();
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'campaigns_gateway_login') THEN
+		CREATE ROLE campaigns_gateway_login LOGIN IN ROLE campaigns_gateway;
+	END IF;
+END \$\$;
+SQL
+
+# Demo data, once: an API key for the demo user, a dataset, templates, an
+# alias, a connected account and a draft campaign.
+if [ ! -s "$DEPLOY/demo_ids" ]; then
+	$PSQL -1 -d campaigns -At > "$DEPLOY/demo_ids" <<SQL
+SELECT 'key=' || campaigns.api_key_create('$DEMO_USER', 'demo');
+SET campaigns.user_id = '$DEMO_USER';
+SELECT campaigns.alias_create('{"alias_id": "demo-sales", "full_email": "sales@demo.example"}') IS NOT NULL;
+SELECT campaigns.connected_account_create('{"name": "Demo LinkedIn"}') IS NOT NULL;
+CREATE TEMP TABLE ids AS SELECT
+	campaigns.dataset_create('{"name": "Demo prospects"}') ->> 'dataset_id' AS dataset_id,
+	campaigns.template_create('{"name": "Intro", "channel": "email", "subject": "Quick question, {{first_name|there}}",
+		"body": "Hi {{first_name|there}}, how does {{company|your team}} handle outreach today?"}') ->> 'template_id' AS template_id;
+SELECT campaigns.dataset_add_leads(dataset_id::uuid, '[
+	{"email": "ada@demo.example", "first_name": "Ada", "company": "Analytical Engines"},
+	{"email": "grace@demo.example", "first_name": "Grace", "company": "Compilers Inc"},
+	{"email": "linus@demo.example", "first_name": "Linus"},
+	{"email": "barbara@demo.example", "first_name": "Barbara", "company": "CLU Labs", "timezone": "America/New_York"},
+	{"email": "ken@demo.example", "company": "Bell"}]') IS NOT NULL FROM ids;
+SELECT campaigns.campaign_create(jsonb_build_object('name', 'Demo sequence', 'dataset_id', dataset_id,
+	'alias_ids', '["demo-sales"]'::jsonb, 'sending_window_start', '00:00', 'sending_window_end', '24:00',
+	'send_days', '["mon","tue","wed","thu","fri","sat","sun"]'::jsonb, 'min_interval_seconds', 60,
+	'steps', jsonb_build_array(
+		jsonb_build_object('step', 1, 'variants', jsonb_build_array(jsonb_build_object('label', 'A', 'template_id', template_id))),
+		jsonb_build_object('step', 2, 'delay_days', 2, 'variants', jsonb_build_array(jsonb_build_object('label', 'A', 'template_id', template_id))))))
+	->> 'campaign_id' FROM ids;
+SELECT 'dataset_id=' || dataset_id FROM ids;
+SQL
+fi
+KEY=$(sed -n 's/^key=//p' "$DEPLOY/demo_ids")
+DATASET_ID=$(sed -n 's/^dataset_id=//p' "$DEPLOY/demo_ids")
+
+# The HTTP gateway.
+GW=gateway/campaigns-gateway
+if [ -x "$GW" ] && ! { [ -f "$DEPLOY/gateway.pid" ] && kill -0 "$(cat "$DEPLOY/gateway.pid")" 2>/dev/null; }; then
+	as_pg bash -c "nohup '$root/$GW' --listen 127.0.0.1:$HTTP_PORT --threads 4 \
+		--db 'host=$DEPLOY port=$PG_PORT dbname=campaigns user=campaigns_gateway_login' \
+		>> '$DEPLOY/gateway.log' 2>&1 & echo \$! > '$DEPLOY/gateway.pid'"
+	for _ in $(seq 1 50); do
+		curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/api/v1/openapi.json" && break
+		sleep 0.1
+	done
+fi
+
+cat <<MSG
+
+campaigns is up (data in $DEPLOY).
+  SQL:      psql -h $DEPLOY -p $PG_PORT -U postgres campaigns
+            then: SET campaigns.user_id = '$DEMO_USER'; SELECT campaigns.campaign_list();
+  HTTP:     http://127.0.0.1:$HTTP_PORT/api/v1  (gateway log: $DEPLOY/gateway.log)
+  Demo key: $KEY
+  Sink log: $DEPLOY/sink.jsonl (what the worker delivered)
+
+Create a campaign over HTTP:
+  curl -s -X POST http://127.0.0.1:$HTTP_PORT/api/v1/campaigns/ \\
+    -H 'Authorization: Bearer $KEY' -H 'Content-Type: application/json' \\
+    -d '{"name": "From curl", "dataset_id": "$DATASET_ID", "type": "linkedin",
+         "connected_account_id": "$(as_pg $PGBIN/psql -X -At -h "$DEPLOY" -p "$PG_PORT" -d campaigns -c "SELECT connected_account_id FROM campaigns.connected_account WHERE user_id = '$DEMO_USER' LIMIT 1")",
+         "steps": [{"step": 1, "action_type": "connection_request", "message_template": "Hi {{first_name|there}}"}]}'
+List campaigns:
+  curl -s http://127.0.0.1:$HTTP_PORT/api/v1/campaigns/ -H 'Authorization: Bearer $KEY'
+Stop everything: scripts/down.sh
+MSG

@@ -1,0 +1,198 @@
+-- campaign_launch and the user's status changes (SPEC §5): summary and
+-- warnings, launch failures and reset, batched enrolment through tick,
+-- scheduled start under each unreviewed-launch policy, pause, resume, stop,
+-- unschedule, playground review, errors and tenancy.  Test user prefix 0021.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS campaigns;
+RESET client_min_messages;
+SET campaigns.user_id = '00000000-0000-0000-0021-000000000001';
+
+INSERT INTO campaigns.email_alias (user_id, alias_id, full_email)
+VALUES ('00000000-0000-0000-0021-000000000001', 'al1', 'al1@sender.example');
+INSERT INTO campaigns.connected_account (connected_account_id, user_id, name)
+VALUES ('00000000-0000-0000-0021-0000000000a1', '00000000-0000-0000-0021-000000000001', 'li');
+-- Dataset 1: 12 leads; 2 without email (one blank), 1 without linkedin_url.
+INSERT INTO campaigns.dataset (dataset_id, user_id, name)
+VALUES ('00000000-0000-0000-0021-0000000000d1', '00000000-0000-0000-0021-000000000001', 'd1'),
+	   ('00000000-0000-0000-0021-0000000000d2', '00000000-0000-0000-0021-000000000001', 'empty');
+INSERT INTO campaigns.lead (lead_id, user_id, dataset_id, email, linkedin_url)
+SELECT ('00000000-0000-0000-0021-1000000000' || lpad(i::text, 2, '0'))::uuid, '00000000-0000-0000-0021-000000000001',
+	   '00000000-0000-0000-0021-0000000000d1',
+	   CASE i WHEN 3 THEN NULL WHEN 7 THEN '  ' ELSE 'p' || i || '@lead.example' END,
+	   CASE WHEN i = 5 THEN NULL ELSE 'https://li.example/in/' || i END
+  FROM generate_series(1, 12) i;
+
+-- mk(n, ...): a draft campaign inserted directly (the create API is another
+-- issue's).
+CREATE FUNCTION pg_temp.mk(n int, ctype text DEFAULT 'email', launch text DEFAULT 'immediate',
+						   start timestamptz DEFAULT NULL, ai boolean DEFAULT false,
+						   policy text DEFAULT 'launch_default', aliases text[] DEFAULT '{al1}',
+						   ds uuid DEFAULT '00000000-0000-0000-0021-0000000000d1',
+						   account uuid DEFAULT '00000000-0000-0000-0021-0000000000a1') RETURNS uuid
+LANGUAGE plpgsql AS $$
+DECLARE
+	cid uuid := ('00000000-0000-0000-0021-2000000000' || lpad(n::text, 2, '0'))::uuid;
+BEGIN
+	INSERT INTO campaigns.campaign (campaign_id, user_id, dataset_id, name, type, launch_type, start_date,
+		daily_limit, sending_window_start, sending_window_end, min_interval_seconds, timezone, send_days,
+		steps_config, alias_ids, connected_account_id, unreviewed_launch_policy)
+	VALUES (cid, '00000000-0000-0000-0021-000000000001', ds, 'c' || n, ctype, launch, start,
+		50, '09:00', '17:00', 300, 'Europe/London', '{mon,tue,wed,thu,fri}',
+		CASE ctype
+			WHEN 'email' THEN jsonb_build_array(jsonb_build_object('step', 1, 'delay_days', 1, 'channel', 'email',
+				'ai_personalization_enabled', ai, 'variants', '[{"label":"A","weight":50}]'::jsonb))
+			WHEN 'linkedin' THEN '[{"step":1,"delay_days":0,"channel":"linkedin","action_type":"connection_request"}]'::jsonb
+			ELSE '[{"step":1,"delay_days":0,"channel":"email","variants":[{"label":"A","weight":50}]},
+				   {"step":2,"delay_days":2,"channel":"linkedin","action_type":"message"}]'::jsonb END,
+		CASE WHEN ctype <> 'linkedin' THEN aliases END,
+		CASE WHEN ctype <> 'email' THEN account END, policy);
+	RETURN cid;
+END
+$$;
+CREATE FUNCTION pg_temp.st(cid uuid) RETURNS text LANGUAGE sql AS $$
+	SELECT status || coalesce(' (' || paused_reason || ')', '') || ' total=' || coalesce(total_leads::text, 'null')
+		   || ' processed=' || processed_leads
+	  FROM campaigns.campaign WHERE campaign_id = cid
+$$;
+
+-- Immediate launch of an email campaign: 10 of 12 leads reachable.
+SELECT pg_temp.mk(1) IS NOT NULL AS created;
+SELECT r -> 'summary' AS summary, jsonb_array_length(r -> 'warnings') AS warnings,
+	   r -> 'campaign' ->> 'status' AS status, (r -> 'campaign' ->> 'total_leads')::int AS total_leads,
+	   r -> 'campaign' ->> 'launch_job_id' IS NOT NULL AS has_job, r -> 'campaign' ->> 'launch_requested_at' IS NOT NULL AS requested
+  FROM campaigns.campaign_launch('00000000-0000-0000-0021-200000000001') r;
+SELECT w ->> 'lead_id' AS lead_id, w ->> 'code' AS code, w ->> 'message' AS message
+  FROM jsonb_array_elements((SELECT campaigns.campaign_launch(pg_temp.mk(2)) -> 'warnings')) w;
+SELECT count(*) AS enrolled, count(*) FILTER (WHERE cl.status = 'pending' AND current_step = 0 AND next_step = 1
+											  AND next_channel = 'email') AS pending_step1,
+	   bool_and(eligible_at = campaigns.add_local_days(c.activated_at, 1, 'Europe/London')) AS eligible_after_delay,
+	   bool_and(c.activated_at = c.launch_requested_at) AS activated_at_launch
+  FROM campaigns.campaign_lead cl JOIN campaigns.campaign c USING (campaign_id)
+ WHERE campaign_id = '00000000-0000-0000-0021-200000000001';
+SELECT pg_temp.st('00000000-0000-0000-0021-200000000001');
+
+-- A LinkedIn campaign skips the lead without linkedin_url; a mixed one needs both.
+SELECT campaigns.campaign_launch(pg_temp.mk(3, 'linkedin')) -> 'summary' AS linkedin_summary;
+SELECT campaigns.campaign_launch(pg_temp.mk(4, 'mixed')) -> 'summary' AS mixed_summary;
+SELECT lane_email_count, cardinality(lane_last_sent_at) AS lanes FROM campaigns.campaign
+ WHERE campaign_id IN ('00000000-0000-0000-0021-200000000003', '00000000-0000-0000-0021-200000000004') ORDER BY campaign_id;
+
+-- Errors: launching twice, a missing or another user's campaign.
+\set VERBOSITY sqlstate
+SELECT campaigns.campaign_launch('00000000-0000-0000-0021-200000000001');
+SELECT campaigns.campaign_launch('00000000-0000-0000-0021-2000000000ff');
+\set VERBOSITY default
+SELECT campaigns.campaign_launch('00000000-0000-0000-0021-200000000001');
+SET campaigns.user_id = '00000000-0000-0000-0021-000000000002';
+\set VERBOSITY sqlstate
+SELECT campaigns.campaign_launch('00000000-0000-0000-0021-200000000002');
+SELECT campaigns.campaign_pause('00000000-0000-0000-0021-200000000001');
+\set VERBOSITY default
+SET campaigns.user_id = '00000000-0000-0000-0021-000000000001';
+
+-- Launch failures: no alias, a deleted alias, no connected account.
+SELECT r -> 'campaign' ->> 'status' AS status, r -> 'campaign' ->> 'launch_error' AS launch_error,
+	   r -> 'summary' AS summary
+  FROM campaigns.campaign_launch(pg_temp.mk(5, aliases => '{}')) r;
+SELECT campaigns.campaign_launch(pg_temp.mk(6, aliases => '{al1,gone}')) -> 'campaign' ->> 'launch_error' AS deleted_alias;
+SELECT campaigns.campaign_launch(pg_temp.mk(7, 'linkedin', account => '00000000-0000-0000-0021-0000000000ee')) -> 'campaign' ->> 'launch_error' AS no_account;
+SELECT count(*) AS leads_of_failed FROM campaigns.campaign_lead WHERE campaign_id = '00000000-0000-0000-0021-200000000005';
+-- reset: failed -> draft, launch_error cleared; only from failed.
+SELECT r ->> 'status' AS status, r ->> 'launch_error' AS launch_error, r ->> 'total_leads' AS total_leads
+  FROM campaigns.campaign_reset('00000000-0000-0000-0021-200000000005') r;
+\set VERBOSITY sqlstate
+SELECT campaigns.campaign_reset('00000000-0000-0000-0021-200000000005');
+\set VERBOSITY default
+-- Fixed: add the alias and launch again.
+UPDATE campaigns.campaign SET alias_ids = '{al1}' WHERE campaign_id = '00000000-0000-0000-0021-200000000005';
+SELECT campaigns.campaign_launch('00000000-0000-0000-0021-200000000005') -> 'campaign' ->> 'status' AS relaunched;
+
+-- An empty dataset: nothing to send, so the campaign completes at once.
+SELECT r -> 'summary' AS summary, r -> 'campaign' ->> 'status' AS status
+  FROM campaigns.campaign_launch(pg_temp.mk(8, ds => '00000000-0000-0000-0021-0000000000d2')) r;
+
+-- Batched enrolment: 4 leads per batch; the rest is enrolled by tick.
+SET campaigns.launch_batch_size = 4;
+SELECT r -> 'summary' AS summary, r -> 'campaign' ->> 'status' AS status, r -> 'campaign' ->> 'total_leads' AS total_leads
+  FROM campaigns.campaign_launch(pg_temp.mk(9)) r;
+SELECT status = 'launching' AND enrol_cursor IS NOT NULL AS in_progress FROM campaigns.campaign
+ WHERE campaign_id = '00000000-0000-0000-0021-200000000009';
+SELECT campaigns.tick(now()) IS NOT NULL AS ticked;
+SELECT pg_temp.st('00000000-0000-0000-0021-200000000009');
+SELECT campaigns.tick(now()) IS NOT NULL AS ticked;
+SELECT pg_temp.st('00000000-0000-0000-0021-200000000009');
+SELECT enrol_cursor IS NULL AS cursor_cleared, (SELECT count(DISTINCT lead_id) FROM campaigns.campaign_lead
+	WHERE campaign_id = '00000000-0000-0000-0021-200000000009') AS distinct_leads
+  FROM campaigns.campaign WHERE campaign_id = '00000000-0000-0000-0021-200000000009';
+RESET campaigns.launch_batch_size;
+
+-- Scheduled launch: enrolled now, eligible from start_date + delay; unschedule
+-- discards the enrolment; tick before start_date does nothing, at it starts.
+SELECT r -> 'campaign' ->> 'status' AS status, r -> 'summary' ->> 'launchable_rows' AS launchable
+  FROM campaigns.campaign_launch(pg_temp.mk(10, launch => 'scheduled', start => '2030-01-07 10:00Z')) r;
+SELECT bool_and(eligible_at = '2030-01-08 10:00Z') AS eligible_start_plus_delay, count(*)
+  FROM campaigns.campaign_lead WHERE campaign_id = '00000000-0000-0000-0021-200000000010';
+SELECT r ->> 'status' AS status, r ->> 'total_leads' AS total_leads
+  FROM campaigns.campaign_unschedule('00000000-0000-0000-0021-200000000010') r;
+SELECT count(*) AS leads_after_unschedule FROM campaigns.campaign_lead WHERE campaign_id = '00000000-0000-0000-0021-200000000010';
+SELECT campaigns.campaign_launch('00000000-0000-0000-0021-200000000010') -> 'campaign' ->> 'status' AS rescheduled;
+SELECT campaigns.tick('2030-01-07 09:59:59Z') IS NOT NULL AS ticked;
+SELECT pg_temp.st('00000000-0000-0000-0021-200000000010');
+SELECT campaigns.tick('2030-01-07 10:00Z') IS NOT NULL AS ticked;
+SELECT pg_temp.st('00000000-0000-0000-0021-200000000010');
+
+-- Scheduled start with unreviewed AI drafts, under each policy.
+SELECT campaigns.campaign_launch(pg_temp.mk(11, launch => 'scheduled', start => '2030-01-07 10:00Z', ai => true, policy => 'launch_default')) -> 'campaign' ->> 'status' AS s11,
+	   campaigns.campaign_launch(pg_temp.mk(12, launch => 'scheduled', start => '2030-01-07 10:00Z', ai => true, policy => 'hold')) -> 'campaign' ->> 'status' AS s12,
+	   campaigns.campaign_launch(pg_temp.mk(13, launch => 'scheduled', start => '2030-01-07 10:00Z', ai => true, policy => 'cancel')) -> 'campaign' ->> 'status' AS s13,
+	   campaigns.campaign_launch(pg_temp.mk(14, launch => 'scheduled', start => '2030-01-07 10:00Z', ai => true, policy => 'hold')) -> 'campaign' ->> 'status' AS s14;
+-- Campaign 14's drafts are reviewed, so hold does not apply to it.
+SELECT campaigns.campaign_playground_review('00000000-0000-0000-0021-200000000014') ->> 'status' AS reviewed_status;
+SELECT playground_reviewed_at IS NOT NULL AS reviewed FROM campaigns.campaign
+ WHERE campaign_id = '00000000-0000-0000-0021-200000000014';
+SELECT campaigns.tick('2030-01-07 10:00:01Z') IS NOT NULL AS ticked;
+SELECT right(campaign_id::text, 2) AS c, pg_temp.st(campaign_id) FROM campaigns.campaign
+ WHERE campaign_id IN ('00000000-0000-0000-0021-200000000011', '00000000-0000-0000-0021-200000000012',
+					   '00000000-0000-0000-0021-200000000013', '00000000-0000-0000-0021-200000000014') ORDER BY 1;
+SELECT right(campaign_id::text, 2) AS c, type, payload ->> 'kind' AS kind, payload ->> 'policy' AS policy,
+	   payload ->> 'status' AS status, occurred_at
+  FROM campaigns.event WHERE user_id = '00000000-0000-0000-0021-000000000001' AND type = 'notification' ORDER BY 1;
+SELECT count(*) AS leads_of_cancelled FROM campaigns.campaign_lead WHERE campaign_id = '00000000-0000-0000-0021-200000000013';
+-- The held campaign resumes when the user says so.
+SELECT r ->> 'status' AS status, r ->> 'paused_reason' AS paused_reason
+  FROM campaigns.campaign_resume('00000000-0000-0000-0021-200000000012') r;
+
+-- pause / resume / stop and their refusals.
+\set VERBOSITY sqlstate
+SELECT campaigns.campaign_pause('00000000-0000-0000-0021-200000000013');   -- draft
+SELECT campaigns.campaign_resume('00000000-0000-0000-0021-200000000001');  -- active
+SELECT campaigns.campaign_stop('00000000-0000-0000-0021-200000000001');    -- active
+SELECT campaigns.campaign_unschedule('00000000-0000-0000-0021-200000000001');
+SELECT campaigns.campaign_reset('00000000-0000-0000-0021-200000000001');
+SELECT campaigns.campaign_playground_review('00000000-0000-0000-0021-200000000008');  -- completed
+\set VERBOSITY default
+SELECT campaigns.campaign_stop('00000000-0000-0000-0021-200000000001');
+SELECT r ->> 'status' AS status, r ->> 'paused_reason' AS reason FROM campaigns.campaign_pause('00000000-0000-0000-0021-200000000001') r;
+SELECT r ->> 'status' AS status, r ->> 'paused_reason' AS reason FROM campaigns.campaign_resume('00000000-0000-0000-0021-200000000001') r;
+SELECT campaigns.campaign_pause('00000000-0000-0000-0021-200000000001') ->> 'status' AS paused_again;
+SELECT r ->> 'status' AS status, r ->> 'processed_leads' AS processed, r ->> 'total_leads' AS total
+  FROM campaigns.campaign_stop('00000000-0000-0000-0021-200000000001') r;
+SELECT status, stop_reason, count(*) FROM campaigns.campaign_lead
+ WHERE campaign_id = '00000000-0000-0000-0021-200000000001' GROUP BY 1, 2;
+-- A scheduled campaign can be paused by the user too.
+SELECT campaigns.campaign_pause('00000000-0000-0000-0021-200000000010') IS NOT NULL AS paused_active_10;
+
+-- Tenancy: an application role sees only its user's campaigns.
+CREATE ROLE sched21_app;
+GRANT campaigns_user TO sched21_app;
+SET ROLE sched21_app;
+SET campaigns.user_id = '00000000-0000-0000-0021-000000000002';
+\set VERBOSITY sqlstate
+SELECT campaigns.campaign_launch('00000000-0000-0000-0021-200000000013');
+SELECT campaigns.campaign_unschedule('00000000-0000-0000-0021-200000000010');
+SELECT campaigns.tick(now());
+\set VERBOSITY default
+SET campaigns.user_id = '00000000-0000-0000-0021-000000000001';
+SELECT campaigns.campaign_launch('00000000-0000-0000-0021-200000000013') -> 'summary' AS own_launch;
+RESET ROLE;
+DROP ROLE sched21_app;
