@@ -66,10 +66,10 @@ VALUES
 	('campaign_playground_review', 'POST', '/campaigns/{campaign_id}/playground/review', true, NULL, '[]', 200, 'object', false, 'campaigns', 'Record that the AI drafts were reviewed.'),
 	('campaign_stats', 'GET', '/campaigns/{campaign_id}/stats', true, NULL, '[]', 200, 'object', false, 'campaigns', 'Counts by status, step and variant.'),
 	('campaign_forecast', 'GET', '/campaigns/{campaign_id}/forecast', true, NULL,
-		'[{"name": "days", "schema": {"type": "integer", "minimum": 1, "maximum": 365, "default": 14}, "description": "Days to plan."}]',
+		'[{"name": "days", "schema": {"type": "integer", "minimum": 1, "maximum": 90, "default": 14}, "description": "Days to plan."}]',
 		200, 'object', false, 'campaigns', 'Planned sends per local day and the next send time.'),
 	('campaign_leads', 'GET', '/campaigns/{campaign_id}/leads', true, NULL,
-		@extschema@._http_page_params() || '[{"name": "status", "schema": {"type": "string"}, "description": "Only leads in this status."}]',
+		@extschema@._http_page_params() || '[{"name": "status", "schema": {"type": "string", "enum": ["pending", "active", "completed", "stopped", "failed"]}, "description": "Only leads in this status."}]',
 		200, 'array', false, 'campaigns', 'Leads enrolled in a campaign.'),
 	('lead_events', 'GET', '/campaigns/{campaign_id}/leads/{campaign_lead_id}/events', true, NULL, '[]', 200, 'array', false, 'campaigns', 'A lead''s timeline.'),
 	('lead_event_record', 'POST', '/campaigns/{campaign_id}/leads/{campaign_lead_id}/events', true, 'json', '[]', 201, 'object', false, 'campaigns', 'Record an event of a lead (replied, bounced...).'),
@@ -652,14 +652,7 @@ BEGIN
 					RAISE EXCEPTION 'invalid days' USING ERRCODE = '22023',
 						DETAIL = '[{"loc": ["query", "days"], "msg": "Input should be a valid integer, unable to parse string as an integer", "type": "int_parsing"}]';
 				ELSE
-					days := (q ->> 'days')::integer;
-					IF days < 1 THEN
-						RAISE EXCEPTION 'invalid days' USING ERRCODE = '22023',
-							DETAIL = '[{"loc": ["query", "days"], "msg": "Input should be greater than or equal to 1", "type": "greater_than_equal"}]';
-					ELSIF days > 365 THEN
-						RAISE EXCEPTION 'invalid days' USING ERRCODE = '22023',
-							DETAIL = '[{"loc": ["query", "days"], "msg": "Input should be less than or equal to 365", "type": "less_than_equal"}]';
-					END IF;
+					days := (q ->> 'days')::integer;	-- campaign_forecast checks the range
 				END IF;
 				result := @extschema@.campaign_forecast(ids[1], days);
 			WHEN 'campaign_leads' THEN
