@@ -98,7 +98,7 @@ SELECT * FROM pg_temp.req('POST', '/api/v1/campaigns/' || :'c1' || '/playground/
 SELECT pg_temp.raw('POST', '/api/v1/campaigns/', :'ka',
 	jsonb_set(jsonb_set(:'body'::jsonb, '{launch_type}', '"scheduled"'), '{start_date}', to_jsonb(to_char(now() + interval '7 days', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')))::text) ->> 'campaign_id' AS c2 \gset
 SELECT status, body::jsonb ->> 'detail' FROM pg_temp.req('POST', '/api/v1/campaigns/' || :'c2' || '/unschedule', :'ka');
-SELECT status, body::jsonb ->> 'playground_reviewed_at' IS NOT NULL AS reviewed
+SELECT status, body::jsonb ->> 'status' AS campaign_status
   FROM pg_temp.req('POST', '/api/v1/campaigns/' || :'c2' || '/playground/review', :'ka');
 SELECT status FROM pg_temp.req('POST', '/api/v1/campaigns/' || :'c2' || '/launch', :'ka');
 RESET ROLE;
