@@ -15,7 +15,8 @@
  * limit (413), a body that is not UTF-8 text (400), and requests while the
  * database is unreachable (503).
  *
- * libmicrohttpd runs a pool of threads; each thread owns one libpq
+ * It runs one libmicrohttpd daemon (one thread) per worker, all listening
+ * on the same address with SO_REUSEPORT; each thread owns one libpq
  * connection (opened on first use, reopened after a failure) with the
  * statement prepared on it, so the pool never holds more connections than
  * threads.  SIGTERM or SIGINT stops accepting, lets requests in progress
@@ -720,7 +721,7 @@ main(int argc, char **argv)
 	struct addrinfo *ai;
 	int			rc;
 	unsigned int flags;
-	struct MHD_Daemon *daemon;
+	static struct MHD_Daemon *daemons[MAX_THREADS];
 	sigset_t	sigs;
 	int			sig;
 
@@ -796,26 +797,35 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
+	/*
+	 * One libmicrohttpd daemon per worker thread, all listening on the same
+	 * address with SO_REUSEPORT: the kernel spreads connections evenly over
+	 * them (a shared listening socket lets a few threads win most accepts),
+	 * so every thread, and its database connection, gets work.
+	 */
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	daemon = MHD_start_daemon(flags, 0, NULL, NULL,
-							  handle_request, NULL,
-							  MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-							  MHD_OPTION_THREAD_POOL_SIZE, cfg_threads,
-							  MHD_OPTION_CONNECTION_TIMEOUT, cfg_timeout,
-							  MHD_OPTION_CONNECTION_LIMIT, (unsigned int) 4096,
-							  MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int) 1024,
-							  MHD_OPTION_URI_LOG_CALLBACK, uri_logger, NULL,
-							  MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL,
-							  MHD_OPTION_SIGPIPE_HANDLED_BY_APP, 1,
-							  MHD_OPTION_END);
-	freeaddrinfo(ai);
-	if (daemon == NULL)
+	for (unsigned int i = 0; i < cfg_threads; i++)
 	{
-		log_msg("cannot listen on %s", cfg_listen);
-		return 1;
+		daemons[i] = MHD_start_daemon(flags, 0, NULL, NULL,
+									  handle_request, NULL,
+									  MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+									  MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int) 1,
+									  MHD_OPTION_CONNECTION_TIMEOUT, cfg_timeout,
+									  MHD_OPTION_CONNECTION_LIMIT, (unsigned int) 4096,
+									  MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int) 1024,
+									  MHD_OPTION_URI_LOG_CALLBACK, uri_logger, NULL,
+									  MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL,
+									  MHD_OPTION_SIGPIPE_HANDLED_BY_APP, 1,
+									  MHD_OPTION_END);
+		if (daemons[i] == NULL)
+		{
+			log_msg("cannot listen on %s", cfg_listen);
+			return 1;
+		}
 	}
+	freeaddrinfo(ai);
 	log_msg("listening on %s with %u threads", cfg_listen, cfg_threads);
 
 	do
@@ -826,8 +836,9 @@ main(int argc, char **argv)
 
 	/* Stop accepting, let requests in progress finish, then close. */
 	log_msg("shutting down");
+	for (unsigned int i = 0; i < cfg_threads; i++)
 	{
-		MHD_socket	lsock = MHD_quiesce_daemon(daemon);
+		MHD_socket	lsock = MHD_quiesce_daemon(daemons[i]);
 
 		if (lsock != MHD_INVALID_SOCKET)
 			close(lsock);
@@ -838,7 +849,8 @@ main(int argc, char **argv)
 
 		nanosleep(&ts, NULL);
 	}
-	MHD_stop_daemon(daemon);
+	for (unsigned int i = 0; i < cfg_threads; i++)
+		MHD_stop_daemon(daemons[i]);
 	close_all_connections();
 	log_msg("stopped");
 	return 0;
