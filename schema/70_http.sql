@@ -129,7 +129,7 @@ AS $$
 #variable_conflict use_column
 DECLARE
 	k @extschema@.api_key;
-	w timestamptz := date_trunc('minute', now());
+	w timestamptz;
 	mine integer;
 BEGIN
 	IF token IS NULL OR token = '' THEN
@@ -147,7 +147,6 @@ BEGIN
 	rate_limit := coalesce(k.rate_limit_per_minute,
 						   nullif(current_setting('campaigns.http_rate_limit_per_minute', true), '')::integer,
 						   600);
-	reset_seconds := greatest(1, ceil(extract(epoch FROM (w + interval '1 minute' - clock_timestamp())))::integer);
 	-- A write to a logged table costs a WAL flush: record use once a minute.
 	IF k.last_used_at IS NULL OR k.last_used_at < now() - interval '1 minute' THEN
 		UPDATE @extschema@.api_key a SET last_used_at = now()
@@ -158,6 +157,8 @@ BEGIN
 		rate_limit := NULL;		-- no limit
 		RETURN;
 	END IF;
+	w := date_trunc('minute', now());
+	reset_seconds := greatest(1, ceil(extract(epoch FROM (w + interval '1 minute' - clock_timestamp())))::integer);
 	INSERT INTO @extschema@.http_rate_window AS r (api_key_id, window_start, backend, hits)
 	VALUES (k.api_key_id, w, pg_backend_pid(), 1)
 	ON CONFLICT (api_key_id, window_start, backend) DO UPDATE SET hits = r.hits + 1
@@ -416,8 +417,10 @@ COMMENT ON FUNCTION @extschema@._http_json_error_pos(text, text, text) IS
 'The character offset of a JSON syntax error, from PostgreSQL''s error context (best effort, 0 when unknown).';
 
 -- http_handle is the whole HTTP surface: the gateway passes each request
--- here and writes back what it returns.  It never raises: every error
--- becomes a status and a JSON body.  The SET clauses empty the identity
+-- here and writes back what it returns.  Every error of the API becomes a
+-- status and a JSON body; the routing and authentication before it raise
+-- nothing a request can cause (the gateway answers 500 for an error that
+-- escapes anyway).  The SET clauses empty the identity
 -- GUCs for the call, so only a key can name the user.
 CREATE FUNCTION @extschema@.http_handle(method text, path text, query text, req_headers jsonb, req_body text,
 	OUT status integer, OUT headers jsonb, OUT body text)
@@ -438,6 +441,7 @@ DECLARE
 	i integer;
 	max_body bigint;
 	authz text;
+	token text;
 	a record;
 	ct text;
 	payload jsonb;
@@ -455,146 +459,138 @@ DECLARE
 	v_ctx text;
 BEGIN
 	headers := '{"Content-Type": "application/json"}';
-	BEGIN
-		-- Route: /api/v1/<segments>, one trailing slash ignored.
-		p := coalesce(path, '');
-		IF p NOT LIKE '/api/v1/%' THEN
+	-- Route: /api/v1/<segments>, one trailing slash ignored.
+	p := coalesce(path, '');
+	IF p NOT LIKE '/api/v1/%' THEN
+		status := 404;
+		body := '{"detail": "NOT_FOUND", "message": "no such route"}';
+		RETURN;
+	END IF;
+	p := substr(p, 9);
+	IF right(p, 1) = '/' THEN
+		p := left(p, -1);
+	END IF;
+	-- The request's shape: uuid segments become {} (they are the path
+	-- parameters), the others must equal a route's literals.
+	req_segs := string_to_array(p, '/');
+	v_shape := '';
+	FOR i IN 1..coalesce(cardinality(req_segs), 0) LOOP
+		seg := req_segs[i];
+		IF strpos(seg, '%') > 0 THEN
+			BEGIN
+				seg := @extschema@._http_url_decode(seg, false);
+			EXCEPTION WHEN others THEN
+				seg := req_segs[i];
+			END;
+		END IF;
+		IF length(seg) IN (32, 36) AND seg ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$' THEN
+			ids := ids || seg::uuid;
+			seg := '{}';
+		ELSE
+			seg := req_segs[i];
+		END IF;
+		v_shape := CASE WHEN i = 1 THEN seg ELSE v_shape || '/' || seg END;
+	END LOOP;
+	SELECT rt.* INTO r FROM @extschema@.http_route rt
+	 WHERE rt.shape = v_shape AND rt.method = upper(http_handle.method);
+	IF NOT FOUND THEN
+		SELECT string_agg(rt.method, ', ' ORDER BY rt.method) INTO allowed
+		  FROM @extschema@.http_route rt WHERE rt.shape = v_shape;
+		IF allowed IS NULL THEN
 			status := 404;
 			body := '{"detail": "NOT_FOUND", "message": "no such route"}';
-			RETURN;
-		END IF;
-		p := substr(p, 9);
-		IF right(p, 1) = '/' THEN
-			p := left(p, -1);
-		END IF;
-		-- The request's shape: uuid segments become {} (they are the path
-		-- parameters), the others must equal a route's literals.
-		req_segs := string_to_array(p, '/');
-		v_shape := '';
-		FOR i IN 1..coalesce(cardinality(req_segs), 0) LOOP
-			seg := req_segs[i];
-			IF strpos(seg, '%') > 0 THEN
-				BEGIN
-					seg := @extschema@._http_url_decode(seg, false);
-				EXCEPTION WHEN others THEN
-					seg := req_segs[i];
-				END;
-			END IF;
-			IF seg ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$' THEN
-				ids := ids || seg::uuid;
-				seg := '{}';
-			ELSE
-				seg := req_segs[i];
-			END IF;
-			v_shape := CASE WHEN i = 1 THEN seg ELSE v_shape || '/' || seg END;
-		END LOOP;
-		SELECT rt.* INTO r FROM @extschema@.http_route rt
-		 WHERE rt.shape = v_shape AND rt.method = upper(http_handle.method);
-		IF NOT FOUND THEN
-			SELECT string_agg(rt.method, ', ' ORDER BY rt.method) INTO allowed
-			  FROM @extschema@.http_route rt WHERE rt.shape = v_shape;
-			IF allowed IS NULL THEN
-				status := 404;
-				body := '{"detail": "NOT_FOUND", "message": "no such route"}';
-			ELSE
-				status := 405;
-				headers := headers || jsonb_build_object('Allow', allowed);
-				body := '{"detail": "METHOD_NOT_ALLOWED", "message": "method not allowed on this route"}';
-			END IF;
-			RETURN;
-		END IF;
-
-		-- Body size, before anything reads the body.
-		max_body := coalesce(nullif(current_setting('campaigns.http_max_body_bytes', true), '')::bigint, 1048576);
-		IF octet_length(req_body) > max_body THEN
-			status := 413;
-			body := jsonb_build_object('detail', 'PAYLOAD_TOO_LARGE',
-									   'message', format('the request body exceeds %s bytes', max_body))::text;
-			RETURN;
-		END IF;
-
-		-- Header names are case-insensitive (the gateway sends them in lower
-		-- case, so the scan is for other callers).
-		IF jsonb_typeof(req_headers) = 'object' THEN
-			h := req_headers;
-			IF (r.auth AND NOT h ? 'authorization') OR (r.body IS NOT NULL AND NOT h ? 'content-type') THEN
-				SELECT jsonb_object_agg(lower(k), v) INTO h FROM jsonb_each(req_headers) AS x(k, v);
-			END IF;
 		ELSE
-			h := '{}';
+			status := 405;
+			headers := headers || jsonb_build_object('Allow', allowed);
+			body := '{"detail": "METHOD_NOT_ALLOWED", "message": "method not allowed on this route"}';
 		END IF;
-
-		-- Authentication and rate limit.
-		IF r.auth THEN
-			authz := h ->> 'authorization';
-			IF authz IS NULL OR authz !~* '^\s*bearer\s+\S+\s*$' THEN
-				status := 401;
-				headers := headers || '{"WWW-Authenticate": "Bearer"}';
-				body := jsonb_build_object('detail', 'UNAUTHORIZED', 'message',
-					CASE WHEN authz IS NULL THEN 'missing API key (Authorization: Bearer <key>)'
-						 ELSE 'malformed Authorization header (expected Bearer <key>)' END)::text;
-				RETURN;
-			END IF;
-			a := @extschema@._http_authenticate((regexp_match(authz, '^\s*\S+\s+(\S+)'))[1]);
-			IF a.user_id IS NULL THEN
-				status := 401;
-				headers := headers || '{"WWW-Authenticate": "Bearer error=\"invalid_token\""}';
-				body := '{"detail": "UNAUTHORIZED", "message": "invalid or revoked API key"}';
-				RETURN;
-			END IF;
-			PERFORM set_config('campaigns.user_id', a.user_id::text, true);
-			PERFORM set_config('request.jwt.claims', '', true);
-			IF a.rate_limit IS NOT NULL THEN
-				headers := headers || jsonb_build_object(
-					'X-RateLimit-Limit', a.rate_limit::text,
-					'X-RateLimit-Remaining', greatest(a.rate_limit - a.hits, 0)::text,
-					'X-RateLimit-Reset', a.reset_seconds::text);
-				IF a.hits > a.rate_limit THEN
-					status := 429;
-					headers := headers || jsonb_build_object('Retry-After', a.reset_seconds::text);
-					body := jsonb_build_object('detail', 'RATE_LIMITED', 'message',
-						format('rate limit of %s requests per minute exceeded', a.rate_limit))::text;
-					RETURN;
-				END IF;
-			END IF;
-		END IF;
-
-		-- The body: JSON, or CSV where the route allows it.
-		IF r.body IS NOT NULL THEN
-			ct := lower(btrim(split_part(h ->> 'content-type', ';', 1)));
-			IF coalesce(req_body, '') = '' THEN
-				status := 422;
-				body := '{"detail": [{"loc": ["body"], "msg": "Field required", "type": "missing"}]}';
-				RETURN;
-			ELSIF ct = 'text/csv' AND r.body = 'json_or_csv' THEN
-				csv := true;
-			ELSIF ct IS DISTINCT FROM 'application/json' THEN
-				status := 415;
-				body := jsonb_build_object('detail', 'UNSUPPORTED_MEDIA_TYPE', 'message',
-					CASE WHEN r.body = 'json_or_csv' THEN 'the body must be application/json or text/csv'
-						 ELSE 'the body must be application/json' END)::text;
-				RETURN;
-			ELSE
-				BEGIN
-					payload := req_body::jsonb;
-				EXCEPTION WHEN others THEN
-					GET STACKED DIAGNOSTICS v_ctx = PG_EXCEPTION_CONTEXT, v_detail = PG_EXCEPTION_DETAIL;
-					status := 422;
-					body := jsonb_build_object('detail', jsonb_build_array(jsonb_build_object(
-						'loc', jsonb_build_array('body', @extschema@._http_json_error_pos(req_body, v_ctx, v_detail)),
-						'msg', 'JSON decode error', 'type', 'json_invalid')))::text;
-					RETURN;
-				END;
-			END IF;
-		END IF;
-	EXCEPTION WHEN others THEN
-		GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT;
-		RAISE LOG 'campaigns http_handle: % % failed before dispatch: % %', method, path, v_state, v_msg;
-		status := 500;
-		headers := '{"Content-Type": "application/json"}';
-		body := '{"detail": "INTERNAL_ERROR", "message": "internal error"}';
 		RETURN;
-	END;
+	END IF;
+
+	-- Body size, before anything reads the body.
+	max_body := coalesce(nullif(current_setting('campaigns.http_max_body_bytes', true), '')::bigint, 1048576);
+	IF octet_length(req_body) > max_body THEN
+		status := 413;
+		body := jsonb_build_object('detail', 'PAYLOAD_TOO_LARGE',
+								   'message', format('the request body exceeds %s bytes', max_body))::text;
+		RETURN;
+	END IF;
+
+	-- Header names are case-insensitive (the gateway sends them in lower
+	-- case, so the scan is for other callers).
+	IF jsonb_typeof(req_headers) = 'object' THEN
+		h := req_headers;
+		IF (r.auth AND NOT h ? 'authorization') OR (r.body IS NOT NULL AND NOT h ? 'content-type') THEN
+			SELECT jsonb_object_agg(lower(k), v) INTO h FROM jsonb_each(req_headers) AS x(k, v);
+		END IF;
+	ELSE
+		h := '{}';
+	END IF;
+
+	-- Authentication and rate limit.
+	IF r.auth THEN
+		authz := btrim(h ->> 'authorization');
+		token := btrim(substr(authz, 7));
+		IF authz IS NULL OR lower(left(authz, 7)) <> 'bearer ' OR token = '' OR token ~ '\s' THEN
+			status := 401;
+			headers := headers || '{"WWW-Authenticate": "Bearer"}';
+			body := jsonb_build_object('detail', 'UNAUTHORIZED', 'message',
+				CASE WHEN authz IS NULL THEN 'missing API key (Authorization: Bearer <key>)'
+					 ELSE 'malformed Authorization header (expected Bearer <key>)' END)::text;
+			RETURN;
+		END IF;
+		a := @extschema@._http_authenticate(token);
+		IF a.user_id IS NULL THEN
+			status := 401;
+			headers := headers || '{"WWW-Authenticate": "Bearer error=\"invalid_token\""}';
+			body := '{"detail": "UNAUTHORIZED", "message": "invalid or revoked API key"}';
+			RETURN;
+		END IF;
+		PERFORM set_config('campaigns.user_id', a.user_id::text, true);
+		PERFORM set_config('request.jwt.claims', '', true);
+		IF a.rate_limit IS NOT NULL THEN
+			headers := headers || jsonb_build_object(
+				'X-RateLimit-Limit', a.rate_limit::text,
+				'X-RateLimit-Remaining', greatest(a.rate_limit - a.hits, 0)::text,
+				'X-RateLimit-Reset', a.reset_seconds::text);
+			IF a.hits > a.rate_limit THEN
+				status := 429;
+				headers := headers || jsonb_build_object('Retry-After', a.reset_seconds::text);
+				body := jsonb_build_object('detail', 'RATE_LIMITED', 'message',
+					format('rate limit of %s requests per minute exceeded', a.rate_limit))::text;
+				RETURN;
+			END IF;
+		END IF;
+	END IF;
+
+	-- The body: JSON, or CSV where the route allows it.
+	IF r.body IS NOT NULL THEN
+		ct := lower(btrim(split_part(h ->> 'content-type', ';', 1)));
+		IF coalesce(req_body, '') = '' THEN
+			status := 422;
+			body := '{"detail": [{"loc": ["body"], "msg": "Field required", "type": "missing"}]}';
+			RETURN;
+		ELSIF ct = 'text/csv' AND r.body = 'json_or_csv' THEN
+			csv := true;
+		ELSIF ct IS DISTINCT FROM 'application/json' THEN
+			status := 415;
+			body := jsonb_build_object('detail', 'UNSUPPORTED_MEDIA_TYPE', 'message',
+				CASE WHEN r.body = 'json_or_csv' THEN 'the body must be application/json or text/csv'
+					 ELSE 'the body must be application/json' END)::text;
+			RETURN;
+		ELSE
+			BEGIN
+				payload := req_body::jsonb;
+			EXCEPTION WHEN others THEN
+				GET STACKED DIAGNOSTICS v_ctx = PG_EXCEPTION_CONTEXT, v_detail = PG_EXCEPTION_DETAIL;
+				status := 422;
+				body := jsonb_build_object('detail', jsonb_build_array(jsonb_build_object(
+					'loc', jsonb_build_array('body', @extschema@._http_json_error_pos(req_body, v_ctx, v_detail)),
+					'msg', 'JSON decode error', 'type', 'json_invalid')))::text;
+				RETURN;
+			END;
+		END IF;
+	END IF;
 
 	-- Dispatch.  Errors of the API roll back its writes (not the rate count).
 	BEGIN
