@@ -155,7 +155,7 @@ echo "campaigns HTTP benchmark: $CLIENTS database connections each way, ${DURATI
 printf '%-36s %12s %12s %12s %10s\n' "operation" "direct SQL" "http_handle" "gateway" "gw/direct"
 printf '%-36s %12s %12s %12s %10s\n' "" "(pgbench)" "(pgbench)" "(wrk)" ""
 row() {
-	printf '%-36s %12.0f %12.0f %12.0f %9.0f%%\n' "$1" "$2" "$3" "$4" "$(echo "$4 * 100 / $2" | bc -l)"
+	printf '%-36s %12.0f %12.0f %12.0f %9.0f%%\n' "$1" "$2" "$3" "$4" "$(awk -v a="$4" -v b="$2" 'BEGIN { print a * 100 / b }')"
 }
 row "GET /api/v1/campaigns/{id}" "$get_direct" "$get_handle" "$get_gw"
 row "POST /api/v1/campaigns/ (10 steps)" "$post_direct" "$post_handle" "$post_gw"
