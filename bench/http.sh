@@ -17,7 +17,7 @@
 # also pays for the load generator.
 #
 # Starts its own server (port $PORT, default 55442) and gateway (port
-# $GW_PORT, default 18092) in a temporary directory, preloading campaigns,
+# $GW_PORT, default 18093) in a temporary directory, preloading campaigns,
 # and stops both at the end.  The server is started while holding
 # /tmp/campaigns-install.lock.  Run as root (it uses runuser -u postgres) or
 # as postgres, after `make install` and `make -C gateway`.
@@ -29,7 +29,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 PORT=${PORT:-55442}
-GW_PORT=${GW_PORT:-18092}
+GW_PORT=${GW_PORT:-18093}
 CLIENTS=${CLIENTS:-4}
 DURATION=${DURATION:-10}
 PGBIN=${PGBIN:-$(pg_config --bindir)}
