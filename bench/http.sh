@@ -112,8 +112,8 @@ Q_BODY=${BODY//\'/\'\'}
 HDRS="{\"authorization\": \"Bearer $KEY\", \"content-type\": \"application/json\"}"
 echo "SELECT campaigns.campaign_get('$CAMPAIGN');" > "$DIR/get_direct.sql"
 echo "SELECT campaigns.campaign_create('$Q_BODY');" > "$DIR/post_direct.sql"
-echo "SELECT status FROM campaigns.http_handle('GET', '/api/v1/campaigns/$CAMPAIGN', '', '$HDRS', '');" > "$DIR/get_handle.sql"
-echo "SELECT status FROM campaigns.http_handle('POST', '/api/v1/campaigns/', '', '$HDRS', '$Q_BODY');" > "$DIR/post_handle.sql"
+echo "SELECT status, headers, body FROM campaigns.http_handle('GET', '/api/v1/campaigns/$CAMPAIGN', '', '$HDRS', '');" > "$DIR/get_handle.sql"
+echo "SELECT status, headers, body FROM campaigns.http_handle('POST', '/api/v1/campaigns/', '', '$HDRS', '$Q_BODY');" > "$DIR/post_handle.sql"
 cat > "$DIR/post.lua" <<EOF
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"

@@ -6,7 +6,7 @@
  * A small stateless daemon that only moves bytes (SPEC §1): for each HTTP
  * request it calls
  *
- *		SELECT status, <headers as lines>, body
+ *		SELECT status, headers, body
  *		  FROM campaigns.http_handle(method, path, query, headers, body)
  *
  * and writes back what the database returns.  Routing, authentication, rate
@@ -47,9 +47,7 @@
 
 #define STMT_NAME "http_handle"
 #define STMT_SQL \
-	"SELECT h.status, " \
-	"(SELECT pg_catalog.string_agg(k || ': ' || v, E'\\n') FROM pg_catalog.jsonb_each_text(h.headers) AS x(k, v)), " \
-	"h.body FROM campaigns.http_handle($1, $2, $3, $4::jsonb, $5) AS h"
+	"SELECT status, headers, body FROM campaigns.http_handle($1, $2, $3, $4::jsonb, $5)"
 
 #define MAX_THREADS 256
 
@@ -385,12 +383,141 @@ header_to_json(void *cls, enum MHD_ValueKind kind, const char *key, const char *
 }
 
 /*
- * send_response queues a response with the given status, header lines
- * ("Name: value" separated by newlines) and body.
+ * json_parse_string reads the JSON string at *p (which points at its opening
+ * quote) into out, decoding escapes, and advances *p past the closing quote.
+ * False when it is not a well-formed string.
+ */
+static bool
+json_parse_string(const char **p, Buf *out)
+{
+	const char *s = *p;
+
+	if (*s != '"')
+		return false;
+	s++;
+	while (*s && *s != '"')
+	{
+		if (*s != '\\')
+		{
+			buf_putc(out, *s++);
+			continue;
+		}
+		s++;
+		switch (*s)
+		{
+			case '"':
+			case '\\':
+			case '/':
+				buf_putc(out, *s);
+				break;
+			case 'b':
+				buf_putc(out, '\b');
+				break;
+			case 'f':
+				buf_putc(out, '\f');
+				break;
+			case 'n':
+				buf_putc(out, '\n');
+				break;
+			case 'r':
+				buf_putc(out, '\r');
+				break;
+			case 't':
+				buf_putc(out, '\t');
+				break;
+			case 'u':
+				{
+					unsigned int cp;
+					char		enc[4];
+					int			n;
+
+					if (sscanf(s + 1, "%4x", &cp) != 1)
+						return false;
+					s += 4;
+					if (cp < 0x80)
+					{
+						enc[0] = (char) cp;
+						n = 1;
+					}
+					else if (cp < 0x800)
+					{
+						enc[0] = (char) (0xC0 | (cp >> 6));
+						enc[1] = (char) (0x80 | (cp & 0x3F));
+						n = 2;
+					}
+					else
+					{
+						enc[0] = (char) (0xE0 | (cp >> 12));
+						enc[1] = (char) (0x80 | ((cp >> 6) & 0x3F));
+						enc[2] = (char) (0x80 | (cp & 0x3F));
+						n = 3;
+					}
+					buf_append(out, enc, (size_t) n);
+					break;
+				}
+			default:
+				return false;
+		}
+		s++;
+	}
+	if (*s != '"')
+		return false;
+	*p = s + 1;
+	if (out->data == NULL)
+	{
+		buf_reserve(out, 0);
+		out->data[0] = '\0';
+	}
+	return true;
+}
+
+/*
+ * add_json_headers adds the headers of a flat JSON object of strings (what
+ * http_handle returns, as jsonb's text) to a response.  Names or values
+ * holding CR or LF are skipped: they would split the header.
+ */
+static bool
+add_json_headers(struct MHD_Response *resp, const char *json)
+{
+	const char *p = json;
+
+	while (*p == ' ')
+		p++;
+	if (*p++ != '{')
+		return false;
+	for (;;)
+	{
+		Buf			name = {0};
+		Buf			value = {0};
+		bool		ok;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (*p == '}')
+			return true;
+		ok = json_parse_string(&p, &name);
+		while (ok && *p == ' ')
+			p++;
+		ok = ok && *p++ == ':';
+		while (ok && *p == ' ')
+			p++;
+		ok = ok && json_parse_string(&p, &value);
+		if (ok && strpbrk(name.data, "\r\n") == NULL && strpbrk(value.data, "\r\n") == NULL)
+			MHD_add_response_header(resp, name.data, value.data);
+		free(name.data);
+		free(value.data);
+		if (!ok)
+			return false;
+	}
+}
+
+/*
+ * send_response queues a response with the given status, headers (a JSON
+ * object of strings, or NULL) and body.
  */
 static enum MHD_Result
 send_response(struct MHD_Connection *connection, Request *req, unsigned int status,
-			  const char *header_lines, const char *body, size_t body_len)
+			  const char *headers_json, const char *body, size_t body_len)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
@@ -398,36 +525,8 @@ send_response(struct MHD_Connection *connection, Request *req, unsigned int stat
 	resp = MHD_create_response_from_buffer(body_len, (void *) body, MHD_RESPMEM_MUST_COPY);
 	if (resp == NULL)
 		return MHD_NO;
-	if (header_lines != NULL)
-	{
-		const char *p = header_lines;
-
-		while (*p)
-		{
-			const char *eol = strchr(p, '\n');
-			size_t		len = eol ? (size_t) (eol - p) : strlen(p);
-			const char *colon = memchr(p, ':', len);
-
-			if (colon != NULL && memchr(p, '\r', len) == NULL)
-			{
-				char	   *name = strndup(p, (size_t) (colon - p));
-				const char *v = colon + 1;
-
-				while (*v == ' ' && v < p + len)
-					v++;
-				{
-					char	   *value = strndup(v, (size_t) (p + len - v));
-
-					MHD_add_response_header(resp, name, value);
-					free(value);
-				}
-				free(name);
-			}
-			p += len;
-			if (*p == '\n')
-				p++;
-		}
-	}
+	if (headers_json != NULL && !add_json_headers(resp, headers_json))
+		log_msg("ignored malformed response headers: %s", headers_json);
 	req->status = status;
 	ret = MHD_queue_response(connection, status, resp);
 	MHD_destroy_response(resp);
@@ -439,8 +538,8 @@ send_error(struct MHD_Connection *connection, Request *req, unsigned int status,
 		   const char *code, const char *message)
 {
 	char		body[256];
-	const char *hdrs = status == 503 ? "Content-Type: application/json\nRetry-After: 1"
-		: "Content-Type: application/json";
+	const char *hdrs = status == 503 ? "{\"Content-Type\": \"application/json\", \"Retry-After\": \"1\"}"
+		: "{\"Content-Type\": \"application/json\"}";
 
 	snprintf(body, sizeof(body), "{\"detail\": \"%s\", \"message\": \"%s\"}", code, message);
 	return send_response(connection, req, status, hdrs, body, strlen(body));
