@@ -256,9 +256,13 @@ BEGIN
 		'subject', jsonb_build_object('type', 'string', 'nullable', true, 'max', 998, 'order', 3),
 		'body', jsonb_build_object('type', 'string', 'required', required, 'min', 1, 'max', 100000, 'order', 4)),
 		'["body"]');
-	IF jsonb_array_length(errs) = 0 THEN
+	-- The merge-field syntax of subject and body is checked whenever that
+	-- field itself is a valid string, whatever the other fields' errors (all
+	-- errors at once); the errors are then put in field order, extra keys
+	-- last, as Pydantic reports them.
+	IF jsonb_typeof(b) = 'object' THEN
 		FOREACH f IN ARRAY ARRAY['subject', 'body'] LOOP
-			IF jsonb_typeof(b->f) = 'string' THEN
+			IF jsonb_typeof(b->f) = 'string' AND NOT errs @> jsonb_build_array(jsonb_build_object('loc', jsonb_build_array('body', f))) THEN
 				BEGIN
 					PERFORM @extschema@.render_template(b->>f, '{}');
 				EXCEPTION WHEN invalid_parameter_value THEN
@@ -267,6 +271,8 @@ BEGIN
 				END;
 			END IF;
 		END LOOP;
+		SELECT jsonb_agg(e ORDER BY array_position(ARRAY['name', 'channel', 'subject', 'body'], e->'loc'->>1) NULLS LAST, o)
+		  INTO errs FROM jsonb_array_elements(errs) WITH ORDINALITY AS x(e, o);
 	END IF;
 	PERFORM @extschema@._raise_validation(errs);
 END
