@@ -262,7 +262,8 @@ BEGIN
 	-- last, as Pydantic reports them.
 	IF jsonb_typeof(b) = 'object' THEN
 		FOREACH f IN ARRAY ARRAY['subject', 'body'] LOOP
-			IF jsonb_typeof(b->f) = 'string' AND NOT errs @> jsonb_build_array(jsonb_build_object('loc', jsonb_build_array('body', f))) THEN
+			IF jsonb_typeof(b->f) = 'string'
+			   AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(errs) e WHERE e->'loc' = jsonb_build_array('body', f)) THEN
 				BEGIN
 					PERFORM @extschema@.render_template(b->>f, '{}');
 				EXCEPTION WHEN invalid_parameter_value THEN
