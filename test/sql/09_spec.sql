@@ -124,7 +124,7 @@ SELECT campaigns.dataset_add_leads(:'ds_id', '[
 ]') - 'dataset_id' AS add_result;
 SELECT campaigns.dataset_add_leads(:'ds_id', '[{"email": "bob@example.com", "title": "CTO"}]') - 'dataset_id' AS add_again;
 SELECT campaigns.dataset_get(:'ds_id') ->> 'lead_count' AS lead_count;
-SELECT jsonb_path_query_array(campaigns.dataset_leads(:'ds_id'), '$[*].email') AS emails;
+SELECT array_agg(l ->> 'email' ORDER BY l ->> 'email') AS emails FROM jsonb_array_elements(campaigns.dataset_leads(:'ds_id')) l;
 SELECT l - 'lead_id' - 'dataset_id' - 'created_at' - 'updated_at' - 'user_id' AS merged_ann
   FROM jsonb_array_elements(campaigns.dataset_leads(:'ds_id')) l WHERE l->>'email' ILIKE 'ann@%';
 -- CSV upload merges too.
@@ -185,7 +185,8 @@ SELECT array_agg(k ORDER BY k) = ARRAY['alias_ids', 'campaign_id', 'connected_ac
 	'updated_at', 'user_id'] AS seed_fields, count(*) AS n_fields
   FROM jsonb_object_keys(:'c1'::jsonb) k;
 SELECT :'c1'::jsonb - 'campaign_id' - 'dataset_id' - 'created_at' - 'updated_at' - 'steps_config' AS defaults;
-SELECT jsonb_pretty(:'c1'::jsonb -> 'steps_config') AS steps_config;
+SELECT jsonb_pretty(jsonb_set(:'c1'::jsonb -> 'steps_config', '{0,variants,0,template_id}', '"<tpl>"')) AS steps_config,
+	   :'c1'::jsonb #>> '{steps_config,0,variants,0,template_id}' = :'tpl_id' AS template_echoed;
 SELECT (:'c1'::jsonb ->> 'campaign_id') ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' AS campaign_id_uuid,
 	   :'c1'::jsonb ->> 'dataset_id' = :'ds_id' AS dataset_id_echoed,
 	   (:'c1'::jsonb ->> 'created_at') ~ '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$' AS created_at_rfc3339_z,
@@ -216,7 +217,9 @@ SELECT campaigns.campaign_create(jsonb_build_object(
 SELECT :'c2'::jsonb - 'campaign_id' - 'dataset_id' - 'created_at' - 'updated_at' - 'steps_config' - 'system_prompt' - 'connected_account_id' AS full_body,
 	   :'c2'::jsonb ->> 'connected_account_id' = :'acct_id' AS account_echoed,
 	   :'c2'::jsonb ->> 'system_prompt' = repeat('p', 100) AS prompt_echoed;
-SELECT jsonb_pretty(jsonb_path_query_array(:'c2'::jsonb -> 'steps_config', '$[*] ? (@.step >= 2)')) AS linkedin_steps;
+SELECT jsonb_pretty(jsonb_set(jsonb_path_query_array(:'c2'::jsonb -> 'steps_config', '$[*] ? (@.step >= 2)'),
+	'{0,variants,0,template_id}', '"<li_tpl>"')) AS linkedin_steps,
+	   :'c2'::jsonb #>> '{steps_config,1,variants,0,template_id}' = :'li_tpl_id' AS li_template_echoed;
 SELECT jsonb_pretty(jsonb_set(:'c2'::jsonb -> 'steps_config' -> 0, '{variants,0}',
 	(:'c2'::jsonb #> '{steps_config,0,variants,0}') - 'template_id' - 'sender_profile_id')) AS email_step,
 	   :'c2'::jsonb #>> '{steps_config,0,variants,0,template_id}' = :'tpl_id' AS template_echoed,
@@ -798,6 +801,69 @@ RESET datestyle;
 SELECT e FROM pg_temp.errs(format('SELECT campaigns.campaign_forecast(%L, 0)', :'fc6')) e;
 SELECT f -> 'total_planned' AS total, f ->> 'reason' AS reason, f -> 'next_send_time' AS next_send
   FROM campaigns.campaign_forecast(:'pc6', 7) f;
+
+-- Scheduled start with AI steps and no playground review: each policy.
+CREATE FUNCTION pg_temp.ai_campaign(policy text, start text) RETURNS uuid LANGUAGE sql AS $$
+	SELECT (campaigns.campaign_create(jsonb_build_object('name', 'AI ' || policy, 'dataset_id', current_setting('spec.ds6'),
+		'alias_ids', '["spec-a"]'::jsonb, 'launch_type', 'scheduled', 'start_date', start, 'unreviewed_launch_policy', policy,
+		'steps', jsonb_build_array(jsonb_build_object('step', 1, 'ai_personalization_enabled', true,
+			'variants', jsonb_build_array(jsonb_build_object('label', 'P', 'type', 'PERSONALIZATION')))))) ->> 'campaign_id')::uuid
+$$;
+SET spec.ds6 = :'ds6';
+CREATE TEMP TABLE ai AS
+SELECT p AS policy, reviewed, pg_temp.ai_campaign(p, '2099-07-01T00:00:00Z') AS c
+  FROM unnest(ARRAY['launch_default', 'hold', 'cancel']) p, (VALUES (false), (true)) r(reviewed);
+SELECT count(campaigns.campaign_launch(c)) AS launched FROM ai;
+SELECT count(campaigns.campaign_playground_review(c)) AS reviewed FROM ai WHERE reviewed;
+SELECT pg_temp.tick('2099-07-01T00:00:00Z') IS NOT NULL AS started;
+SELECT policy, reviewed, j ->> 'status' AS status, j ->> 'paused_reason' AS paused_reason, j -> 'total_leads' AS total_leads,
+	   (SELECT count(*) FROM campaigns.event e WHERE e.campaign_id = ai.c AND e.campaign_lead_id IS NULL) AS notifications
+  FROM ai, campaigns.campaign_get(ai.c) j ORDER BY policy, reviewed;
+-- A held campaign resumes once reviewed.
+SELECT campaigns.campaign_playground_review(c) ->> 'status' AS reviewed_while_held, campaigns.campaign_resume(c) ->> 'status' AS resumed
+  FROM ai WHERE policy = 'hold' AND NOT reviewed;
+
+-- Several aliases are several lanes, used in rotation: two sends at once,
+-- each alias at most once per interval.
+SELECT campaigns.campaign_create(jsonb_build_object('name', 'Lanes', 'dataset_id', :'ds6', 'alias_ids', '["spec-a", "spec-b"]'::jsonb,
+	'min_interval_seconds', 600, 'launch_type', 'scheduled', 'start_date', '2099-08-03T09:00:00Z',
+	'steps', jsonb_build_array(jsonb_build_object('step', 1, 'variants', jsonb_build_array(jsonb_build_object('label', 'A', 'template_id', :'tpl_id')))))) ->> 'campaign_id' AS lanes \gset
+SELECT campaigns.campaign_launch(:'lanes') #>> '{campaign,status}' AS status;
+SELECT pg_temp.sim(:'lanes', '2099-08-03T09:00:00Z', '2099-08-03T12:00:00Z') AS sent;
+SELECT to_char(a.sent_at AT TIME ZONE 'UTC', 'HH24:MI') AS at, string_agg(a.alias_id, ',' ORDER BY a.alias_id) AS aliases
+  FROM campaigns.action a WHERE a.campaign_id = :'lanes' GROUP BY 1 ORDER BY 1;
+
+-- A failed delivery fails that lead, not the campaign.
+SELECT campaigns.campaign_create(jsonb_build_object('name', 'Fail', 'dataset_id', :'ds6', 'alias_ids', '["spec-a"]'::jsonb,
+	'min_interval_seconds', 60, 'launch_type', 'scheduled', 'start_date', '2099-09-01T09:00:00Z',
+	'steps', jsonb_build_array(jsonb_build_object('step', 1, 'variants', jsonb_build_array(jsonb_build_object('label', 'A', 'template_id', :'tpl_id')))))) ->> 'campaign_id' AS fl \gset
+SELECT campaigns.campaign_launch(:'fl') #>> '{campaign,status}' AS status;
+SELECT pg_temp.tick('2099-09-01T09:00:00Z') IS NOT NULL AS ticked, pg_temp.claim(:'fl') AS claimed,
+	   pg_temp.deliver(:'fl', 'failed', '2099-09-01T09:00:05Z') AS failed;
+SELECT j ->> 'status' AS status, j -> 'processed_leads' AS processed_leads, j -> 'total_leads' AS total_leads
+  FROM campaigns.campaign_get(:'fl') j;
+SELECT jsonb_path_query_array(campaigns.campaign_leads(:'fl', '{"status": "failed"}'), '$[*].status') AS failed_leads;
+SELECT pg_temp.sim(:'fl', '2099-09-01T09:01:00Z', '2099-09-02T00:00:00Z') AS sent_after;
+SELECT j ->> 'status' AS status, j -> 'processed_leads' AS processed_leads FROM campaigns.campaign_get(:'fl') j;
+
+-- No path skips the status machine: direct writes by the tenant are refused too.
+SELECT pg_temp.try(format($$UPDATE campaigns.campaign SET status = 'active' WHERE campaign_id = %L RETURNING status$$, pg_temp.mk())) AS draft_to_active;
+SELECT pg_temp.try(format($$UPDATE campaigns.campaign SET status = 'draft' WHERE campaign_id = %L RETURNING status$$, :'pc6')) AS completed_to_draft;
+SELECT pg_temp.try(format($$DELETE FROM campaigns.campaign WHERE campaign_id = %L RETURNING status$$, :'fc6')) AS delete_active;
+SELECT pg_temp.try($$INSERT INTO campaigns.campaign (user_id, dataset_id, name, status, steps_config)
+	SELECT campaigns.current_user_id(), dataset_id, 'x', 'active', '[]' FROM campaigns.dataset LIMIT 1 RETURNING status$$) AS insert_active;
+SELECT from_status, array_agg(to_status ORDER BY to_status) AS to_statuses FROM campaigns.status_transitions() GROUP BY 1 ORDER BY 1;
+
+-- Lists: newest first, filters, paging, the total.
+SELECT campaigns.campaign_count('{"status": "completed"}') = jsonb_array_length(campaigns.campaign_list('{"status": "completed", "limit": 100}')) AS count_matches,
+	   campaigns.campaign_count('{"name": "PACING"}') AS by_name,
+	   jsonb_array_length(campaigns.campaign_list('{"limit": 2}')) AS limited,
+	   campaigns.campaign_list('{"limit": 1}') -> 0 ->> 'name' AS newest,
+	   (SELECT bool_and((a ->> 'created_at') >= (b ->> 'created_at'))
+		  FROM (SELECT x, o FROM jsonb_array_elements(campaigns.campaign_list('{"limit": 100}')) WITH ORDINALITY t(x, o)) p(a, i)
+		  JOIN (SELECT x, o FROM jsonb_array_elements(campaigns.campaign_list('{"limit": 100}')) WITH ORDINALITY t(x, o)) q(b, j) ON j = i + 1) AS newest_first;
+SELECT f, pg_temp.try(format('SELECT campaigns.campaign_list(%L)', f)) AS list_errors
+  FROM (VALUES ('{"limit": 0}'::jsonb), ('{"limit": 101}'), ('{"offset": -1}'), ('{"limit": "x"}'), ('{"status": "sleeping"}')) t(f);
 
 ----------------------------------------------------------------------------
 -- Tenancy: another user, as the same non-superuser role
