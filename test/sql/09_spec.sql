@@ -90,6 +90,10 @@ SELECT pg_temp.try($$SELECT campaigns.api_key_create('00000000-0000-0000-0009-00
 SELECT pg_temp.try($$SELECT campaigns.api_key_revoke('cmp_live_x')$$);
 SELECT pg_temp.try($$SELECT campaigns.tick(now())$$);
 SELECT pg_temp.try($$SELECT campaigns.action_record_outcome(1, 'sent')$$);
+-- Nor the scheduler's pieces (a tenant's clock would move its campaigns).
+SELECT pg_temp.try($$SELECT campaigns._tick(now(), NULL)$$) AS _tick,
+	   pg_temp.try($$SELECT campaigns._queue_due(now(), NULL)$$) AS _queue_due,
+	   pg_temp.try($$SELECT campaigns._start_scheduled(NULL, now())$$) AS _start_scheduled;
 RESET ROLE;
 
 -- API keys: cmp_live_ + 43 URL-safe characters, only the SHA-256 stored.
@@ -832,6 +836,29 @@ SELECT campaigns.campaign_launch(:'lanes') #>> '{campaign,status}' AS status;
 SELECT pg_temp.sim(:'lanes', '2099-08-03T09:00:00Z', '2099-08-03T12:00:00Z') AS sent;
 SELECT to_char(a.sent_at AT TIME ZONE 'UTC', 'HH24:MI') AS at, string_agg(a.alias_id, ',' ORDER BY a.alias_id) AS aliases
   FROM campaigns.action a WHERE a.campaign_id = :'lanes' GROUP BY 1 ORDER BY 1;
+
+-- A scheduled campaign whose start_date is moved (allowed while scheduled)
+-- starts at the new date, earlier or later, and step 1's delay_days counts
+-- from the new date.
+CREATE FUNCTION pg_temp.sched(start text, delay int) RETURNS uuid LANGUAGE sql AS $$
+	SELECT (campaigns.campaign_create(jsonb_build_object('name', 'Moved', 'dataset_id', current_setting('spec.ds6'),
+		'alias_ids', '["spec-a"]'::jsonb, 'min_interval_seconds', 60, 'launch_type', 'scheduled', 'start_date', start,
+		'send_days', '["mon","tue","wed","thu","fri","sat","sun"]'::jsonb,
+		'steps', jsonb_build_array(jsonb_build_object('step', 1, 'delay_days', delay, 'variants',
+			jsonb_build_array(jsonb_build_object('label', 'A', 'template_id', current_setting('spec.tpl'))))))) ->> 'campaign_id')::uuid
+$$;
+SELECT pg_temp.sched('2099-10-10T09:00:00Z', 0) AS earlier, pg_temp.sched('2099-10-10T09:00:00Z', 1) AS later \gset
+SELECT campaigns.campaign_launch(:'earlier') #>> '{campaign,status}' AS earlier_status;
+SELECT campaigns.campaign_launch(:'later') #>> '{campaign,status}' AS later_status;
+SELECT campaigns.campaign_update(:'earlier', '{"start_date": "2099-10-05T09:00:00Z"}') ->> 'start_date' AS moved_earlier;
+SELECT campaigns.campaign_update(:'later', '{"start_date": "2099-10-12T09:00:00Z"}') ->> 'start_date' AS moved_later;
+SELECT pg_temp.sim(:'earlier', '2099-10-05T09:00:00Z', '2099-10-05T09:00:00Z') AS sent_at_new_earlier_start;
+SELECT campaigns.campaign_get(:'earlier') ->> 'status' AS earlier_status;
+-- Nothing at the old start, nor one day after it; the first send one day
+-- after the new start.
+SELECT pg_temp.sim(:'later', '2099-10-10T09:00:00Z', '2099-10-13T08:59:59Z') AS sent_before_new_start_plus_delay;
+SELECT campaigns.campaign_get(:'later') ->> 'status' AS later_status;
+SELECT pg_temp.sim(:'later', '2099-10-13T09:00:00Z', '2099-10-13T09:00:00Z') AS sent_at_new_start_plus_delay;
 
 -- A failed delivery fails that lead, not the campaign.
 SELECT campaigns.campaign_create(jsonb_build_object('name', 'Fail', 'dataset_id', :'ds6', 'alias_ids', '["spec-a"]'::jsonb,
