@@ -146,6 +146,7 @@ CREATE TABLE @extschema@.campaign (
 	pace_day_count integer NOT NULL DEFAULT 0,
 	lane_last_sent_at timestamptz[],	-- per sending identity (alias_ids order, then the connected account): last send
 	lane_email_count integer NOT NULL DEFAULT 0,	-- how many lanes (the first ones) are email aliases
+	lane_aliases text[],				-- the alias of each email lane (alias_ids when the lanes were set)
 	lane_cursor	integer NOT NULL DEFAULT 0,	-- rotation position among lanes (last lane used)
 	enrol_cursor uuid,					-- last lead_id enrolled by an unfinished launch
 	failure_streak integer NOT NULL DEFAULT 0,

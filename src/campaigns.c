@@ -13,6 +13,8 @@
 
 #include "utils/guc.h"
 
+#include "http_api.h"
+
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
@@ -50,6 +52,7 @@ _PG_init(void)
 	ScheduleInit();
 	DispatchInit();
 	WorkerInit();
+	HttpApiInit();
 
 	MarkGUCPrefixReserved("campaigns");
 }
