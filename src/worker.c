@@ -715,7 +715,7 @@ CampaignsWorkerMain(Datum main_arg)
 			pass = true;
 		if (DispatchOutcomesPending() > 0 &&
 			(DispatchInFlight() == 0 ||
-			 DispatchOutcomesPending() >= Max(1, campaigns_max_in_flight / 2) ||
+			 DispatchOutcomesPending() >= campaigns_max_in_flight ||
 			 now >= TimestampTzPlusMilliseconds(DispatchOldestOutcome(), WORKER_RECORD_DELAY_MS)))
 			pass = true;
 		if (more_due && campaigns_worker_enabled &&
