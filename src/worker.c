@@ -462,7 +462,7 @@ static TimestampTz
 WorkerTick(MemoryContext cxt)
 {
 	TimestampTz now = GetCurrentTimestamp();
-	TimestampTz next = TimestampTzPlusMilliseconds(now, WORKER_TICK_MAX_MS);
+	volatile TimestampTz next = TimestampTzPlusMilliseconds(now, WORKER_TICK_MAX_MS);
 	Oid			argtypes[1] = {TIMESTAMPTZOID};
 
 	PG_TRY();
@@ -497,7 +497,12 @@ WorkerTick(MemoryContext cxt)
 		next = TimestampTzPlusMilliseconds(now, WORKER_HEARTBEAT_MS);
 	}
 	PG_END_TRY();
-	return next;
+
+	/*
+	 * A next_due already past (more launch batches to enrol, say) means "run
+	 * again soon", never "spin".
+	 */
+	return Max(next, TimestampTzPlusMilliseconds(now, WORKER_MIN_SLEEP_MS));
 }
 
 /*
