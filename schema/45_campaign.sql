@@ -56,31 +56,7 @@ END
 $$;
 
 CREATE FUNCTION @extschema@.campaign_create(jsonb) RETURNS jsonb
-LANGUAGE plpgsql
-AS $$
-DECLARE
-	uid uuid := @extschema@.current_user_id();
-	n jsonb := @extschema@._campaign_validate($1, uid, true);
-	c @extschema@.campaign;
-BEGIN
-	INSERT INTO @extschema@.campaign (
-		user_id, dataset_id, name, description, type, launch_type, start_date,
-		daily_limit, sending_window_start, sending_window_end, min_interval_seconds,
-		timezone, send_days, steps_config, alias_ids, connected_account_id,
-		system_prompt, unreviewed_launch_policy)
-	VALUES (
-		uid, (n->>'dataset_id')::uuid, n->>'name', n->>'description', n->>'type',
-		n->>'launch_type', (n->>'start_date')::timestamptz, (n->>'daily_limit')::int,
-		(n->>'sending_window_start')::time, (n->>'sending_window_end')::time,
-		(n->>'min_interval_seconds')::int, n->>'timezone',
-		ARRAY(SELECT jsonb_array_elements_text(n->'send_days')), n->'steps',
-		CASE WHEN jsonb_typeof(n->'alias_ids') = 'array'
-			 THEN ARRAY(SELECT jsonb_array_elements_text(n->'alias_ids')) END,
-		(n->>'connected_account_id')::uuid, n->>'system_prompt', n->>'unreviewed_launch_policy')
-	RETURNING * INTO c;
-	RETURN @extschema@._campaign_json(c);
-END
-$$;
+LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'campaign_create';
 COMMENT ON FUNCTION @extschema@.campaign_create(jsonb) IS
 'POST /campaigns/: validates the body (all errors at once, SQLSTATE 22023) and creates a draft campaign; returns the response body.';
 
