@@ -95,12 +95,12 @@ BEGIN
 		'campaign_id', cid,
 		'status', c.status,
 		'timezone', c.timezone,
-		'from', to_char(from_ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+		'from', @extschema@._ts(from_ts),
 		'days', coalesce(jsonb_agg(jsonb_build_object('date', to_char(g.d, 'YYYY-MM-DD'),
 													  'planned_sends', coalesce((per_day ->> to_char(g.d, 'YYYY-MM-DD'))::int, 0))
 								   ORDER BY g.d), '[]'),
 		'total_planned', planned,
-		'next_send_time', to_char(first_send AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+		'next_send_time', @extschema@._ts(first_send),
 		'truncated', truncated,
 		'reason', CASE
 			WHEN c.status IN ('draft', 'launching', 'failed') AND planned = 0 THEN 'campaign is ' || c.status
