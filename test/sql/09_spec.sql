@@ -768,6 +768,13 @@ SELECT jsonb_path_query_array(campaigns.lead_events(:'ec', clid), '$[*].type') A
 	   jsonb_path_query_array(campaigns.lead_events(:'ec', clid), '$[*].occurred_at') AS occurred
   FROM ev_leads WHERE email = 'six1@example.com';
 SELECT clid AS ev_clid FROM ev_leads WHERE email = 'six5@example.com' \gset
+-- Timestamps keep their fractional seconds, in UTC with Z, as in the campaign.
+SELECT e ->> 'occurred_at' AS occurred_at, e ->> 'type' AS type
+  FROM campaigns.lead_event_record(:'ec', :'ev_clid', '{"type": "clicked", "occurred_at": "2099-05-03T08:00:00.25-01:00"}') e;
+SELECT l ->> 'last_sent_at' ~ '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$' AS last_sent_z,
+	   l ->> 'enrolled_at' ~ '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$' AS enrolled_z,
+	   (l ->> 'enrolled_at')::timestamptz = (SELECT enrolled_at FROM campaigns.campaign_lead WHERE campaign_lead_id = :'ev_clid') AS enrolled_exact
+  FROM jsonb_array_elements(campaigns.campaign_leads(:'ec')) l WHERE l ->> 'campaign_lead_id' = :'ev_clid';
 SELECT pg_temp.try(format('SELECT campaigns.lead_event_record(%L, %L, %L)', :'ec', :'ev_clid', b)) AS event_errors
   FROM (VALUES ('{}'::jsonb), ('{"type": "liked"}'), ('{"type": "replied", "occurred_at": "yesterday", "data": 5, "x": 1}'), ('[]')) t(b);
 SELECT e FROM pg_temp.errs(format('SELECT campaigns.lead_event_record(%L, %L, %L)', :'ec', :'ev_clid', '"replied"')) e;
