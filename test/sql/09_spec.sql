@@ -162,6 +162,15 @@ SELECT pg_temp.try($$SELECT campaigns.sender_profile_create('{"profile_name": "P
 SELECT campaigns.sender_profile_count() AS profiles;
 SELECT pg_temp.try(format($$SELECT campaigns.sender_profile_update(%L, '{"profile_name": ""}')$$, :'sp_id'));
 SELECT pg_temp.try($$SELECT campaigns.sender_profile_create('{"profile_name": "", "description": 5}')$$);
+-- Field boundaries (checked on update, the limit being reached): profile_name
+-- 1-100, description <= 500; one default at a time.
+SELECT pg_temp.try(format($$SELECT campaigns.sender_profile_update(%L, %L)$$, :'sp_id', jsonb_build_object('profile_name', repeat('p', 100), 'description', repeat('d', 500)))) ~ '^ok' AS at_limits,
+	   pg_temp.try(format($$SELECT campaigns.sender_profile_update(%L, %L)$$, :'sp_id', jsonb_build_object('profile_name', repeat('p', 101), 'description', repeat('d', 501)))) AS over_limits;
+SELECT (campaigns.sender_profile_update(x.id, '{"is_default": true}') ->> 'is_default') AS new_default
+  FROM (SELECT (l ->> 'sender_profile_id')::uuid AS id FROM jsonb_array_elements(campaigns.sender_profile_list()) l
+		 WHERE l ->> 'profile_name' = 'P3') x;
+SELECT string_agg(l ->> 'profile_name', ',' ORDER BY l ->> 'profile_name') FILTER (WHERE (l ->> 'is_default')::boolean) AS defaults
+  FROM jsonb_array_elements(campaigns.sender_profile_list()) l;
 
 -- Sending identities.
 SELECT campaigns.alias_create('{"alias_id": "spec-a", "full_email": "a@sender.example"}') - 'created_at' - 'user_id' AS alias_body;
@@ -879,6 +888,11 @@ SELECT j ->> 'status' AS status, j -> 'processed_leads' AS processed_leads, j ->
 SELECT jsonb_path_query_array(campaigns.campaign_leads(:'fl', '{"status": "failed"}'), '$[*].status') AS failed_leads;
 SELECT pg_temp.sim(:'fl', '2099-09-01T09:01:00Z', '2099-09-02T00:00:00Z') AS sent_after;
 SELECT j ->> 'status' AS status, j -> 'processed_leads' AS processed_leads FROM campaigns.campaign_get(:'fl') j;
+
+-- What a campaign uses cannot be deleted under it.
+SELECT pg_temp.try(format('SELECT campaigns.dataset_delete(%L)', :'ds6')) AS delete_used_dataset,
+	   pg_temp.try(format('SELECT campaigns.template_delete(%L)', :'tpl_id')) AS delete_used_template,
+	   pg_temp.try(format('SELECT campaigns.sender_profile_delete(%L)', :'sp_id')) AS delete_used_profile;
 
 -- No path skips the status machine: direct writes by the tenant are refused too.
 SELECT pg_temp.try(format($$UPDATE campaigns.campaign SET status = 'active' WHERE campaign_id = %L RETURNING status$$, pg_temp.mk())) AS draft_to_active;
