@@ -266,6 +266,12 @@ BEGIN
 				coalesce((c.steps_config -> 0 ->> 'delay_days')::int, 0), c.timezone)
 		 WHERE cl.campaign_id = c.campaign_id AND cl.status = 'pending' AND cl.current_step = 0;
 	END IF;
+	-- New pacing limits of an active campaign apply from the next tick (a
+	-- raised daily limit may send again today), as after a resume.
+	IF c.status = 'active' AND changed && ARRAY['daily_limit', 'min_interval_seconds'] THEN
+		UPDATE @extschema@.campaign SET next_action_at = '-infinity'
+		 WHERE campaign.campaign_id = c.campaign_id;
+	END IF;
 	RETURN @extschema@._campaign_json(c);
 END
 $$;
