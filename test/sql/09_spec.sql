@@ -876,6 +876,18 @@ SELECT pg_temp.sim(:'later', '2099-10-10T09:00:00Z', '2099-10-13T08:59:59Z') AS 
 SELECT campaigns.campaign_get(:'later') ->> 'status' AS later_status;
 SELECT pg_temp.sim(:'later', '2099-10-13T09:00:00Z', '2099-10-13T09:00:00Z') AS sent_at_new_start_plus_delay;
 
+-- Pacing edits allowed while active take effect at once: raising a
+-- reached daily limit lets the campaign send again the same day.
+SELECT campaigns.campaign_create(jsonb_build_object('name', 'Raise', 'dataset_id', :'ds6', 'alias_ids', '["spec-a"]'::jsonb,
+	'min_interval_seconds', 600, 'daily_limit', 1, 'launch_type', 'scheduled', 'start_date', '2099-08-10T09:00:00Z',
+	'send_days', '["mon","tue","wed","thu","fri","sat","sun"]'::jsonb,
+	'steps', jsonb_build_array(jsonb_build_object('step', 1, 'variants', jsonb_build_array(jsonb_build_object('label', 'A', 'template_id', :'tpl_id')))))) ->> 'campaign_id' AS raise \gset
+SELECT campaigns.campaign_launch(:'raise') #>> '{campaign,status}' AS status;
+SELECT pg_temp.sim(:'raise', '2099-08-10T09:00:00Z', '2099-08-10T12:00:00Z') AS sent_with_limit_1;
+SELECT campaigns.campaign_update(:'raise', '{"daily_limit": 3, "min_interval_seconds": 60}') ->> 'daily_limit' AS raised;
+SELECT pg_temp.sim(:'raise', '2099-08-10T12:00:00Z', '2099-08-10T16:59:59Z') AS sent_after_raise;
+SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS at FROM sends WHERE cid = :'raise' ORDER BY at;
+
 -- A failed delivery fails that lead, not the campaign.
 SELECT campaigns.campaign_create(jsonb_build_object('name', 'Fail', 'dataset_id', :'ds6', 'alias_ids', '["spec-a"]'::jsonb,
 	'min_interval_seconds', 60, 'launch_type', 'scheduled', 'start_date', '2099-09-01T09:00:00Z',
