@@ -888,6 +888,24 @@ SELECT campaigns.campaign_update(:'raise', '{"daily_limit": 3, "min_interval_sec
 SELECT pg_temp.sim(:'raise', '2099-08-10T12:00:00Z', '2099-08-10T16:59:59Z') AS sent_after_raise;
 SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS at FROM sends WHERE cid = :'raise' ORDER BY at;
 
+-- A day is a local calendar day: step 2 one day after a Saturday 09:00 EST
+-- send goes on Sunday 09:00 EDT, 23 hours later.  A mixed campaign sends its
+-- email step from the alias and its LinkedIn step from the connected account.
+SELECT campaigns.campaign_create(jsonb_build_object('name', 'DST mixed', 'dataset_id', :'ds_id', 'type', 'mixed',
+	'alias_ids', '["spec-b"]'::jsonb, 'connected_account_id', :'acct_id',
+	'timezone', 'America/New_York', 'sending_window_start', '09:00', 'sending_window_end', '10:00',
+	'send_days', '["mon","tue","wed","thu","fri","sat","sun"]'::jsonb,
+	'launch_type', 'scheduled', 'start_date', '2099-03-07T09:00:00-05:00',
+	'steps', jsonb_build_array(
+		jsonb_build_object('step', 1, 'channel', 'email', 'variants', jsonb_build_array(jsonb_build_object('label', 'A', 'template_id', :'tpl_id'))),
+		jsonb_build_object('step', 2, 'channel', 'linkedin', 'delay_days', 1, 'action_type', 'message', 'message_template', 'Hi {{first_name|there}}')))) ->> 'campaign_id' AS mixed \gset
+SELECT j -> 'summary' AS summary, j #>> '{campaign,status}' AS status FROM campaigns.campaign_launch(:'mixed') j;
+SELECT pg_temp.sim(:'mixed', '2099-03-07T14:00:00Z', '2099-03-10T00:00:00Z') AS sent;
+SELECT to_char(a.sent_at AT TIME ZONE 'America/New_York', 'Dy HH24:MI') AS local_time, to_char(a.sent_at AT TIME ZONE 'UTC', 'HH24:MI"Z"') AS utc,
+	   a.step, a.channel, a.action_type, a.alias_id, a.connected_account_id = :'acct_id' AS from_account
+  FROM campaigns.action a WHERE a.campaign_id = :'mixed' ORDER BY a.sent_at;
+SELECT campaigns.campaign_get(:'mixed') ->> 'status' AS status;
+
 -- A failed delivery fails that lead, not the campaign.
 SELECT campaigns.campaign_create(jsonb_build_object('name', 'Fail', 'dataset_id', :'ds6', 'alias_ids', '["spec-a"]'::jsonb,
 	'min_interval_seconds', 60, 'launch_type', 'scheduled', 'start_date', '2099-09-01T09:00:00Z',
