@@ -198,6 +198,8 @@ DECLARE
 	n jsonb;
 	dismissed timestamptz;
 	changed text[];
+	ch record;
+	lanes timestamptz[];
 BEGIN
 	IF patch IS NULL OR jsonb_typeof(patch) <> 'object' THEN
 		PERFORM @extschema@._raise_validation(jsonb_build_array(@extschema@._err('["body"]',
@@ -265,6 +267,30 @@ BEGIN
 		   SET eligible_at = @extschema@.add_local_days(c.start_date,
 				coalesce((c.steps_config -> 0 ->> 'delay_days')::int, 0), c.timezone)
 		 WHERE cl.campaign_id = c.campaign_id AND cl.status = 'pending' AND cl.current_step = 0;
+	END IF;
+	-- The sending lanes of a launched campaign follow its identities: lane i
+	-- is alias_ids[i] (then the connected account), so when alias_ids or the
+	-- account change (allowed while scheduled or paused) the lanes are
+	-- rebuilt, each alias keeping its last send time (pacing holds), and
+	-- removed identities are never used again.
+	IF c.lane_last_sent_at IS NOT NULL AND c.status IN ('scheduled', 'paused')
+	   AND changed && ARRAY['alias_ids', 'connected_account_id'] THEN
+		SELECT * INTO ch FROM @extschema@._launch_channels(c);
+		lanes := ARRAY(
+			SELECT (SELECT c.lane_last_sent_at[o.i]
+					  FROM jsonb_array_elements_text(coalesce(nullif(cur->'alias_ids', 'null'), '[]')) WITH ORDINALITY AS o(a, i)
+					 WHERE o.a = n.a AND o.i <= c.lane_email_count)
+			  FROM unnest(CASE WHEN ch.needs_email THEN c.alias_ids ELSE '{}'::text[] END) WITH ORDINALITY AS n(a, j)
+			 ORDER BY n.j);
+		IF ch.needs_linkedin THEN
+			lanes := lanes || CASE WHEN 'connected_account_id' = ANY (changed) THEN NULL::timestamptz
+								   ELSE c.lane_last_sent_at[c.lane_email_count + 1] END;
+		END IF;
+		UPDATE @extschema@.campaign
+		   SET lane_last_sent_at = CASE WHEN cardinality(lanes) = 0 THEN ARRAY[NULL::timestamptz] ELSE lanes END,
+			   lane_email_count = CASE WHEN ch.needs_email THEN coalesce(cardinality(c.alias_ids), 0) ELSE 0 END,
+			   lane_cursor = 0
+		 WHERE campaign.campaign_id = c.campaign_id;
 	END IF;
 	-- New pacing limits of an active campaign apply from the next tick (a
 	-- raised daily limit may send again today), as after a resume.
