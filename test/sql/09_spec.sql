@@ -850,7 +850,7 @@ SELECT campaigns.campaign_create(jsonb_build_object('name', 'Lanes', 'dataset_id
 	'steps', jsonb_build_array(jsonb_build_object('step', 1, 'variants', jsonb_build_array(jsonb_build_object('label', 'A', 'template_id', :'tpl_id')))))) ->> 'campaign_id' AS lanes \gset
 SELECT campaigns.campaign_launch(:'lanes') #>> '{campaign,status}' AS status;
 SELECT pg_temp.sim(:'lanes', '2099-08-03T09:00:00Z', '2099-08-03T12:00:00Z') AS sent;
-SELECT to_char(a.sent_at AT TIME ZONE 'UTC', 'HH24:MI') AS at, string_agg(a.alias_id, ',' ORDER BY a.alias_id) AS aliases
+SELECT to_char(a.sent_at AT TIME ZONE 'UTC', 'HH24:MI') AS at, string_agg(coalesce(a.alias_id, '<none>'), ',' ORDER BY a.alias_id) AS aliases
   FROM campaigns.action a WHERE a.campaign_id = :'lanes' GROUP BY 1 ORDER BY 1;
 
 -- A scheduled campaign whose start_date is moved (allowed while scheduled)
@@ -905,6 +905,21 @@ SELECT to_char(a.sent_at AT TIME ZONE 'America/New_York', 'Dy HH24:MI') AS local
 	   a.step, a.channel, a.action_type, a.alias_id, a.connected_account_id = :'acct_id' AS from_account
   FROM campaigns.action a WHERE a.campaign_id = :'mixed' ORDER BY a.sent_at;
 SELECT campaigns.campaign_get(:'mixed') ->> 'status' AS status;
+
+-- Sending identities edited while paused are the ones used after resume
+-- (two aliases replaced by one: one lane, never an action without alias).
+SELECT campaigns.campaign_create(jsonb_build_object('name', 'Swap', 'dataset_id', :'ds6', 'alias_ids', '["spec-a", "spec-b"]'::jsonb,
+	'min_interval_seconds', 600, 'launch_type', 'scheduled', 'start_date', '2099-08-17T09:00:00Z',
+	'send_days', '["mon","tue","wed","thu","fri","sat","sun"]'::jsonb,
+	'steps', jsonb_build_array(jsonb_build_object('step', 1, 'variants', jsonb_build_array(jsonb_build_object('label', 'A', 'template_id', :'tpl_id')))))) ->> 'campaign_id' AS swap \gset
+SELECT campaigns.campaign_launch(:'swap') #>> '{campaign,status}' AS status;
+SELECT pg_temp.sim(:'swap', '2099-08-17T09:00:00Z', '2099-08-17T09:00:00Z') AS sent_before;
+SELECT campaigns.campaign_pause(:'swap') ->> 'status' AS paused;
+SELECT campaigns.campaign_update(:'swap', '{"alias_ids": ["spec-tmp"]}') -> 'alias_ids' AS new_aliases;
+SELECT campaigns.campaign_resume(:'swap') ->> 'status' AS resumed;
+SELECT pg_temp.sim(:'swap', '2099-08-17T10:00:00Z', '2099-08-17T12:00:00Z') AS sent_after;
+SELECT to_char(a.sent_at AT TIME ZONE 'UTC', 'HH24:MI') AS at, string_agg(coalesce(a.alias_id, '<none>'), ',' ORDER BY a.alias_id) AS aliases
+  FROM campaigns.action a WHERE a.campaign_id = :'swap' AND a.state = 'sent' GROUP BY 1 ORDER BY 1;
 
 -- A failed delivery fails that lead, not the campaign.
 SELECT campaigns.campaign_create(jsonb_build_object('name', 'Fail', 'dataset_id', :'ds6', 'alias_ids', '["spec-a"]'::jsonb,
