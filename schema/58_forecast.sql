@@ -141,3 +141,4 @@ $$;
 COMMENT ON FUNCTION @extschema@.campaign_forecast(uuid, integer) IS
 'Planned sends per local day for the next days (1..90) and the next send time, computed by running the scheduler''s own rules on a copy that is rolled back.';
 GRANT EXECUTE ON FUNCTION @extschema@.campaign_forecast(uuid, integer) TO campaigns_user;
+ALTER FUNCTION @extschema@._forecast(uuid, integer, timestamptz) SET jit = off;
