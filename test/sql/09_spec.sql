@@ -6,6 +6,7 @@
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS campaigns;
 DROP ROLE IF EXISTS spec_app;
+DROP ROLE IF EXISTS spec_gw;
 RESET client_min_messages;
 CREATE ROLE spec_app;
 GRANT campaigns_user TO spec_app;
@@ -979,5 +980,36 @@ SELECT campaigns.campaign_get(:'fc6') ->> 'status' AS still_active, campaigns.ca
 
 RESET campaigns.user_id;
 RESET ROLE;
+
+----------------------------------------------------------------------------
+-- §8 over http_handle, as the gateway's role: the errors above reach an HTTP
+-- client in FastAPI's shape, and nothing else of the database shows.
+----------------------------------------------------------------------------
+CREATE ROLE spec_gw;
+GRANT campaigns_gateway TO spec_gw;
+SELECT campaigns.api_key_create('00000000-0000-0000-0009-000000000001', 'spec http') AS hkey \gset
+UPDATE campaigns.api_key SET rate_limit_per_minute = 0 WHERE user_id = '00000000-0000-0000-0009-000000000001';
+CREATE FUNCTION pg_temp.h(m text, p text, b text DEFAULT NULL, ct text DEFAULT 'application/json', q text DEFAULT '')
+RETURNS TABLE(status int, body text) LANGUAGE sql AS $$
+	SELECT x.status, regexp_replace(regexp_replace(x.body,
+			'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}', '<uuid>', 'g'),
+			'\d{4}-\d{2}-\d{2}T[0-9:.]+Z', '<ts>', 'g')
+	  FROM campaigns.http_handle(m, p, q, jsonb_build_object('authorization', 'Bearer ' || current_setting('spec.hkey'),
+			'content-type', ct), b) x
+$$;
+GRANT EXECUTE ON FUNCTION pg_temp.h(text, text, text, text, text) TO spec_gw;
+SET spec.hkey = :'hkey';
+SET ROLE spec_gw;
+SELECT * FROM pg_temp.h('POST', format('/api/v1/datasets/%s/leads', :'ds_id'), E'email\n"unterminated\n', 'text/csv');
+SELECT * FROM pg_temp.h('POST', '/api/v1/templates/', '{"name": "Bad", "channel": "sms", "body": "Hi {{first name}}"}');
+SELECT * FROM pg_temp.h('POST', format('/api/v1/campaigns/%s/leads/%s/events', :'ec', :'ev_clid'), '{"x": 1, "type": "liked"}');
+SELECT * FROM pg_temp.h('GET', format('/api/v1/campaigns/%s/forecast', :'fc6'), q => 'days=0');
+SELECT * FROM pg_temp.h('POST', format('/api/v1/campaigns/%s/resume', :'done_id'));
+SELECT * FROM pg_temp.h('GET', '/api/v1/campaigns/00000000-0000-0000-0009-00000000ffff');
+SELECT status, (body::jsonb -> 'detail' -> 0 -> 'loc') AS loc, (body::jsonb -> 'detail' -> 0 ->> 'type') AS type
+  FROM pg_temp.h('POST', '/api/v1/campaigns', '{"name": "x", "dataset_id": "00000000-0000-0000-0009-00000000ffff", "steps": [{"step": 1, "variants": [{"label": "A", "weight": 101}]}]}');
+RESET ROLE;
+DROP OWNED BY spec_gw;
+DROP ROLE spec_gw;
 DROP OWNED BY spec_app;
 DROP ROLE spec_app;
