@@ -959,12 +959,21 @@ SELECT campaigns.campaign_count('{"status": "completed"}') = jsonb_array_length(
 SELECT f, pg_temp.try(format('SELECT campaigns.campaign_list(%L)', f)) AS list_errors
   FROM (VALUES ('{"limit": 0}'::jsonb), ('{"limit": 101}'), ('{"offset": -1}'), ('{"limit": "x"}'), ('{"status": "sleeping"}')) t(f);
 
+-- Stats of the events campaign: leads by status, actions and events in
+-- total and per step.
+SELECT j -> 'leads' AS leads, j -> 'actions' AS actions, j -> 'events' AS events
+  FROM campaigns.campaign_stats(:'ec') j;
+SELECT s ->> 'step' AS step, s ->> 'sent' AS sent, s ->> 'replied' AS replied, s ->> 'bounced' AS bounced,
+	   s ->> 'unsubscribed' AS unsubscribed, s ->> 'opened' AS opened, s ->> 'clicked' AS clicked
+  FROM jsonb_array_elements(campaigns.campaign_stats(:'ec') -> 'steps') s ORDER BY 1;
+
 ----------------------------------------------------------------------------
 -- Tenancy: another user, as the same non-superuser role
 ----------------------------------------------------------------------------
 SET campaigns.user_id = '00000000-0000-0000-0009-000000000002';
 SELECT fn, pg_temp.try(format('SELECT campaigns.campaign_%s(%L)', fn, :'fc6')) AS other_users_campaign
   FROM unnest(ARRAY['get', 'launch', 'pause', 'resume', 'stop', 'unschedule', 'reset', 'playground_review', 'delete']) fn;
+SELECT pg_temp.try(format('SELECT campaigns.campaign_stats(%L)', :'ec')) AS stats_other;
 SELECT pg_temp.try(format('SELECT campaigns.campaign_update(%L, %L)', :'fc6', '{"name": "x"}')) AS update_other,
 	   pg_temp.try(format('SELECT campaigns.campaign_forecast(%L, 3)', :'fc6')) AS forecast_other,
 	   pg_temp.try(format('SELECT campaigns.campaign_leads(%L)', :'ec')) AS leads_other,
