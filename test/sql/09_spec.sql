@@ -877,6 +877,14 @@ SELECT pg_temp.sim(:'later', '2099-10-10T09:00:00Z', '2099-10-13T08:59:59Z') AS 
 SELECT campaigns.campaign_get(:'later') ->> 'status' AS later_status;
 SELECT pg_temp.sim(:'later', '2099-10-13T09:00:00Z', '2099-10-13T09:00:00Z') AS sent_at_new_start_plus_delay;
 
+-- Switched to an immediate launch while scheduled: it starts at the next tick.
+SELECT pg_temp.sched('2099-12-01T09:00:00Z', 0) AS now_c \gset
+SELECT campaigns.campaign_launch(:'now_c') #>> '{campaign,status}' AS status;
+SELECT j ->> 'launch_type' AS launch_type, j -> 'start_date' AS start_date, j ->> 'status' AS status
+  FROM campaigns.campaign_update(:'now_c', '{"launch_type": "immediate", "start_date": null}') j;
+SELECT pg_temp.sim(:'now_c', '2099-11-02T09:00:00Z', '2099-11-02T09:00:00Z') AS sent_at_next_tick;
+SELECT campaigns.campaign_get(:'now_c') ->> 'status' AS status;
+
 -- Pacing edits allowed while active take effect at once: raising a
 -- reached daily limit lets the campaign send again the same day.
 SELECT campaigns.campaign_create(jsonb_build_object('name', 'Raise', 'dataset_id', :'ds6', 'alias_ids', '["spec-a"]'::jsonb,
