@@ -261,9 +261,15 @@ BEGIN
 	-- new start_date (now, when switched to an immediate launch): tick looks
 	-- at it then, and the enrolled leads' first step is eligible from it
 	-- (+ its delay_days, in local days).
-	IF c.status = 'scheduled' AND changed && ARRAY['start_date', 'timezone', 'launch_type'] THEN
+	-- The same holds for a paused campaign that has not sent anything yet
+	-- (paused before its start): its leads wait for the new start on resume.
+	IF changed && ARRAY['start_date', 'timezone', 'launch_type']
+	   AND (c.status = 'scheduled'
+			OR (c.status = 'paused' AND c.total_leads IS NOT NULL
+				AND NOT EXISTS (SELECT 1 FROM @extschema@.action a WHERE a.campaign_id = c.campaign_id))) THEN
 		UPDATE @extschema@.campaign
-		   SET activated_at = coalesce(c.start_date, now()), next_action_at = coalesce(c.start_date, now())
+		   SET activated_at = coalesce(c.start_date, now()),
+			   next_action_at = CASE WHEN c.status = 'scheduled' THEN coalesce(c.start_date, now()) ELSE next_action_at END
 		 WHERE campaign.campaign_id = c.campaign_id;
 		UPDATE @extschema@.campaign_lead cl
 		   SET eligible_at = @extschema@.add_local_days(coalesce(c.start_date, now()),
