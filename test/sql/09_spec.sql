@@ -877,6 +877,15 @@ SELECT pg_temp.sim(:'later', '2099-10-10T09:00:00Z', '2099-10-13T08:59:59Z') AS 
 SELECT campaigns.campaign_get(:'later') ->> 'status' AS later_status;
 SELECT pg_temp.sim(:'later', '2099-10-13T09:00:00Z', '2099-10-13T09:00:00Z') AS sent_at_new_start_plus_delay;
 
+-- Paused before its start, moved later, resumed: it waits for the new start.
+SELECT pg_temp.sched('2099-10-20T09:00:00Z', 0) AS pz \gset
+SELECT campaigns.campaign_launch(:'pz') #>> '{campaign,status}' AS status;
+SELECT campaigns.campaign_pause(:'pz') ->> 'status' AS paused;
+SELECT campaigns.campaign_update(:'pz', '{"start_date": "2099-10-22T09:00:00Z"}') ->> 'start_date' AS moved;
+SELECT campaigns.campaign_resume(:'pz') ->> 'status' AS resumed;
+SELECT pg_temp.sim(:'pz', '2099-10-20T09:00:00Z', '2099-10-22T08:59:59Z') AS sent_before_new_start;
+SELECT pg_temp.sim(:'pz', '2099-10-22T09:00:00Z', '2099-10-22T09:00:00Z') AS sent_at_new_start;
+
 -- Switched to an immediate launch while scheduled: it starts at the next tick.
 SELECT pg_temp.sched('2099-12-01T09:00:00Z', 0) AS now_c \gset
 SELECT campaigns.campaign_launch(:'now_c') #>> '{campaign,status}' AS status;
