@@ -307,4 +307,10 @@ REVOKE ALL ON FUNCTION @extschema@._start_scheduled(uuid, timestamptz) FROM PUBL
 -- The pass is one large statement over thousands of rows whose estimated
 -- cost trips jit_above_cost; compiling it costs far more than it saves.
 ALTER FUNCTION @extschema@._queue_due(timestamptz, uuid) SET jit = off;
+-- The lead probes run as parameterised subplans, planned once for every
+-- campaign: with one campaign holding most leads, a plan that sorts the
+-- campaign's leads (through the (campaign_id, status) index) instead of
+-- reading campaign_lead_next in order is a disaster for that campaign.
+-- Sorts stay possible where nothing else can do (window functions).
+ALTER FUNCTION @extschema@._queue_due(timestamptz, uuid) SET enable_sort = off;
 ALTER FUNCTION @extschema@._tick(timestamptz, uuid) SET jit = off;
