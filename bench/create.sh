@@ -29,8 +29,11 @@ CREATE TABLE bench_body AS SELECT jsonb_build_object(
 			'sender_profile_id', CASE WHEN v = 1 THEN (SELECT sender_profile_id FROM campaigns.sender_profile LIMIT 1) END))
 			FROM generate_series(1, 5) v))) FROM generate_series(1, 10) s)) AS body;
 -- The normalised row campaign_create would insert, for the raw baseline.
-CREATE TABLE bench_row AS SELECT * FROM campaigns.campaign
- WHERE campaign_id = (campaigns.campaign_create((SELECT body FROM bench_body)) ->> 'campaign_id')::uuid;
+-- (Two statements: a query cannot see the row its own campaign_create
+-- inserted, which left bench_row empty and the baseline inserting nothing.)
+SELECT campaigns.campaign_create((SELECT body FROM bench_body)) ->> 'campaign_id' AS bench_id \gset
+CREATE TABLE bench_row AS SELECT * FROM campaigns.campaign WHERE campaign_id = :'bench_id';
+DO $$ BEGIN IF NOT EXISTS (SELECT FROM bench_row) THEN RAISE 'bench_row is empty'; END IF; END $$;
 SQL
 cat > /tmp/campaigns-bench-create.sql <<'EOF2'
 SELECT campaigns.campaign_create(body) FROM bench_body;

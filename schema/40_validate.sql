@@ -3,7 +3,7 @@
 CREATE FUNCTION @extschema@._campaign_validate(body jsonb, user_id uuid,
 											   check_start_future boolean DEFAULT true)
 RETURNS jsonb
-LANGUAGE c STABLE PARALLEL SAFE
+LANGUAGE c STABLE PARALLEL RESTRICTED
 AS 'MODULE_PATHNAME', 'campaign_validate';
 COMMENT ON FUNCTION @extschema@._campaign_validate(jsonb, uuid, boolean) IS
 'Checks a Create Campaign request body for user_id (SPEC §4) and returns it normalised (defaults filled, steps sorted); otherwise raises 22023 with a DETAIL that is a JSON array of {loc, msg, type} errors, all of them.';

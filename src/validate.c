@@ -1510,7 +1510,8 @@ CheckCrossFields(VState *vs, VBody *b, bool check_start_future)
 /*
  * PreparePlans prepares the lookup queries once per backend (again if the
  * extension was re-created in another schema).  Every query is restricted to
- * the caller's user_id.
+ * the caller's user_id, uses generic plans (no replanning per backend) and
+ * names its operators so that search_path cannot redirect them.
  */
 static void
 PreparePlans(Oid nspid)
@@ -1534,7 +1535,8 @@ PreparePlans(Oid nspid)
 	nsp = quote_identifier(get_namespace_name(nspid));
 #define PREP(plan, sql, args) \
 	do { \
-		SPIPlanPtr p = SPI_prepare(psprintf(sql, nsp), 2, args); \
+		SPIPlanPtr p = SPI_prepare_cursor(psprintf(sql, nsp), 2, args, \
+										  CURSOR_OPT_GENERIC_PLAN); \
 		if (p == NULL) \
 			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result)); \
 		if (SPI_keepplan(p) != 0) \
@@ -1542,19 +1544,19 @@ PreparePlans(Oid nspid)
 		plan = p; \
 	} while (0)
 	PREP(plan_template,
-		 "SELECT template_id, channel FROM %s.template WHERE user_id = $1 AND template_id = ANY($2)",
+		 "SELECT template_id, channel FROM %s.template WHERE user_id OPERATOR(pg_catalog.=) $1 AND template_id OPERATOR(pg_catalog.=) ANY($2)",
 		 uuid_args);
 	PREP(plan_sender,
-		 "SELECT sender_profile_id FROM %s.sender_profile WHERE user_id = $1 AND sender_profile_id = ANY($2)",
+		 "SELECT sender_profile_id FROM %s.sender_profile WHERE user_id OPERATOR(pg_catalog.=) $1 AND sender_profile_id OPERATOR(pg_catalog.=) ANY($2)",
 		 uuid_args);
 	PREP(plan_alias,
-		 "SELECT alias_id FROM %s.email_alias WHERE user_id = $1 AND alias_id = ANY($2)",
+		 "SELECT alias_id FROM %s.email_alias WHERE user_id OPERATOR(pg_catalog.=) $1 AND alias_id OPERATOR(pg_catalog.=) ANY($2)",
 		 text_args);
 	PREP(plan_account,
-		 "SELECT connected_account_id FROM %s.connected_account WHERE user_id = $1 AND connected_account_id = ANY($2)",
+		 "SELECT connected_account_id FROM %s.connected_account WHERE user_id OPERATOR(pg_catalog.=) $1 AND connected_account_id OPERATOR(pg_catalog.=) ANY($2)",
 		 uuid_args);
 	PREP(plan_dataset,
-		 "SELECT dataset_id FROM %s.dataset WHERE user_id = $1 AND dataset_id = ANY($2)",
+		 "SELECT dataset_id FROM %s.dataset WHERE user_id OPERATOR(pg_catalog.=) $1 AND dataset_id OPERATOR(pg_catalog.=) ANY($2)",
 		 uuid_args);
 #undef PREP
 	plans_nsp = nspid;

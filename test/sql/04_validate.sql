@@ -290,3 +290,21 @@ RESET ROLE;
 SELECT campaigns._campaign_validate('{}', NULL);
 REVOKE USAGE ON SCHEMA campaigns FROM t04_stranger;
 DROP ROLE t04_stranger;
+
+-- The lookup plans are kept per backend: after the extension is dropped and
+-- created again in the same session they are prepared afresh.
+SET campaigns.user_id = '00000000-0000-0000-0004-000000000001';
+SELECT * FROM t04_check(t04_email());
+SET client_min_messages = warning;
+DROP EXTENSION campaigns CASCADE;
+CREATE EXTENSION campaigns;
+RESET client_min_messages;
+SELECT * FROM t04_check(t04_email());
+INSERT INTO campaigns.dataset (dataset_id, user_id, name) VALUES
+	('00000000-0000-0000-0004-0000000000d1', '00000000-0000-0000-0004-000000000001', 'mine again');
+INSERT INTO campaigns.template (template_id, user_id, name, channel, body) VALUES
+	('00000000-0000-0000-0004-0000000000e1', '00000000-0000-0000-0004-000000000001', 'mail', 'email', 'Hi');
+INSERT INTO campaigns.email_alias (user_id, alias_id, full_email) VALUES
+	('00000000-0000-0000-0004-000000000001', 'alias-1', 'one@example.com');
+SELECT * FROM t04_check(t04_email());
+RESET campaigns.user_id;
