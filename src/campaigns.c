@@ -13,6 +13,8 @@
 
 #include "utils/guc.h"
 
+#include "http_api.h"
+
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
@@ -48,6 +50,9 @@ _PG_init(void)
 {
 	IdentityInit();
 	ScheduleInit();
+	DispatchInit();
+	WorkerInit();
+	HttpApiInit();
 
 	MarkGUCPrefixReserved("campaigns");
 }
