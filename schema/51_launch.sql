@@ -61,7 +61,11 @@ BEGIN
 	)
 	SELECT count(*), max(lead_id::text)::uuid INTO n, last_id FROM ins;
 
-	IF n >= batch THEN
+	IF n >= batch AND EXISTS (
+			SELECT 1 FROM @extschema@.lead l
+			 WHERE l.dataset_id = c.dataset_id AND l.user_id = c.user_id AND l.lead_id > last_id
+			   AND (NOT ch.needs_email OR nullif(btrim(l.email), '') IS NOT NULL)
+			   AND (NOT ch.needs_linkedin OR nullif(btrim(l.linkedin_url), '') IS NOT NULL)) THEN
 		UPDATE @extschema@.campaign
 		   SET total_leads = coalesce(total_leads, 0) + n, enrol_cursor = last_id, next_action_at = now
 		 WHERE campaign_id = cid;
