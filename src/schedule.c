@@ -8,7 +8,9 @@
  * (with the daylight-saving rules of PostgreSQL's own tz database), finding
  * the earliest instant at which a campaign may send (window, send days,
  * daily limit, minimum interval per lane), adding local calendar days, and
- * picking a step's variant from a hash of (campaign, lead, step).
+ * picking a step's variant from a hash of (campaign, lead, step).  Also the
+ * time-ordered UUIDs enrolment uses, and the campaigns.launch_batch_size
+ * GUC.
  *
  * Local times are handled as int64 microseconds since 2000-01-01 00:00 in
  * the zone (the same epoch as timestamp), so a local day is a division by
