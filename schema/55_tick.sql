@@ -62,7 +62,8 @@ COMMENT ON FUNCTION @extschema@._start_scheduled(uuid, timestamptz) IS
 'Starts a scheduled campaign whose start_date has come, under its unreviewed_launch_policy.';
 
 -- _queue_due(now, only_campaign): the pacing pass over active campaigns due at now
--- (all of them, or only the one given).  For each campaign that may send at
+-- (the 10,000 most overdue, or only the one given; the rest stay due for the
+-- next call).  For each campaign that may send at
 -- now (window, send day, daily limit: next_send_time(now) = now), each free
 -- lane (an alias, or the connected account, whose last send is at least
 -- min_interval_seconds ago) takes the best eligible lead of its channel --
@@ -82,6 +83,7 @@ BEGIN
 			 WHERE c.status = 'active' AND c.next_action_at <= now
 			   AND (only_campaign IS NULL OR c.campaign_id = only_campaign)
 			 ORDER BY c.next_action_at
+			 LIMIT 10000
 			   FOR UPDATE SKIP LOCKED) c;
 	IF ids IS NULL THEN
 		RETURN 0;
@@ -253,11 +255,13 @@ DECLARE
 	o text;
 	next_due timestamptz;
 BEGIN
-	-- Launches: one batch per launching campaign per call.
+	-- Launches: one batch for each of (at most) four launching campaigns per
+	-- call, oldest first, so one call stays a bounded transaction.
 	FOR r IN SELECT c.campaign_id FROM @extschema@.campaign c
 			  WHERE c.status = 'launching' AND c.next_action_at <= now
 				AND (only_campaign IS NULL OR c.campaign_id = only_campaign)
 			  ORDER BY c.next_action_at
+			  LIMIT 4
 				FOR UPDATE SKIP LOCKED
 	LOOP
 		enrolled := enrolled + @extschema@._enrol_batch(r.campaign_id, now);
