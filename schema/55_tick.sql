@@ -62,7 +62,7 @@ COMMENT ON FUNCTION @extschema@._start_scheduled(uuid, timestamptz) IS
 'Starts a scheduled campaign whose start_date has come, under its unreviewed_launch_policy.';
 
 -- _queue_due(now, only_campaign): the pacing pass over active campaigns due at now
--- (the 10,000 most overdue, or only the one given; the rest stay due for the
+-- (the 20,000 most overdue, or only the one given; the rest stay due for the
 -- next call).  For each campaign that may send at
 -- now (window, send day, daily limit: next_send_time(now) = now), each free
 -- lane (an alias, or the connected account, whose last send is at least
@@ -83,7 +83,7 @@ BEGIN
 			 WHERE c.status = 'active' AND c.next_action_at <= now
 			   AND (only_campaign IS NULL OR c.campaign_id = only_campaign)
 			 ORDER BY c.next_action_at
-			 LIMIT 10000
+			 LIMIT 20000
 			   FOR UPDATE SKIP LOCKED) c;
 	IF ids IS NULL THEN
 		RETURN 0;
