@@ -37,8 +37,8 @@ END
 $$;
 
 -- _campaign_lock(id) returns the caller's campaign, locked FOR UPDATE, so
--- that concurrent changes of one campaign are serialised; P0002 when it is
--- missing or another user's.
+-- that concurrent changes of one campaign are serialised (every status
+-- endpoint starts with it); P0002 when it is missing or another user's.
 CREATE FUNCTION @extschema@._campaign_lock(id uuid) RETURNS @extschema@.campaign
 LANGUAGE plpgsql
 AS $$

@@ -88,26 +88,6 @@ $$;
 COMMENT ON FUNCTION @extschema@._enrol_batch(uuid, timestamptz) IS
 'Enrols one batch (campaigns.launch_batch_size) of a launching campaign''s reachable leads; finishes the launch when the dataset is exhausted.';
 
--- _campaign_locked(campaign_id): the caller's campaign, locked, or P0002.
-CREATE FUNCTION @extschema@._campaign_locked(cid uuid) RETURNS @extschema@.campaign
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	c @extschema@.campaign;
-BEGIN
-	SELECT * INTO c FROM @extschema@.campaign
-	 WHERE campaign_id = cid AND user_id = @extschema@.current_user_id()
-	   FOR UPDATE;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'campaign not found' USING ERRCODE = 'P0002';
-	END IF;
-	RETURN c;
-END
-$$;
-COMMENT ON FUNCTION @extschema@._campaign_locked(uuid) IS
-'The calling user''s campaign, row-locked (serialises status changes); SQLSTATE P0002 when missing or another user''s.';
-
 CREATE FUNCTION @extschema@._refuse(c @extschema@.campaign, what text, allowed text) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -184,7 +164,7 @@ DECLARE
 	n_lanes integer;
 	t timestamptz := now();
 BEGIN
-	c := @extschema@._campaign_locked(campaign_id);
+	c := @extschema@._campaign_lock(campaign_id);
 	IF c.status <> 'draft' THEN
 		PERFORM @extschema@._refuse(c, 'launched', 'draft');
 	END IF;
@@ -271,7 +251,7 @@ AS $$
 DECLARE
 	c @extschema@.campaign;
 BEGIN
-	c := @extschema@._campaign_locked(campaign_id);
+	c := @extschema@._campaign_lock(campaign_id);
 	IF c.status NOT IN ('active', 'scheduled') THEN
 		PERFORM @extschema@._refuse(c, 'paused', 'active or scheduled');
 	END IF;
@@ -296,7 +276,7 @@ AS $$
 DECLARE
 	c @extschema@.campaign;
 BEGIN
-	c := @extschema@._campaign_locked(campaign_id);
+	c := @extschema@._campaign_lock(campaign_id);
 	IF c.status <> 'paused' THEN
 		PERFORM @extschema@._refuse(c, 'resumed', 'paused');
 	END IF;
@@ -319,7 +299,7 @@ AS $$
 DECLARE
 	c @extschema@.campaign;
 BEGIN
-	c := @extschema@._campaign_locked(campaign_id);
+	c := @extschema@._campaign_lock(campaign_id);
 	IF c.status <> 'paused' THEN
 		PERFORM @extschema@._refuse(c, 'stopped', 'paused');
 	END IF;
@@ -346,7 +326,7 @@ AS $$
 DECLARE
 	c @extschema@.campaign;
 BEGIN
-	c := @extschema@._campaign_locked(campaign_id);
+	c := @extschema@._campaign_lock(campaign_id);
 	IF c.status <> 'scheduled' THEN
 		PERFORM @extschema@._refuse(c, 'unscheduled', 'scheduled');
 	END IF;
@@ -366,7 +346,7 @@ AS $$
 DECLARE
 	c @extschema@.campaign;
 BEGIN
-	c := @extschema@._campaign_locked(campaign_id);
+	c := @extschema@._campaign_lock(campaign_id);
 	IF c.status <> 'failed' THEN
 		PERFORM @extschema@._refuse(c, 'reset', 'failed');
 	END IF;
@@ -386,7 +366,7 @@ AS $$
 DECLARE
 	c @extschema@.campaign;
 BEGIN
-	c := @extschema@._campaign_locked(campaign_id);
+	c := @extschema@._campaign_lock(campaign_id);
 	IF c.status = 'completed' THEN
 		PERFORM @extschema@._refuse(c, 'reviewed', 'not completed');
 	END IF;

@@ -145,7 +145,7 @@ BEGIN
 				'type', CASE WHEN days IS NULL THEN 'missing' WHEN days < 1 THEN 'greater_than_equal'
 							 ELSE 'less_than_equal' END))::text;
 	END IF;
-	PERFORM @extschema@._campaign_locked(campaign_id);
+	PERFORM @extschema@._campaign_lock(campaign_id);
 	RETURN @extschema@._forecast(campaign_id, days, now());
 END
 $$;
