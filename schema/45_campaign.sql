@@ -5,41 +5,7 @@
 -- _campaign_json(c) is the response body of a campaign: every field of the
 -- seed's response model, timestamps in RFC 3339 UTC, times as HH:MM:SS.
 CREATE FUNCTION @extschema@._campaign_json(c @extschema@.campaign) RETURNS jsonb
-LANGUAGE plpgsql STABLE
-AS $$
-BEGIN
-	RETURN jsonb_build_object(
-		'campaign_id', c.campaign_id,
-		'user_id', c.user_id,
-		'dataset_id', c.dataset_id,
-		'name', c.name,
-		'type', c.type,
-		'status', c.status,
-		'launch_type', c.launch_type,
-		'daily_limit', c.daily_limit,
-		'sending_window_start', c.sending_window_start::text,
-		'sending_window_end', c.sending_window_end::text,
-		'min_interval_seconds', c.min_interval_seconds,
-		'timezone', c.timezone,
-		'steps_config', c.steps_config,
-		'send_days', to_jsonb(c.send_days),
-		'created_at', @extschema@._ts(c.created_at),
-		'updated_at', @extschema@._ts(c.updated_at),
-		'description', c.description,
-		'start_date', @extschema@._ts(c.start_date),
-		'alias_ids', to_jsonb(c.alias_ids),
-		'connected_account_id', c.connected_account_id,
-		'total_leads', c.total_leads,
-		'processed_leads', c.processed_leads,
-		'launch_job_id', c.launch_job_id,
-		'launch_requested_at', @extschema@._ts(c.launch_requested_at),
-		'launch_error', c.launch_error,
-		'system_prompt', c.system_prompt,
-		'unreviewed_launch_policy', c.unreviewed_launch_policy,
-		'paused_reason', c.paused_reason,
-		'playground_discovery_dismissed_at', @extschema@._ts(c.playground_discovery_dismissed_at));
-END
-$$;
+LANGUAGE c STABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'campaign_json';
 COMMENT ON FUNCTION @extschema@._campaign_json(@extschema@.campaign) IS
 'The response body of a campaign (the seed''s response model).';
 
@@ -71,8 +37,8 @@ END
 $$;
 
 -- _campaign_lock(id) returns the caller's campaign, locked FOR UPDATE, so
--- that concurrent changes of one campaign are serialised; P0002 when it is
--- missing or another user's.
+-- that concurrent changes of one campaign are serialised (every status
+-- endpoint starts with it); P0002 when it is missing or another user's.
 CREATE FUNCTION @extschema@._campaign_lock(id uuid) RETURNS @extschema@.campaign
 LANGUAGE plpgsql
 AS $$
@@ -90,31 +56,7 @@ END
 $$;
 
 CREATE FUNCTION @extschema@.campaign_create(jsonb) RETURNS jsonb
-LANGUAGE plpgsql
-AS $$
-DECLARE
-	uid uuid := @extschema@.current_user_id();
-	n jsonb := @extschema@._campaign_validate($1, uid, true);
-	c @extschema@.campaign;
-BEGIN
-	INSERT INTO @extschema@.campaign (
-		user_id, dataset_id, name, description, type, launch_type, start_date,
-		daily_limit, sending_window_start, sending_window_end, min_interval_seconds,
-		timezone, send_days, steps_config, alias_ids, connected_account_id,
-		system_prompt, unreviewed_launch_policy)
-	VALUES (
-		uid, (n->>'dataset_id')::uuid, n->>'name', n->>'description', n->>'type',
-		n->>'launch_type', (n->>'start_date')::timestamptz, (n->>'daily_limit')::int,
-		(n->>'sending_window_start')::time, (n->>'sending_window_end')::time,
-		(n->>'min_interval_seconds')::int, n->>'timezone',
-		ARRAY(SELECT jsonb_array_elements_text(n->'send_days')), n->'steps',
-		CASE WHEN jsonb_typeof(n->'alias_ids') = 'array'
-			 THEN ARRAY(SELECT jsonb_array_elements_text(n->'alias_ids')) END,
-		(n->>'connected_account_id')::uuid, n->>'system_prompt', n->>'unreviewed_launch_policy')
-	RETURNING * INTO c;
-	RETURN @extschema@._campaign_json(c);
-END
-$$;
+LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'campaign_create';
 COMMENT ON FUNCTION @extschema@.campaign_create(jsonb) IS
 'POST /campaigns/: validates the body (all errors at once, SQLSTATE 22023) and creates a draft campaign; returns the response body.';
 

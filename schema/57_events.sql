@@ -67,7 +67,7 @@ BEGIN
 		RAISE EXCEPTION 'invalid request' USING ERRCODE = '22023', DETAIL = errs::text;
 	END IF;
 
-	c := @extschema@._campaign_locked(campaign_id);
+	c := @extschema@._campaign_lock(campaign_id);
 	SELECT * INTO cl FROM @extschema@.campaign_lead x
 	 WHERE x.campaign_lead_id = lead_event_record.campaign_lead_id AND x.campaign_id = c.campaign_id
 	   AND x.user_id = c.user_id
