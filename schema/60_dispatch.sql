@@ -165,7 +165,7 @@ WITH picked AS (
 									'email', l.email, 'linkedin_url', l.linkedin_url,
 									'first_name', l.first_name, 'last_name', l.last_name,
 									'company', l.company, 'title', l.title, 'timezone', l.timezone))
-							 AS data) ld
+							 AS data OFFSET 0) ld
 	  CROSS JOIN LATERAL (SELECT r.subject, r.body,
 								 CASE WHEN coalesce(r.subject -> 'missing', '[]') = '[]'
 									  THEN coalesce(r.body -> 'missing', '[]')
@@ -183,7 +183,7 @@ WITH picked AS (
 							FROM (SELECT CASE WHEN a.channel = 'email'
 											  THEN @extschema@._dispatch_render(t.subject, ld.data) END AS subject,
 										 @extschema@._dispatch_render(coalesce(t.body, st.cfg ->> 'message_template'),
-																	   ld.data) AS body) r) ren
+																	   ld.data) AS body OFFSET 0) r) ren
 )
 UPDATE @extschema@.action a
    SET state = 'in_flight',
