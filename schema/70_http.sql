@@ -20,7 +20,9 @@ CREATE TABLE @extschema@.http_route (
 	path		text NOT NULL CHECK (path ~ '^/'),
 	segs		text[] NOT NULL GENERATED ALWAYS AS (string_to_array(btrim(path, '/'), '/')) STORED,
 	-- The path with each {parameter} as {}: what http_handle looks up.
-	shape		text NOT NULL GENERATED ALWAYS AS (regexp_replace(btrim(path, '/'), '\{[a-z_]+\}', '{}', 'g')) STORED,
+	shape		text NOT NULL GENERATED ALWAYS AS (regexp_replace(btrim(path, '/'), '\{[a-z_]+\}', '{}', 'g')) STORED
+		-- http_handle takes path parameters from the 2nd and 4th segments only
+		CHECK (shape ~ '^[^/{}]+(/\{\}(/[^/{}]+(/\{\}(/[^/{}]+)*)?)?)?(/[^/{}]+)*$'),
 	auth		boolean NOT NULL DEFAULT true,
 	body		text CHECK (body IN ('json', 'json_or_csv')),
 	query_params jsonb NOT NULL DEFAULT '[]',
@@ -471,26 +473,10 @@ BEGIN
 		p := left(p, -1);
 	END IF;
 	-- The request's shape: uuid segments become {} (they are the path
-	-- parameters), the others must equal a route's literals.
-	req_segs := string_to_array(p, '/');
-	v_shape := '';
-	FOR i IN 1..coalesce(cardinality(req_segs), 0) LOOP
-		seg := req_segs[i];
-		IF strpos(seg, '%') > 0 THEN
-			BEGIN
-				seg := @extschema@._http_url_decode(seg, false);
-			EXCEPTION WHEN others THEN
-				seg := req_segs[i];
-			END;
-		END IF;
-		IF length(seg) IN (32, 36) AND seg ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$' THEN
-			ids := ids || seg::uuid;
-			seg := '{}';
-		ELSE
-			seg := req_segs[i];
-		END IF;
-		v_shape := CASE WHEN i = 1 THEN seg ELSE v_shape || '/' || seg END;
-	END LOOP;
+	-- parameters, always the 2nd and 4th segments), the others must equal a
+	-- route's literals.  One expression: each statement costs a little.
+	v_shape := regexp_replace(p, '(^|/)[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}(?=/|$)',
+							  '\1{}', 'g');
 	SELECT rt.* INTO r FROM @extschema@.http_route rt
 	 WHERE rt.shape = v_shape AND rt.method = upper(http_handle.method);
 	IF NOT FOUND THEN
@@ -507,9 +493,14 @@ BEGIN
 		RETURN;
 	END IF;
 
+	IF strpos(r.shape, '{}') > 0 THEN
+		req_segs := string_to_array(p, '/');
+		ids := ARRAY[req_segs[2]::uuid, CASE WHEN r.segs[4] LIKE '{%}' THEN req_segs[4]::uuid END];
+	END IF;
+
 	-- Body size, before anything reads the body.
-	max_body := coalesce(nullif(current_setting('campaigns.http_max_body_bytes', true), '')::bigint, 1048576);
-	IF octet_length(req_body) > max_body THEN
+	IF req_body <> '' AND octet_length(req_body) > coalesce(nullif(current_setting('campaigns.http_max_body_bytes', true), '')::bigint, 1048576) THEN
+		max_body := coalesce(nullif(current_setting('campaigns.http_max_body_bytes', true), '')::bigint, 1048576);
 		status := 413;
 		body := jsonb_build_object('detail', 'PAYLOAD_TOO_LARGE',
 								   'message', format('the request body exceeds %s bytes', max_body))::text;
@@ -546,8 +537,9 @@ BEGIN
 			body := '{"detail": "UNAUTHORIZED", "message": "invalid or revoked API key"}';
 			RETURN;
 		END IF;
-		PERFORM set_config('campaigns.user_id', a.user_id::text, true);
-		PERFORM set_config('request.jwt.claims', '', true);
+		-- (Assignments, not PERFORM: a simple expression skips the executor.)
+		seg := set_config('campaigns.user_id', a.user_id::text, true);
+		seg := set_config('request.jwt.claims', '', true);
 		IF a.rate_limit IS NOT NULL THEN
 			headers := headers || jsonb_build_object(
 				'X-RateLimit-Limit', a.rate_limit::text,
@@ -607,105 +599,125 @@ BEGIN
 				END IF;
 			END LOOP;
 		END IF;
-		CASE r.operation_id
-			WHEN 'openapi' THEN
-				result := @extschema@._http_openapi();
-			WHEN 'auth_me' THEN
-				result := jsonb_build_object('user_id', a.user_id, 'api_key_id', a.api_key_id,
-											 'key_name', a.key_name, 'token_prefix', a.token_prefix,
-											 'rate_limit_per_minute', a.rate_limit);
-			WHEN 'campaign_create' THEN
-				result := @extschema@.campaign_create(payload);
-			WHEN 'campaign_list' THEN
-				result := @extschema@.campaign_list(filters);
-				total := @extschema@.campaign_count(filters);
-			WHEN 'campaign_get' THEN
-				result := @extschema@.campaign_get(ids[1]);
-			WHEN 'campaign_update' THEN
-				result := @extschema@.campaign_update(ids[1], payload);
-			WHEN 'campaign_delete' THEN
-				PERFORM @extschema@.campaign_delete(ids[1]);
-			WHEN 'campaign_launch' THEN
-				result := @extschema@.campaign_launch(ids[1]);
-			WHEN 'campaign_pause' THEN
-				result := @extschema@.campaign_pause(ids[1]);
-			WHEN 'campaign_resume' THEN
-				result := @extschema@.campaign_resume(ids[1]);
-			WHEN 'campaign_stop' THEN
-				result := @extschema@.campaign_stop(ids[1]);
-			WHEN 'campaign_unschedule' THEN
-				result := @extschema@.campaign_unschedule(ids[1]);
-			WHEN 'campaign_reset' THEN
-				result := @extschema@.campaign_reset(ids[1]);
-			WHEN 'campaign_playground_review' THEN
-				result := @extschema@.campaign_playground_review(ids[1]);
-			WHEN 'campaign_stats' THEN
-				result := @extschema@.campaign_stats(ids[1]);
-			WHEN 'campaign_forecast' THEN
-				IF NOT q ? 'days' THEN
-					days := 14;
-				ELSIF q ->> 'days' !~ '^\s*-?[0-9]{1,9}\s*$' THEN
-					RAISE EXCEPTION 'invalid days' USING ERRCODE = '22023',
-						DETAIL = '[{"loc": ["query", "days"], "msg": "Input should be a valid integer, unable to parse string as an integer", "type": "int_parsing"}]';
-				ELSE
-					days := (q ->> 'days')::integer;	-- campaign_forecast checks the range
-				END IF;
-				result := @extschema@.campaign_forecast(ids[1], days);
-			WHEN 'campaign_leads' THEN
-				result := @extschema@.campaign_leads(ids[1], filters);
-			WHEN 'lead_events' THEN
-				result := @extschema@.lead_events(ids[1], ids[2]);
-			WHEN 'lead_event_record' THEN
-				result := @extschema@.lead_event_record(ids[1], ids[2], payload);
-			WHEN 'dataset_create' THEN
-				result := @extschema@.dataset_create(payload);
-			WHEN 'dataset_list' THEN
-				result := @extschema@.dataset_list(filters);
-				total := @extschema@.dataset_count(filters);
-			WHEN 'dataset_get' THEN
-				result := @extschema@.dataset_get(ids[1]);
-			WHEN 'dataset_delete' THEN
-				PERFORM @extschema@.dataset_delete(ids[1]);
-			WHEN 'dataset_add_leads' THEN
-				IF csv THEN
-					result := @extschema@.dataset_add_leads_csv(ids[1], req_body);
-				ELSE
-					result := @extschema@.dataset_add_leads(ids[1], payload);
-				END IF;
-			WHEN 'dataset_leads' THEN
-				result := @extschema@.dataset_leads(ids[1], filters);
-			WHEN 'template_create' THEN
-				result := @extschema@.template_create(payload);
-			WHEN 'template_list' THEN
-				result := @extschema@.template_list(filters);
-				total := @extschema@.template_count(filters);
-			WHEN 'template_get' THEN
-				result := @extschema@.template_get(ids[1]);
-			WHEN 'template_update' THEN
-				result := @extschema@.template_update(ids[1], payload);
-			WHEN 'template_delete' THEN
-				PERFORM @extschema@.template_delete(ids[1]);
-			WHEN 'sender_profile_create' THEN
-				result := @extschema@.sender_profile_create(payload);
-			WHEN 'sender_profile_list' THEN
-				result := @extschema@.sender_profile_list(filters);
-				total := @extschema@.sender_profile_count(filters);
-			WHEN 'sender_profile_get' THEN
-				result := @extschema@.sender_profile_get(ids[1]);
-			WHEN 'sender_profile_update' THEN
-				result := @extschema@.sender_profile_update(ids[1], payload);
-			WHEN 'sender_profile_delete' THEN
-				PERFORM @extschema@.sender_profile_delete(ids[1]);
-			WHEN 'alias_create' THEN
-				result := @extschema@.alias_create(payload);
-			WHEN 'alias_list' THEN
-				result := @extschema@.alias_list(filters);
-				total := @extschema@.alias_count(filters);
-			WHEN 'connected_account_create' THEN
-				result := @extschema@.connected_account_create(payload);
-			WHEN 'connected_account_list' THEN
-				result := @extschema@.connected_account_list(filters);
-				total := @extschema@.connected_account_count(filters);
+		-- Two levels (tag, then operation, most used first): every WHEN a
+		-- request passes is an expression PL/pgSQL prepares once per transaction.
+		CASE r.tag
+		WHEN 'campaigns' THEN
+			CASE r.operation_id
+				WHEN 'campaign_get' THEN
+					result := @extschema@.campaign_get(ids[1]);
+				WHEN 'campaign_create' THEN
+					result := @extschema@.campaign_create(payload);
+				WHEN 'campaign_list' THEN
+					result := @extschema@.campaign_list(filters);
+					total := @extschema@.campaign_count(filters);
+				WHEN 'campaign_update' THEN
+					result := @extschema@.campaign_update(ids[1], payload);
+				WHEN 'campaign_delete' THEN
+					PERFORM @extschema@.campaign_delete(ids[1]);
+				WHEN 'campaign_launch' THEN
+					result := @extschema@.campaign_launch(ids[1]);
+				WHEN 'campaign_stats' THEN
+					result := @extschema@.campaign_stats(ids[1]);
+				WHEN 'campaign_pause' THEN
+					result := @extschema@.campaign_pause(ids[1]);
+				WHEN 'campaign_resume' THEN
+					result := @extschema@.campaign_resume(ids[1]);
+				WHEN 'campaign_stop' THEN
+					result := @extschema@.campaign_stop(ids[1]);
+				WHEN 'campaign_unschedule' THEN
+					result := @extschema@.campaign_unschedule(ids[1]);
+				WHEN 'campaign_reset' THEN
+					result := @extschema@.campaign_reset(ids[1]);
+				WHEN 'campaign_playground_review' THEN
+					result := @extschema@.campaign_playground_review(ids[1]);
+				WHEN 'campaign_forecast' THEN
+					IF NOT q ? 'days' THEN
+						days := 14;
+					ELSIF q ->> 'days' !~ '^\s*-?[0-9]{1,9}\s*$' THEN
+						RAISE EXCEPTION 'invalid days' USING ERRCODE = '22023',
+							DETAIL = '[{"loc": ["query", "days"], "msg": "Input should be a valid integer, unable to parse string as an integer", "type": "int_parsing"}]';
+					ELSE
+						days := (q ->> 'days')::integer;	-- campaign_forecast checks the range
+					END IF;
+					result := @extschema@.campaign_forecast(ids[1], days);
+				WHEN 'campaign_leads' THEN
+					result := @extschema@.campaign_leads(ids[1], filters);
+				WHEN 'lead_events' THEN
+					result := @extschema@.lead_events(ids[1], ids[2]);
+				WHEN 'lead_event_record' THEN
+					result := @extschema@.lead_event_record(ids[1], ids[2], payload);
+			END CASE;
+		WHEN 'datasets' THEN
+			CASE r.operation_id
+				WHEN 'dataset_get' THEN
+					result := @extschema@.dataset_get(ids[1]);
+				WHEN 'dataset_create' THEN
+					result := @extschema@.dataset_create(payload);
+				WHEN 'dataset_list' THEN
+					result := @extschema@.dataset_list(filters);
+					total := @extschema@.dataset_count(filters);
+				WHEN 'dataset_add_leads' THEN
+					IF csv THEN
+						result := @extschema@.dataset_add_leads_csv(ids[1], req_body);
+					ELSE
+						result := @extschema@.dataset_add_leads(ids[1], payload);
+					END IF;
+				WHEN 'dataset_leads' THEN
+					result := @extschema@.dataset_leads(ids[1], filters);
+				WHEN 'dataset_delete' THEN
+					PERFORM @extschema@.dataset_delete(ids[1]);
+			END CASE;
+		WHEN 'templates' THEN
+			CASE r.operation_id
+				WHEN 'template_get' THEN
+					result := @extschema@.template_get(ids[1]);
+				WHEN 'template_create' THEN
+					result := @extschema@.template_create(payload);
+				WHEN 'template_list' THEN
+					result := @extschema@.template_list(filters);
+					total := @extschema@.template_count(filters);
+				WHEN 'template_update' THEN
+					result := @extschema@.template_update(ids[1], payload);
+				WHEN 'template_delete' THEN
+					PERFORM @extschema@.template_delete(ids[1]);
+			END CASE;
+		WHEN 'sender-profiles' THEN
+			CASE r.operation_id
+				WHEN 'sender_profile_get' THEN
+					result := @extschema@.sender_profile_get(ids[1]);
+				WHEN 'sender_profile_create' THEN
+					result := @extschema@.sender_profile_create(payload);
+				WHEN 'sender_profile_list' THEN
+					result := @extschema@.sender_profile_list(filters);
+					total := @extschema@.sender_profile_count(filters);
+				WHEN 'sender_profile_update' THEN
+					result := @extschema@.sender_profile_update(ids[1], payload);
+				WHEN 'sender_profile_delete' THEN
+					PERFORM @extschema@.sender_profile_delete(ids[1]);
+			END CASE;
+		WHEN 'identities' THEN
+			CASE r.operation_id
+				WHEN 'alias_create' THEN
+					result := @extschema@.alias_create(payload);
+				WHEN 'alias_list' THEN
+					result := @extschema@.alias_list(filters);
+					total := @extschema@.alias_count(filters);
+				WHEN 'connected_account_create' THEN
+					result := @extschema@.connected_account_create(payload);
+				WHEN 'connected_account_list' THEN
+					result := @extschema@.connected_account_list(filters);
+					total := @extschema@.connected_account_count(filters);
+			END CASE;
+		WHEN 'meta' THEN
+			CASE r.operation_id
+				WHEN 'auth_me' THEN
+					result := jsonb_build_object('user_id', a.user_id, 'api_key_id', a.api_key_id,
+												 'key_name', a.key_name, 'token_prefix', a.token_prefix,
+												 'rate_limit_per_minute', a.rate_limit);
+				WHEN 'openapi' THEN
+					result := @extschema@._http_openapi();
+			END CASE;
 		END CASE;
 		status := r.success_status;
 		IF r.response = 'none' THEN

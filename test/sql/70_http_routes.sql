@@ -143,5 +143,13 @@ SELECT c.relname, privilege FROM pg_class c, unnest(ARRAY['SELECT', 'INSERT', 'U
 -- The route table: what the router serves and the OpenAPI document lists.
 SELECT operation_id, method, path, auth, body, success_status, total_count FROM campaigns.http_route ORDER BY path, method;
 
+-- http_handle takes path parameters from the 2nd and 4th segments only; the
+-- table refuses routes it could not serve.
+\set VERBOSITY terse
+INSERT INTO campaigns.http_route (operation_id, method, path, success_status, response, tag, summary)
+VALUES ('bad', 'GET', '/x/y/{id}', 200, 'object', 'meta', 'a parameter in the 3rd segment');
+INSERT INTO campaigns.http_route (operation_id, method, path, success_status, response, tag, summary)
+VALUES ('bad', 'GET', '/{id}', 200, 'object', 'meta', 'a parameter first');
+\set VERBOSITY default
 DROP OWNED BY http70_gw;
 DROP ROLE http70_gw;
