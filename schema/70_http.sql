@@ -422,14 +422,12 @@ COMMENT ON FUNCTION @extschema@._http_json_error_pos(text, text, text) IS
 -- here and writes back what it returns.  Every error of the API becomes a
 -- status and a JSON body; the routing and authentication before it raise
 -- nothing a request can cause (the gateway answers 500 for an error that
--- escapes anyway).  The SET clauses empty the identity
--- GUCs for the call, so only a key can name the user.
+-- escapes anyway).  Only a key names the user: the identity GUCs are set
+-- from it, transaction-locally, before any API function runs.
 CREATE FUNCTION @extschema@.http_handle(method text, path text, query text, req_headers jsonb, req_body text,
 	OUT status integer, OUT headers jsonb, OUT body text)
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET campaigns.user_id = ''
-SET request.jwt.claims = ''
 AS $$
 DECLARE
 	h jsonb;
@@ -537,6 +535,8 @@ BEGIN
 			body := '{"detail": "UNAUTHORIZED", "message": "invalid or revoked API key"}';
 			RETURN;
 		END IF;
+		-- The key's user, for this transaction (the gateway runs one per
+		-- request), whatever the caller had set; PostgREST's claims emptied.
 		-- (Assignments, not PERFORM: a simple expression skips the executor.)
 		seg := set_config('campaigns.user_id', a.user_id::text, true);
 		seg := set_config('request.jwt.claims', '', true);
