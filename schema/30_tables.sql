@@ -146,6 +146,7 @@ CREATE TABLE @extschema@.campaign (
 	pace_day_count integer NOT NULL DEFAULT 0,
 	lane_last_sent_at timestamptz[],	-- per sending identity (alias_ids order, then the connected account): last send
 	lane_email_count integer NOT NULL DEFAULT 0,	-- how many lanes (the first ones) are email aliases
+	lane_aliases text[],				-- the alias of each email lane (alias_ids when the lanes were set)
 	lane_cursor	integer NOT NULL DEFAULT 0,	-- rotation position among lanes (last lane used)
 	enrol_cursor uuid,					-- last lead_id enrolled by an unfinished launch
 	failure_streak integer NOT NULL DEFAULT 0,
@@ -233,3 +234,19 @@ CREATE INDEX ON @extschema@.event (campaign_id, occurred_at);
 CREATE INDEX ON @extschema@.event (created_at);
 COMMENT ON TABLE @extschema@.event IS
 'Lead events (replied, bounced, unsubscribed, connection_accepted, opened, clicked) and campaign notifications.';
+
+CREATE TABLE @extschema@.campaign_daily_stats (
+	user_id		uuid NOT NULL,
+	campaign_id	uuid NOT NULL REFERENCES @extschema@.campaign ON DELETE CASCADE,
+	day			date NOT NULL,				-- UTC day of the outcome
+	step		integer NOT NULL,
+	variant		text NOT NULL DEFAULT '',
+	sent		bigint NOT NULL DEFAULT 0,
+	failed		bigint NOT NULL DEFAULT 0,
+	cancelled	bigint NOT NULL DEFAULT 0,
+	updated_at	timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (campaign_id, day, step, variant)
+);
+CREATE INDEX ON @extschema@.campaign_daily_stats (user_id);
+COMMENT ON TABLE @extschema@.campaign_daily_stats IS
+'Daily roll-up of finished actions per campaign, step and variant (stats_rollup); it outlives the actions that retention removes.';

@@ -7,7 +7,8 @@ DECLARE
 BEGIN
 	FOREACH t IN ARRAY ARRAY['api_key', 'dataset', 'lead', 'template', 'sender_profile',
 							 'email_alias', 'connected_account', 'delivery_endpoint',
-							 'campaign', 'campaign_lead', 'action', 'event']
+							 'campaign', 'campaign_lead', 'action', 'event',
+							 'campaign_daily_stats']
 	LOOP
 		EXECUTE format('ALTER TABLE @extschema@.%I ENABLE ROW LEVEL SECURITY', t);
 		EXECUTE format('CREATE POLICY tenant ON @extschema@.%I

@@ -255,6 +255,17 @@ BEGIN
 		updated_at = now()
 	 WHERE campaign.campaign_id = c.campaign_id
 	RETURNING * INTO c;
+	-- A scheduled campaign whose start_date or timezone changed starts at the
+	-- new start_date: tick looks at it then, and the enrolled leads' first
+	-- step is eligible from it (+ its delay_days, in local days).
+	IF c.status = 'scheduled' AND ('start_date' = ANY (changed) OR 'timezone' = ANY (changed)) THEN
+		UPDATE @extschema@.campaign SET activated_at = c.start_date, next_action_at = c.start_date
+		 WHERE campaign.campaign_id = c.campaign_id;
+		UPDATE @extschema@.campaign_lead cl
+		   SET eligible_at = @extschema@.add_local_days(c.start_date,
+				coalesce((c.steps_config -> 0 ->> 'delay_days')::int, 0), c.timezone)
+		 WHERE cl.campaign_id = c.campaign_id AND cl.status = 'pending' AND cl.current_step = 0;
+	END IF;
 	RETURN @extschema@._campaign_json(c);
 END
 $$;

@@ -191,9 +191,24 @@ LANGUAGE c IMMUTABLE STRICT AS 'MODULE_PATHNAME', 'csv_to_leads';
 COMMENT ON FUNCTION @extschema@._csv_to_leads(text) IS
 'Parses RFC 4180 CSV with a header row into lead objects; unknown columns go to fields, empty cells are omitted.';
 
+-- dataset_add_leads_csv: a CSV syntax error (from the C parser, 22023 with a
+-- plain message) is re-raised in FastAPI's shape, a value_error at ["body"],
+-- so that the DETAIL of every 22023 of the API is a JSON error array.
 CREATE FUNCTION @extschema@.dataset_add_leads_csv(dataset_id uuid, csv text) RETURNS jsonb
-LANGUAGE sql
-AS $$ SELECT @extschema@._dataset_add_leads($1, @extschema@._csv_to_leads($2), '["body"]') $$;
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	leads jsonb;
+BEGIN
+	BEGIN
+		leads := @extschema@._csv_to_leads($2);
+	EXCEPTION WHEN invalid_parameter_value THEN
+		PERFORM @extschema@._raise_validation(jsonb_build_array(@extschema@._err('["body"]',
+			'Value error, ' || SQLERRM, 'value_error')));
+	END;
+	RETURN @extschema@._dataset_add_leads($1, leads, '["body"]');
+END
+$$;
 COMMENT ON FUNCTION @extschema@.dataset_add_leads_csv(uuid, text) IS
 'POST /datasets/{id}/leads with text/csv: a header row, then one lead per row (row n is loc ["body", n-1]).';
 
@@ -241,9 +256,14 @@ BEGIN
 		'subject', jsonb_build_object('type', 'string', 'nullable', true, 'max', 998, 'order', 3),
 		'body', jsonb_build_object('type', 'string', 'required', required, 'min', 1, 'max', 100000, 'order', 4)),
 		'["body"]');
-	IF jsonb_array_length(errs) = 0 THEN
+	-- The merge-field syntax of subject and body is checked whenever that
+	-- field itself is a valid string, whatever the other fields' errors (all
+	-- errors at once); the errors are then put in field order, extra keys
+	-- last, as Pydantic reports them.
+	IF jsonb_typeof(b) = 'object' THEN
 		FOREACH f IN ARRAY ARRAY['subject', 'body'] LOOP
-			IF jsonb_typeof(b->f) = 'string' THEN
+			IF jsonb_typeof(b->f) = 'string'
+			   AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(errs) e WHERE e->'loc' = jsonb_build_array('body', f)) THEN
 				BEGIN
 					PERFORM @extschema@.render_template(b->>f, '{}');
 				EXCEPTION WHEN invalid_parameter_value THEN
@@ -252,6 +272,8 @@ BEGIN
 				END;
 			END IF;
 		END LOOP;
+		SELECT jsonb_agg(e ORDER BY array_position(ARRAY['name', 'channel', 'subject', 'body'], e->'loc'->>1) NULLS LAST, o)
+		  INTO errs FROM jsonb_array_elements(errs) WITH ORDINALITY AS x(e, o);
 	END IF;
 	PERFORM @extschema@._raise_validation(errs);
 END

@@ -13,8 +13,13 @@ BEGIN
 	IF user_id IS NULL THEN
 		RAISE EXCEPTION 'user_id must not be null' USING ERRCODE = '22004';
 	END IF;
+	-- 22023 carries the same JSON error array as every validation error.
 	IF name IS NULL OR char_length(name) NOT BETWEEN 1 AND 255 THEN
-		RAISE EXCEPTION 'an API key needs a name of 1 to 255 characters' USING ERRCODE = '22023';
+		RAISE EXCEPTION 'an API key needs a name of 1 to 255 characters' USING ERRCODE = '22023',
+			DETAIL = jsonb_build_array(CASE
+				WHEN name IS NULL THEN @extschema@._err('["name"]', 'Field required', 'missing')
+				WHEN char_length(name) < 1 THEN @extschema@._err('["name"]', 'String should have at least 1 character', 'string_too_short')
+				ELSE @extschema@._err('["name"]', 'String should have at most 255 characters', 'string_too_long') END)::text;
 	END IF;
 	INSERT INTO @extschema@.api_key (user_id, name, token_hash, token_prefix)
 	VALUES (user_id, name, sha256(convert_to(token, 'UTF8')), left(token, 13));

@@ -23,6 +23,11 @@ LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'pick_variant';
 COMMENT ON FUNCTION @extschema@.pick_variant(uuid, uuid, integer, integer[]) IS
 '1-based index of the variant a lead gets at a step: a hash of (campaign_id, lead_id, step) falls in a share proportional to the weights.  Deterministic.';
 
+CREATE FUNCTION @extschema@._uuid_ordered() RETURNS uuid
+LANGUAGE c VOLATILE PARALLEL SAFE AS 'MODULE_PATHNAME', 'uuid_ordered';
+COMMENT ON FUNCTION @extschema@._uuid_ordered() IS
+'A time-ordered (version 7 layout) UUID: enrolment uses it for campaign_lead_id so large launches append to the primary key.';
+
 GRANT EXECUTE ON FUNCTION @extschema@.next_send_time(timestamptz, time, time, text, text[], integer, integer, date, integer, timestamptz) TO campaigns_user;
 GRANT EXECUTE ON FUNCTION @extschema@.add_local_days(timestamptz, integer, text) TO campaigns_user;
 GRANT EXECUTE ON FUNCTION @extschema@.pick_variant(uuid, uuid, integer, integer[]) TO campaigns_user;

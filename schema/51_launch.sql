@@ -47,8 +47,8 @@ BEGIN
 
 	WITH ins AS (
 		INSERT INTO @extschema@.campaign_lead
-			(user_id, campaign_id, lead_id, status, current_step, next_step, next_channel, eligible_at, enrolled_at)
-		SELECT c.user_id, c.campaign_id, l.lead_id, 'pending', 0, (first ->> 'step')::int, first_channel,
+			(campaign_lead_id, user_id, campaign_id, lead_id, status, current_step, next_step, next_channel, eligible_at, enrolled_at)
+		SELECT @extschema@._uuid_ordered(), c.user_id, c.campaign_id, l.lead_id, 'pending', 0, (first ->> 'step')::int, first_channel,
 			   first_eligible, now
 		  FROM @extschema@.lead l
 		 WHERE l.dataset_id = c.dataset_id AND l.user_id = c.user_id
@@ -57,7 +57,6 @@ BEGIN
 		   AND (NOT ch.needs_linkedin OR nullif(btrim(l.linkedin_url), '') IS NOT NULL)
 		 ORDER BY l.lead_id
 		 LIMIT batch
-		ON CONFLICT (campaign_id, lead_id) DO NOTHING
 		RETURNING lead_id
 	)
 	SELECT count(*), max(lead_id::text)::uuid INTO n, last_id FROM ins;
@@ -131,6 +130,42 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@._campaign_body(uuid) IS 'The response body of a campaign, read afresh.';
 
+-- _sync_lanes(campaign_id): alias_ids and connected_account_id may be
+-- edited while a campaign is scheduled or paused; the lanes follow them
+-- (an alias that stays keeps its last send time, so its interval holds).
+CREATE FUNCTION @extschema@._sync_lanes(cid uuid) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c @extschema@.campaign;
+	ch record;
+	n_email integer;
+BEGIN
+	SELECT * INTO c FROM @extschema@.campaign WHERE campaign_id = cid;
+	ch := @extschema@._launch_channels(c);
+	n_email := CASE WHEN ch.needs_email THEN coalesce(cardinality(c.alias_ids), 0) ELSE 0 END;
+	UPDATE @extschema@.campaign x
+	   SET lane_email_count = n_email,
+		   lane_aliases = CASE WHEN n_email > 0 THEN c.alias_ids ELSE '{}' END,
+		   lane_cursor = CASE WHEN x.lane_cursor > n_email THEN 0 ELSE x.lane_cursor END,
+		   lane_last_sent_at = ARRAY(
+				SELECT old.t
+				  FROM unnest(CASE WHEN n_email > 0 THEN c.alias_ids ELSE '{}'::text[] END) WITH ORDINALITY AS a(id, i)
+				  LEFT JOIN LATERAL (SELECT c.lane_last_sent_at[j] AS t
+									   FROM generate_series(1, c.lane_email_count) j
+									  WHERE c.lane_aliases[j] = a.id LIMIT 1) old ON true
+				 ORDER BY a.i)
+			|| CASE WHEN ch.needs_linkedin
+					THEN ARRAY[CASE WHEN cardinality(c.lane_last_sent_at) > c.lane_email_count
+									THEN c.lane_last_sent_at[cardinality(c.lane_last_sent_at)] END]
+					ELSE '{}'::timestamptz[] END
+	 WHERE x.campaign_id = cid;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._sync_lanes(uuid) IS
+'Re-derives a campaign''s lanes from its current alias_ids and connected account (after edits while scheduled or paused).';
+
 CREATE FUNCTION @extschema@.campaign_launch(campaign_id uuid) RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -159,6 +194,8 @@ BEGIN
 	  INTO total, launchable
 	  FROM @extschema@.lead l
 	 WHERE l.dataset_id = c.dataset_id AND l.user_id = c.user_id;
+	warnings := '[]';
+	IF launchable < total THEN
 	SELECT coalesce(jsonb_agg(w ORDER BY w ->> 'lead_id'), '[]') INTO warnings
 	  FROM (SELECT jsonb_build_object(
 				'lead_id', l.lead_id,
@@ -174,6 +211,7 @@ BEGIN
 					OR (ch.needs_linkedin AND nullif(btrim(l.linkedin_url), '') IS NULL))
 			 ORDER BY l.lead_id
 			 LIMIT 100) s;
+	END IF;
 
 	-- Causes that make the launch fail (the campaign goes to failed with
 	-- launch_error; reset brings it back to draft).
@@ -199,6 +237,7 @@ BEGIN
 		   next_action_at = t, pace_day = NULL, pace_day_count = 0,
 		   lane_last_sent_at = array_fill(NULL::timestamptz, ARRAY[greatest(n_lanes, 1)]),
 		   lane_email_count = CASE WHEN ch.needs_email THEN coalesce(cardinality(c.alias_ids), 0) ELSE 0 END,
+		   lane_aliases = CASE WHEN ch.needs_email THEN coalesce(c.alias_ids, '{}') ELSE '{}' END,
 		   lane_cursor = 0, enrol_cursor = NULL, failure_streak = 0, updated_at = t
 	 WHERE x.campaign_id = c.campaign_id;
 
@@ -261,6 +300,7 @@ BEGIN
 	   SET status = 'active', paused_reason = NULL, failure_streak = 0,
 		   next_action_at = '-infinity', updated_at = now()
 	 WHERE x.campaign_id = c.campaign_id;
+	PERFORM @extschema@._sync_lanes(c.campaign_id);
 	PERFORM @extschema@._try_complete(ARRAY[c.campaign_id]);
 	RETURN @extschema@._campaign_body(c.campaign_id);
 END
@@ -360,3 +400,5 @@ GRANT EXECUTE ON FUNCTION
 	@extschema@.campaign_unschedule(uuid), @extschema@.campaign_reset(uuid),
 	@extschema@.campaign_playground_review(uuid)
 TO campaigns_user;
+ALTER FUNCTION @extschema@._enrol_batch(uuid, timestamptz) SET jit = off;
+ALTER FUNCTION @extschema@.campaign_launch(uuid) SET jit = off;

@@ -35,6 +35,7 @@ BEGIN
 		UPDATE @extschema@.campaign
 		   SET status = 'active', next_action_at = now, updated_at = now()
 		 WHERE campaign_id = cid;
+		PERFORM @extschema@._sync_lanes(cid);
 		PERFORM @extschema@._try_complete(ARRAY[cid]);
 	ELSIF outcome = 'paused' THEN
 		UPDATE @extschema@.campaign
@@ -87,7 +88,7 @@ BEGIN
 	END IF;
 
 	WITH due AS (
-		SELECT c.campaign_id, c.user_id, c.alias_ids, c.connected_account_id, c.steps_config,
+		SELECT c.campaign_id, c.user_id, c.lane_aliases, c.connected_account_id, c.steps_config,
 			   c.lane_last_sent_at, c.lane_cursor, c.lane_email_count, c.min_interval_seconds,
 			   c.daily_limit, c.sending_window_start, c.sending_window_end, c.timezone, c.send_days,
 			   c.pace_day, c.pace_day_count,
@@ -129,7 +130,7 @@ BEGIN
 				(SELECT cl.campaign_lead_id, cl.lead_id, cl.current_step, cl.next_step, cl.eligible_at, false
 				   FROM @extschema@.campaign_lead cl
 				  WHERE cl.campaign_id = lc.campaign_id AND cl.next_channel = lc.channel
-					AND NOT (cl.current_step > 0) AND cl.eligible_at <= now
+					AND (cl.current_step > 0) IS FALSE AND cl.eligible_at <= now
 					AND cl.status IN ('pending', 'active')
 				  ORDER BY cl.eligible_at, cl.lead_id LIMIT lc.k)) s
 			 ORDER BY s.fu DESC, s.eligible_at, s.lead_id
@@ -137,7 +138,7 @@ BEGIN
 	), chosen AS (
 		-- within the day's remaining limit, across channels; each pick gets
 		-- the lane of the same rank
-		SELECT p.*, ln.lane, o.user_id, o.alias_ids, o.connected_account_id,
+		SELECT p.*, ln.lane, o.user_id, o.lane_aliases, o.connected_account_id,
 			   o.steps_config -> p.current_step AS step_obj
 		  FROM (SELECT p.*, row_number() OVER (PARTITION BY p.campaign_id ORDER BY p.fu DESC, p.eligible_at, p.lead_id) AS crk
 				  FROM picks p) p
@@ -151,7 +152,7 @@ BEGIN
 		SELECT ch.user_id, ch.campaign_id, ch.campaign_lead_id, ch.next_step,
 			   @extschema@._step_variant(ch.campaign_id, ch.lead_id, ch.step_obj),
 			   ch.channel, @extschema@._step_action_type(ch.channel, ch.step_obj),
-			   CASE WHEN ch.channel = 'email' THEN ch.alias_ids[ch.lane] END,
+			   CASE WHEN ch.channel = 'email' THEN ch.lane_aliases[ch.lane] END,
 			   CASE WHEN ch.channel = 'linkedin' THEN ch.connected_account_id END,
 			   ch.campaign_lead_id::text || ':' || ch.next_step, now, now
 		  FROM chosen ch
@@ -162,12 +163,18 @@ BEGIN
 				lease_until = NULL, updated_at = now()
 			WHERE a.state = 'cancelled'
 		RETURNING a.campaign_lead_id, a.step, a.variant
+	), insa AS (
+		-- (as arrays, so the update below probes the primary key whatever
+		-- the size of campaign_lead)
+		SELECT array_agg(ins.campaign_lead_id) AS ids, array_agg(ins.step) AS steps,
+			   array_agg(ins.variant) AS variants
+		  FROM ins
 	), lead_upd AS (
 		UPDATE @extschema@.campaign_lead cl
 		   SET eligible_at = NULL, status = 'active',
-			   variants = cl.variants || jsonb_build_object(ins.step::text, ins.variant)
-		  FROM ins
-		 WHERE cl.campaign_lead_id = ins.campaign_lead_id
+			   variants = cl.variants || jsonb_build_object(u.step::text, u.variant)
+		  FROM insa, unnest(insa.ids, insa.steps, insa.variants) AS u(id, step, variant)
+		 WHERE cl.campaign_lead_id = u.id
 		RETURNING 1
 	), agg AS (
 		SELECT ch.campaign_id, count(*) AS n, array_agg(ch.lane) AS lanes,
@@ -201,7 +208,7 @@ BEGIN
 									   ORDER BY cl.eligible_at, cl.lead_id LIMIT 1),
 									 (SELECT cl.eligible_at FROM @extschema@.campaign_lead cl
 									   WHERE cl.campaign_id = st.campaign_id AND cl.next_channel = chn.channel
-										 AND NOT (cl.current_step > 0) AND cl.eligible_at IS NOT NULL
+										 AND (cl.current_step > 0) IS FALSE AND cl.eligible_at IS NOT NULL
 										 AND cl.status IN ('pending', 'active')
 										 AND cl.campaign_lead_id <> ALL (st.picked)
 									   ORDER BY cl.eligible_at, cl.lead_id LIMIT 1)) AS first_eligible,
@@ -297,3 +304,7 @@ REVOKE ALL ON FUNCTION @extschema@.tick(timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._tick(timestamptz, uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._queue_due(timestamptz, uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._start_scheduled(uuid, timestamptz) FROM PUBLIC;
+-- The pass is one large statement over thousands of rows whose estimated
+-- cost trips jit_above_cost; compiling it costs far more than it saves.
+ALTER FUNCTION @extschema@._queue_due(timestamptz, uuid) SET jit = off;
+ALTER FUNCTION @extschema@._tick(timestamptz, uuid) SET jit = off;

@@ -77,6 +77,12 @@ BEGIN
 		  FROM inp i
 		 WHERE a.action_id = i.id AND a.state IN ('queued', 'in_flight')
 		RETURNING a.action_id, a.campaign_id, a.campaign_lead_id, a.step, a.state, i.at
+	), acta AS (
+		-- (as arrays, so the update below probes the primary key whatever
+		-- the size of campaign_lead)
+		SELECT array_agg(act.campaign_lead_id) AS ids, array_agg(act.state) AS states,
+			   array_agg(act.at) AS ats, array_agg(act.step) AS steps, array_agg(act.campaign_id) AS cids
+		  FROM act WHERE act.state IN ('sent', 'failed')
 	), lead AS (
 		UPDATE @extschema@.campaign_lead cl
 		   SET current_step = CASE WHEN act.state = 'sent' THEN cl.current_step + 1 ELSE cl.current_step END,
@@ -95,21 +101,20 @@ BEGIN
 								  ELSE NULL END,
 			   finished_at = CASE WHEN act.state = 'failed' OR (act.state = 'sent' AND (c.steps_config -> (cl.current_step + 1)) IS NULL)
 								  THEN act.at ELSE cl.finished_at END
-		  FROM act
+		  FROM acta, unnest(acta.ids, acta.states, acta.ats, acta.steps, acta.cids) AS act(campaign_lead_id, state, at, step, campaign_id)
 		  JOIN @extschema@.campaign c ON c.campaign_id = act.campaign_id
 		 WHERE cl.campaign_lead_id = act.campaign_lead_id
 		   AND cl.status IN ('pending', 'active')
-		   AND act.state IN ('sent', 'failed')
 		   AND cl.next_step = act.step
 		RETURNING cl.campaign_id, cl.status, cl.eligible_at
 	), camp AS (
-		SELECT act.campaign_id,
-			   count(*) FILTER (WHERE act.state = 'sent') AS n_sent,
-			   count(*) FILTER (WHERE act.state = 'failed') AS n_failed,
-			   count(*) FILTER (WHERE act.state = 'failed' AND act.at > coalesce(
-					(SELECT max(a2.at) FROM act a2 WHERE a2.campaign_id = act.campaign_id AND a2.state = 'sent'),
-					'-infinity')) AS trailing_failed
-		  FROM act GROUP BY act.campaign_id
+		SELECT x.campaign_id,
+			   count(*) FILTER (WHERE x.state = 'sent') AS n_sent,
+			   count(*) FILTER (WHERE x.state = 'failed') AS n_failed,
+			   count(*) FILTER (WHERE x.state = 'failed' AND x.at > coalesce(x.last_sent, '-infinity')) AS trailing_failed
+		  FROM (SELECT act.*, max(act.at) FILTER (WHERE act.state = 'sent') OVER (PARTITION BY act.campaign_id) AS last_sent
+				  FROM act) x
+		 GROUP BY x.campaign_id
 	), lead_agg AS (
 		SELECT lead.campaign_id,
 			   count(*) FILTER (WHERE lead.status IN ('completed', 'failed')) AS finished,
@@ -181,3 +186,4 @@ COMMENT ON FUNCTION @extschema@.action_record_outcome(bigint, text, timestamptz,
 
 REVOKE ALL ON FUNCTION @extschema@.action_record_outcomes(bigint[], text[], timestamptz[], integer[], text[], timestamptz[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.action_record_outcome(bigint, text, timestamptz, integer, text, timestamptz) FROM PUBLIC;
+ALTER FUNCTION @extschema@.action_record_outcomes(bigint[], text[], timestamptz[], integer[], text[], timestamptz[]) SET jit = off;

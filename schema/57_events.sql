@@ -29,13 +29,9 @@ DECLARE
 BEGIN
 	-- Validation first (422 shape of SPEC §4), then existence (404).
 	IF body IS NULL OR jsonb_typeof(body) <> 'object' THEN
-		errs := errs || jsonb_build_object('loc', '["body"]'::jsonb, 'msg', 'Input should be a valid dictionary', 'type', 'dict_type');
+		errs := errs || jsonb_build_object('loc', '["body"]'::jsonb,
+			'msg', 'Input should be a valid dictionary or object to extract fields from', 'type', 'model_attributes_type');
 	ELSE
-		FOR k IN SELECT jsonb_object_keys(body) LOOP
-			IF k NOT IN ('type', 'occurred_at', 'data') THEN
-				errs := errs || jsonb_build_object('loc', jsonb_build_array('body', k), 'msg', 'Extra inputs are not permitted', 'type', 'extra_forbidden');
-			END IF;
-		END LOOP;
 		IF NOT body ? 'type' THEN
 			errs := errs || jsonb_build_object('loc', '["body","type"]'::jsonb, 'msg', 'Field required', 'type', 'missing');
 		ELSIF jsonb_typeof(body -> 'type') <> 'string'
@@ -60,6 +56,12 @@ BEGIN
 		IF body ? 'data' AND jsonb_typeof(body -> 'data') NOT IN ('object', 'null') THEN
 			errs := errs || jsonb_build_object('loc', '["body","data"]'::jsonb, 'msg', 'Input should be a valid dictionary', 'type', 'dict_type');
 		END IF;
+		-- Unknown keys after the fields, as Pydantic (and campaign_create) report them.
+		FOR k IN SELECT jsonb_object_keys(body) LOOP
+			IF k NOT IN ('type', 'occurred_at', 'data') THEN
+				errs := errs || jsonb_build_object('loc', jsonb_build_array('body', k), 'msg', 'Extra inputs are not permitted', 'type', 'extra_forbidden');
+			END IF;
+		END LOOP;
 	END IF;
 	IF jsonb_array_length(errs) > 0 THEN
 		RAISE EXCEPTION 'invalid request' USING ERRCODE = '22023', DETAIL = errs::text;

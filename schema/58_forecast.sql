@@ -49,7 +49,7 @@ BEGIN
 			 WHERE a.campaign_id = cid AND a.state IN ('queued', 'in_flight');
 			IF ids IS NOT NULL THEN
 				FOR i IN 1 .. cardinality(ids) LOOP
-					d := ((ats[i] AT TIME ZONE c.timezone)::date)::text;
+					d := to_char(ats[i] AT TIME ZONE c.timezone, 'YYYY-MM-DD');
 					per_day := jsonb_set(per_day, ARRAY[d], to_jsonb(coalesce((per_day ->> d)::int, 0) + 1));
 					first_send := least(first_send, ats[i]);
 					planned := planned + 1;
@@ -67,7 +67,7 @@ BEGIN
 				SELECT array_agg(a.action_id ORDER BY a.action_id) INTO ids
 				  FROM @extschema@.action a WHERE a.campaign_id = cid AND a.state = 'queued';
 				IF ids IS NOT NULL THEN
-					d := ((t AT TIME ZONE c.timezone)::date)::text;
+					d := to_char(t AT TIME ZONE c.timezone, 'YYYY-MM-DD');
 					per_day := jsonb_set(per_day, ARRAY[d], to_jsonb(coalesce((per_day ->> d)::int, 0) + cardinality(ids)));
 					first_send := least(first_send, t);
 					planned := planned + cardinality(ids);
@@ -90,13 +90,14 @@ BEGIN
 		NULL;	-- everything the simulation did is rolled back
 	END;
 
+	-- Dates are YYYY-MM-DD whatever the session's DateStyle (date::text is not).
 	SELECT jsonb_build_object(
 		'campaign_id', cid,
 		'status', c.status,
 		'timezone', c.timezone,
 		'from', to_char(from_ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-		'days', coalesce(jsonb_agg(jsonb_build_object('date', g.d::date::text,
-													  'planned_sends', coalesce((per_day ->> g.d::date::text)::int, 0))
+		'days', coalesce(jsonb_agg(jsonb_build_object('date', to_char(g.d, 'YYYY-MM-DD'),
+													  'planned_sends', coalesce((per_day ->> to_char(g.d, 'YYYY-MM-DD'))::int, 0))
 								   ORDER BY g.d), '[]'),
 		'total_planned', planned,
 		'next_send_time', to_char(first_send AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
@@ -140,3 +141,4 @@ $$;
 COMMENT ON FUNCTION @extschema@.campaign_forecast(uuid, integer) IS
 'Planned sends per local day for the next days (1..90) and the next send time, computed by running the scheduler''s own rules on a copy that is rolled back.';
 GRANT EXECUTE ON FUNCTION @extschema@.campaign_forecast(uuid, integer) TO campaigns_user;
+ALTER FUNCTION @extschema@._forecast(uuid, integer, timestamptz) SET jit = off;

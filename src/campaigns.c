@@ -50,6 +50,8 @@ _PG_init(void)
 {
 	IdentityInit();
 	ScheduleInit();
+	DispatchInit();
+	WorkerInit();
 	HttpApiInit();
 
 	MarkGUCPrefixReserved("campaigns");

@@ -24,5 +24,7 @@ extern char *campaigns_user_id;
 /* Subsystem init hooks, called from _PG_init. */
 extern void IdentityInit(void);
 extern void ScheduleInit(void);
+extern void DispatchInit(void);
+extern void WorkerInit(void);
 
 #endif							/* CAMPAIGNS_H */

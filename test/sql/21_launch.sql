@@ -191,8 +191,42 @@ SET campaigns.user_id = '00000000-0000-0000-0021-000000000002';
 SELECT campaigns.campaign_launch('00000000-0000-0000-0021-200000000013');
 SELECT campaigns.campaign_unschedule('00000000-0000-0000-0021-200000000010');
 SELECT campaigns.tick(now());
+SELECT campaigns._tick(now(), NULL);
+SELECT campaigns._queue_due(now(), NULL);
+SELECT campaigns._start_scheduled('00000000-0000-0000-0021-200000000010', now());
 \set VERBOSITY default
 SET campaigns.user_id = '00000000-0000-0000-0021-000000000001';
 SELECT campaigns.campaign_launch('00000000-0000-0000-0021-200000000013') -> 'summary' AS own_launch;
 RESET ROLE;
 DROP ROLE sched21_app;
+
+-- End to end through the campaign API: create, launch, tick, deliver, read.
+SET campaigns.user_id = '00000000-0000-0000-0021-000000000003';
+SELECT campaigns.dataset_create('{"name": "api"}') ->> 'dataset_id' AS ds \gset
+SELECT jsonb_typeof(campaigns.dataset_add_leads(:'ds', '[{"email": "ann@x.example", "first_name": "Ann"},
+	{"email": "bob@x.example"}, {"first_name": "NoMail", "linkedin_url": "https://li.example/in/nomail"}]')) AS added;
+SELECT campaigns.template_create('{"name": "T", "channel": "email", "subject": "Hi", "body": "Hello {{first_name|there}}"}') ->> 'template_id' AS tpl \gset
+SELECT campaigns.alias_create('{"alias_id": "api1", "full_email": "api1@s.example"}') IS NOT NULL AS alias;
+SELECT campaigns.campaign_create(jsonb_build_object(
+	'name', 'API', 'dataset_id', :'ds', 'alias_ids', jsonb_build_array('api1'), 'timezone', 'Europe/London',
+	'sending_window_start', '00:00:00', 'sending_window_end', '24:00:00',
+	'send_days', jsonb_build_array('mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'),
+	'steps', jsonb_build_array(
+		jsonb_build_object('step', 1, 'variants', jsonb_build_array(jsonb_build_object('label', 'A', 'template_id', :'tpl'))),
+		jsonb_build_object('step', 2, 'delay_days', 2, 'variants', jsonb_build_array(jsonb_build_object('label', 'B', 'template_id', :'tpl')))))) ->> 'campaign_id' AS cid \gset
+SELECT r -> 'summary' AS summary, r -> 'campaign' ->> 'status' AS status, r -> 'campaign' ->> 'total_leads' AS total_leads,
+	   jsonb_array_length(r -> 'warnings') AS warnings
+  FROM campaigns.campaign_launch(:'cid') r;
+RESET campaigns.user_id;
+SELECT campaigns.tick(now() + interval '1 second') IS NOT NULL AS ticked;
+SELECT count(*) AS queued, min(step) AS step, min(alias_id) AS alias FROM campaigns.action WHERE campaign_id = :'cid' AND state = 'queued';
+SELECT campaigns.action_record_outcome(action_id, 'sent', now() + interval '2 seconds') FROM campaigns.action
+ WHERE campaign_id = :'cid' AND state = 'queued';
+SET campaigns.user_id = '00000000-0000-0000-0021-000000000003';
+SELECT c ->> 'status' AS status, c ->> 'total_leads' AS total_leads, c ->> 'processed_leads' AS processed
+  FROM campaigns.campaign_get(:'cid') c;
+SELECT l ->> 'status' AS status, l ->> 'current_step' AS current_step, l ->> 'next_step' AS next_step,
+	   l ->> 'eligible_at' IS NOT NULL AS next_eligible, l -> 'variants' AS variants
+  FROM jsonb_array_elements(campaigns.campaign_leads(:'cid')) l ORDER BY 2 DESC;
+SELECT campaigns.campaign_pause(:'cid') ->> 'status' AS paused;
+SELECT campaigns.campaign_get(:'cid') ->> 'status' AS read_back;

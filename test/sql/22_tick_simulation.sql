@@ -199,7 +199,7 @@ SELECT count(*) FILTER (WHERE due_at < '2026-11-01 06:00Z') AS edt, count(*) FIL
 
 -- The forecast made before the run agrees with the run, day by day.
 SELECT f.k, f.day, f.planned, count(a.*) AS queued
-  FROM fc f LEFT JOIN acts a ON a.k = f.k AND a.local::date::text = f.day
+  FROM fc f LEFT JOIN acts a ON a.k = f.k AND to_char(a.local, 'YYYY-MM-DD') = f.day
  GROUP BY f.k, f.day, f.planned HAVING f.planned <> count(a.*) ORDER BY 1, 2;
 SELECT f.k, f.next_send, to_char(min(a.due_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS first_queued
   FROM (SELECT DISTINCT k, next_send FROM fc) f JOIN acts a ON a.k = f.k GROUP BY f.k, f.next_send

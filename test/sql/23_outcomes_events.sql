@@ -242,6 +242,19 @@ SELECT status, current_step, next_step, eligible_at, finished_at, variants FROM 
  WHERE campaign_id = '00000000-0000-0000-0023-200000000005';
 SELECT status, processed_leads, total_leads, next_action_at FROM campaigns.campaign WHERE campaign_id = '00000000-0000-0000-0023-200000000005';
 
+-- Aliases edited while paused: the lanes follow; an alias that stays keeps
+-- its interval, a new one is free at once.
+SELECT pg_temp.mk(6, 6) IS NOT NULL AS c6;
+SELECT pg_temp.tick('2030-03-04 10:00Z') AS queued;
+SELECT campaigns.campaign_pause('00000000-0000-0000-0023-200000000006') ->> 'status' AS paused;
+UPDATE campaigns.campaign SET alias_ids = '{m2,m9}' WHERE campaign_id = '00000000-0000-0000-0023-200000000006';
+SELECT campaigns.campaign_resume('00000000-0000-0000-0023-200000000006') ->> 'status' AS resumed;
+SELECT lane_email_count, lane_aliases, lane_last_sent_at[1] = '2030-03-04 10:00Z' AS m2_kept, lane_last_sent_at[2] IS NULL AS m9_free
+  FROM campaigns.campaign WHERE campaign_id = '00000000-0000-0000-0023-200000000006';
+SELECT pg_temp.tick('2030-03-04 10:00:30Z') AS queued_half_interval;
+SELECT pg_temp.tick('2030-03-04 10:01Z') AS queued_full_interval;
+SELECT a, state, alias, due FROM pg_temp.acts('00000000-0000-0000-0023-200000000006');
+
 -- campaign_leads: filters and errors.
 SELECT jsonb_array_length(campaigns.campaign_leads('00000000-0000-0000-0023-200000000003')) AS all_leads,
 	   jsonb_array_length(campaigns.campaign_leads('00000000-0000-0000-0023-200000000003', '{"status":"failed"}')) AS failed,

@@ -1,0 +1,430 @@
+-- Dispatch (SPEC §7): the worker's SQL side.  The background worker
+-- (src/worker.c) runs tick(now()), claims due actions with _dispatch_claim,
+-- delivers them over HTTP (src/dispatch.c) and records the outcomes of a
+-- whole batch with one call of action_record_outcomes (56_outcome.sql);
+-- backends wake it on commit through the wake triggers.
+
+-- Wake-up on commit ---------------------------------------------------------
+
+CREATE FUNCTION @extschema@._wake_worker() RETURNS void
+	LANGUAGE c VOLATILE PARALLEL UNSAFE
+	AS 'MODULE_PATHNAME', 'campaigns_wake_worker';
+COMMENT ON FUNCTION @extschema@._wake_worker() IS
+'Wakes the background worker when the calling transaction commits (a no-op when the worker is not running).';
+
+CREATE FUNCTION @extschema@._wake_trigger() RETURNS trigger
+	LANGUAGE c VOLATILE
+	AS 'MODULE_PATHNAME', 'campaigns_wake_trigger';
+COMMENT ON FUNCTION @extschema@._wake_trigger() IS
+'Statement trigger: wakes the background worker when the transaction commits.';
+
+CREATE TRIGGER action_wake AFTER INSERT OR UPDATE OF state, next_attempt_at
+	ON @extschema@.action FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._wake_trigger();
+CREATE TRIGGER campaign_wake AFTER INSERT OR UPDATE OF status
+	ON @extschema@.campaign FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._wake_trigger();
+CREATE TRIGGER campaign_lead_wake AFTER UPDATE OF status, eligible_at
+	ON @extschema@.campaign_lead FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._wake_trigger();
+
+-- Worker state ----------------------------------------------------------------
+
+CREATE FUNCTION @extschema@._worker_status(
+	OUT pid integer, OUT state text, OUT database_name text,
+	OUT started_at timestamptz, OUT last_pass_at timestamptz, OUT last_tick_at timestamptz,
+	OUT in_flight integer, OUT claimed bigint, OUT sent bigint, OUT retried bigint,
+	OUT failed bigint, OUT batches bigint, OUT ticks bigint, OUT errors bigint)
+	RETURNS record
+	LANGUAGE c VOLATILE
+	AS 'MODULE_PATHNAME', 'campaigns_worker_status';
+COMMENT ON FUNCTION @extschema@._worker_status() IS
+'The background worker''s shared state; read it through the campaigns.worker_status view.';
+
+CREATE VIEW @extschema@.worker_status AS SELECT * FROM @extschema@._worker_status();
+COMMENT ON VIEW @extschema@.worker_status IS
+'The background worker: pid, state (stopped, starting, disabled, waiting_for_extension, idle, dispatching, stopping, or not_preloaded), times of its last pass and scheduler tick, requests in flight and counters since the server started.';
+GRANT SELECT ON @extschema@.worker_status TO campaigns_user;
+
+-- Outcome policy (exposed for tests) --------------------------------------------
+
+CREATE FUNCTION @extschema@._dispatch_classify(http_status integer, transport_error boolean)
+	RETURNS text LANGUAGE c IMMUTABLE PARALLEL SAFE
+	AS 'MODULE_PATHNAME', 'campaigns_dispatch_classify';
+COMMENT ON FUNCTION @extschema@._dispatch_classify(integer, boolean) IS
+'The dispatcher''s classification of a response: sent (2xx), retry (429, 5xx, transport error or timeout) or failed (anything else).';
+
+CREATE FUNCTION @extschema@._dispatch_backoff_ms(attempt integer, retry_after_ms bigint, jitter double precision)
+	RETURNS bigint LANGUAGE c VOLATILE
+	AS 'MODULE_PATHNAME', 'campaigns_dispatch_backoff_ms';
+COMMENT ON FUNCTION @extschema@._dispatch_backoff_ms(integer, bigint, double precision) IS
+'Delay before retrying after an attempt: Retry-After when given, else retry_base_ms * 2^(attempt-1) capped at retry_max_ms, its upper half jittered by jitter in [0, 1).';
+
+-- Request building ---------------------------------------------------------------
+
+CREATE FUNCTION @extschema@._dispatch_render(template text, lead jsonb) RETURNS jsonb
+	LANGUAGE c IMMUTABLE PARALLEL SAFE
+	AS 'MODULE_PATHNAME', 'campaigns_dispatch_render';
+COMMENT ON FUNCTION @extschema@._dispatch_render(text, jsonb) IS
+'render_template for request bodies: {"text", "missing"}; NULL for a NULL template; a template that does not parse goes out as written with the reason in "error" instead of raising.';
+
+CREATE FUNCTION @extschema@._default_prompt() RETURNS text
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	AS $$ SELECT 'Write a short, friendly outreach message to this lead in the sender''s voice. '
+				 'Use the lead''s name, title and company where they help, stay under 120 words, '
+				 'and end with one clear, low-pressure question.'::text $$;
+COMMENT ON FUNCTION @extschema@._default_prompt() IS
+'The built-in personalization prompt, used when neither the campaign''s system_prompt nor the sender profile''s custom_prompt is set.';
+
+CREATE FUNCTION @extschema@._dispatch_claim(n integer, lease_ms integer)
+	RETURNS TABLE (action_id bigint, attempt integer, idempotency_key text,
+				   url text, auth_header text, body text)
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	-- One plan, made once: every join is a nested loop over the few rows
+	-- claimed.  (A generic plan guesses 10% of the table for LIMIT n and
+	-- would hash-join every lead, and its cost would invite JIT; a custom
+	-- plan costs more to make than it takes to run.)
+	SET plan_cache_mode = force_generic_plan
+	SET enable_hashjoin = off
+	SET enable_mergejoin = off
+	SET jit = off
+	AS $$
+BEGIN
+	RETURN QUERY
+WITH picked AS (
+	SELECT a.action_id
+	  FROM @extschema@.action a
+	  JOIN @extschema@.campaign c ON c.campaign_id = a.campaign_id
+	  JOIN @extschema@.campaign_lead cl ON cl.campaign_lead_id = a.campaign_lead_id
+	 WHERE a.state IN ('queued', 'in_flight')
+	   AND a.next_attempt_at <= now()
+	   AND c.status = 'active'
+	   AND cl.status IN ('pending', 'active')
+	 ORDER BY a.next_attempt_at
+	 LIMIT n
+	   FOR UPDATE OF a SKIP LOCKED
+	   FOR SHARE OF c SKIP LOCKED
+), payload AS (
+	SELECT a.action_id,
+		   coalesce(de.url, nullif(current_setting('campaigns.' || a.channel || '_endpoint', true), '')) AS url,
+		   de.auth_header,
+		   ren.missing,
+		   ren.errors,
+		   jsonb_build_object(
+			   'action_id', a.action_id,
+			   'idempotency_key', a.idempotency_key,
+			   'attempt', a.attempts + 1,
+			   'campaign_id', a.campaign_id,
+			   'campaign_lead_id', a.campaign_lead_id,
+			   'lead', jsonb_build_object(
+				   'lead_id', l.lead_id, 'email', l.email, 'linkedin_url', l.linkedin_url,
+				   'first_name', l.first_name, 'last_name', l.last_name, 'company', l.company,
+				   'title', l.title, 'timezone', l.timezone, 'fields', l.fields),
+			   'step', a.step,
+			   'variant', a.variant,
+			   'channel', a.channel,
+			   'action_type', a.action_type,
+			   'template_id', t.template_id,
+			   'missing_fields', ren.missing,
+			   'sender_profile_id', sp.sender_profile_id,
+			   'track_clicks', coalesce((st.cfg ->> 'track_clicks')::boolean, false),
+			   'ai_personalization', ai.enabled,
+			   'prompt', CASE WHEN ai.enabled THEN
+							coalesce(c.system_prompt, nullif(sp.sender_data ->> 'custom_prompt', ''),
+									 @extschema@._default_prompt()) END,
+			   'due_at', a.due_at)
+		   || CASE WHEN a.channel = 'email'
+				   THEN jsonb_build_object('subject', ren.subject ->> 'text', 'body', ren.body ->> 'text',
+										   'alias_id', a.alias_id,
+										   'alias_email', (SELECT ea.full_email FROM @extschema@.email_alias ea
+															WHERE ea.user_id = a.user_id AND ea.alias_id = a.alias_id))
+				   ELSE jsonb_build_object('message', ren.body ->> 'text',
+										   'connected_account_id', a.connected_account_id) END
+		   AS body
+	  FROM picked p
+	  JOIN @extschema@.action a ON a.action_id = p.action_id
+	  JOIN @extschema@.campaign c ON c.campaign_id = a.campaign_id
+	  JOIN @extschema@.campaign_lead cl ON cl.campaign_lead_id = a.campaign_lead_id
+	  JOIN @extschema@.lead l ON l.lead_id = cl.lead_id
+	  LEFT JOIN LATERAL (SELECT s AS cfg FROM jsonb_array_elements(c.steps_config) s
+						  WHERE (s ->> 'step')::integer = a.step LIMIT 1) st ON true
+	  LEFT JOIN LATERAL (SELECT v AS cfg FROM jsonb_array_elements(st.cfg -> 'variants') v
+						  WHERE v ->> 'label' = a.variant LIMIT 1) va ON true
+	  LEFT JOIN @extschema@.template t
+			 ON t.template_id = (va.cfg ->> 'template_id')::uuid AND t.user_id = a.user_id
+	  LEFT JOIN LATERAL (SELECT sp.* FROM @extschema@.sender_profile sp
+						  WHERE sp.user_id = a.user_id
+							AND CASE WHEN va.cfg ->> 'sender_profile_id' IS NOT NULL
+									 THEN sp.sender_profile_id = (va.cfg ->> 'sender_profile_id')::uuid
+									 ELSE sp.is_default END
+						  LIMIT 1) sp ON true
+	  LEFT JOIN @extschema@.delivery_endpoint de ON de.user_id = a.user_id AND de.channel = a.channel
+	  CROSS JOIN LATERAL (SELECT coalesce((st.cfg ->> 'ai_personalization_enabled')::boolean, false)
+								 OR va.cfg ->> 'type' = 'PERSONALIZATION' AS enabled) ai
+	  CROSS JOIN LATERAL (SELECT l.fields || jsonb_strip_nulls(jsonb_build_object(
+									'email', l.email, 'linkedin_url', l.linkedin_url,
+									'first_name', l.first_name, 'last_name', l.last_name,
+									'company', l.company, 'title', l.title, 'timezone', l.timezone))
+							 AS data) ld
+	  CROSS JOIN LATERAL (SELECT r.subject, r.body,
+								 (SELECT coalesce(jsonb_agg(DISTINCT m ORDER BY m), '[]'::jsonb)
+									FROM (SELECT jsonb_array_elements_text(r.subject -> 'missing')
+										  UNION ALL
+										  SELECT jsonb_array_elements_text(r.body -> 'missing')) x(m)) AS missing,
+								 jsonb_strip_nulls(jsonb_build_object('subject', r.subject -> 'error',
+																	  'body', r.body -> 'error')) AS errors
+							FROM (SELECT CASE WHEN a.channel = 'email'
+											  THEN @extschema@._dispatch_render(t.subject, ld.data) END AS subject,
+										 @extschema@._dispatch_render(coalesce(t.body, st.cfg ->> 'message_template'),
+																	   ld.data) AS body) r) ren
+)
+UPDATE @extschema@.action a
+   SET state = 'in_flight',
+	   lease_until = now() + make_interval(secs => lease_ms / 1000.0),
+	   next_attempt_at = now() + make_interval(secs => lease_ms / 1000.0),
+	   render_warnings = CASE WHEN jsonb_array_length(p.missing) > 0 OR p.errors <> '{}'
+							  THEN jsonb_strip_nulls(jsonb_build_object(
+									'missing_fields', CASE WHEN jsonb_array_length(p.missing) > 0 THEN p.missing END,
+									'syntax_errors', nullif(p.errors, '{}'))) END,
+	   updated_at = now()
+  FROM payload p
+ WHERE a.action_id = p.action_id
+RETURNING a.action_id, a.attempts + 1, a.idempotency_key, p.url, p.auth_header, p.body::text;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._dispatch_claim(integer, integer) IS
+'Claims up to n due actions (queued and due, or in flight past their lease) of active campaigns and live leads, oldest first, skipping locked rows; marks them in flight for lease_ms and returns each request: the attempt it is (attempts counts recorded outcomes), URL, auth header and JSON body.';
+REVOKE ALL ON FUNCTION @extschema@._dispatch_claim(integer, integer) FROM PUBLIC;
+
+-- Stats ------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.campaign_stats(campaign_id uuid) RETURNS jsonb
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	uid uuid := @extschema@.current_user_id();
+	c record;
+	result jsonb;
+BEGIN
+	SELECT cp.campaign_id, cp.status, cp.paused_reason, cp.total_leads INTO c
+	  FROM @extschema@.campaign cp
+	 WHERE cp.campaign_id = campaign_stats.campaign_id AND cp.user_id = uid;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'campaign not found' USING ERRCODE = 'P0002',
+			DETAIL = format('No campaign %s belongs to the caller.', campaign_stats.campaign_id);
+	END IF;
+
+	WITH acts AS (
+		SELECT a.step, coalesce(a.variant, '') AS variant, a.state, a.campaign_lead_id, a.sent_at
+		  FROM @extschema@.action a
+		 WHERE a.campaign_id = c.campaign_id AND a.user_id = uid
+	), ev AS (
+		-- Each lead event counts against the last step sent to that lead before it.
+		SELECT e.type, last.step, last.variant
+		  FROM @extschema@.event e
+		  LEFT JOIN LATERAL (SELECT x.step, x.variant FROM acts x
+							  WHERE x.campaign_lead_id = e.campaign_lead_id AND x.state = 'sent'
+								AND x.sent_at <= e.occurred_at
+							  ORDER BY x.sent_at DESC LIMIT 1) last ON true
+		 WHERE e.campaign_id = c.campaign_id AND e.user_id = uid AND e.campaign_lead_id IS NOT NULL
+	), counts AS (
+		SELECT step, variant, state AS k, count(*) AS n FROM acts GROUP BY 1, 2, 3
+		UNION ALL
+		SELECT step, variant, type, count(*) FROM ev WHERE step IS NOT NULL GROUP BY 1, 2, 3
+	), zero AS (
+		SELECT jsonb_build_object('queued', 0, 'in_flight', 0, 'sent', 0, 'failed', 0, 'cancelled', 0,
+								  'replied', 0, 'bounced', 0, 'unsubscribed', 0, 'opened', 0,
+								  'clicked', 0, 'connection_accepted', 0) AS z
+	), per_variant AS (
+		SELECT step, variant, (SELECT z FROM zero) || jsonb_object_agg(k, n) AS counts
+		  FROM counts GROUP BY step, variant
+	), per_step AS (
+		SELECT step,
+			   (SELECT z FROM zero) || (SELECT jsonb_object_agg(k, n)
+										  FROM (SELECT k, sum(n) AS n FROM counts c2
+												 WHERE c2.step = pv.step GROUP BY k) t) AS counts,
+			   jsonb_agg(jsonb_build_object('variant', nullif(variant, '')) || counts ORDER BY variant) AS variants
+		  FROM per_variant pv GROUP BY step
+	)
+	SELECT jsonb_build_object(
+		'campaign_id', c.campaign_id,
+		'status', c.status,
+		'paused_reason', c.paused_reason,
+		'total_leads', c.total_leads,
+		'leads', (SELECT jsonb_build_object('pending', 0, 'active', 0, 'completed', 0, 'stopped', 0, 'failed', 0)
+						 || coalesce(jsonb_object_agg(status, n), '{}')
+					FROM (SELECT cl.status, count(*) AS n FROM @extschema@.campaign_lead cl
+						   WHERE cl.campaign_id = c.campaign_id AND cl.user_id = uid GROUP BY 1) t),
+		'actions', (SELECT z FROM zero)
+				   || coalesce((SELECT jsonb_object_agg(k, n) FROM (SELECT k, sum(n) AS n FROM counts GROUP BY k) t), '{}'),
+		'events', (SELECT coalesce(jsonb_object_agg(type, n), '{}')
+					 FROM (SELECT e.type, count(*) AS n FROM @extschema@.event e
+							WHERE e.campaign_id = c.campaign_id AND e.user_id = uid GROUP BY 1) t),
+		'steps', coalesce((SELECT jsonb_agg(jsonb_build_object('step', step) || counts
+											|| jsonb_build_object('variants', variants) ORDER BY step)
+							 FROM per_step), '[]'),
+		'daily', coalesce((SELECT jsonb_agg(jsonb_build_object('day', s.day, 'sent', s.sent,
+															   'failed', s.failed, 'cancelled', s.cancelled)
+											ORDER BY s.day)
+							 FROM (SELECT ds.day, sum(ds.sent) AS sent, sum(ds.failed) AS failed,
+										  sum(ds.cancelled) AS cancelled
+									 FROM @extschema@.campaign_daily_stats ds
+									WHERE ds.campaign_id = c.campaign_id AND ds.user_id = uid
+									GROUP BY ds.day) s), '[]'))
+	  INTO result;
+	RETURN result;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.campaign_stats(uuid) IS
+'Counts of a campaign: leads by status; actions by state and lead events (replied, bounced...) in total, per step and per variant (an event counts against the last step sent to its lead); the daily roll-up.  SQLSTATE P0002 when the caller has no such campaign.';
+GRANT EXECUTE ON FUNCTION @extschema@.campaign_stats(uuid) TO campaigns_user;
+
+-- Maintenance (pg_cron) -------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.stats_rollup(since date DEFAULT (now() AT TIME ZONE 'UTC')::date - 1)
+	RETURNS integer
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	n integer;
+BEGIN
+	INSERT INTO @extschema@.campaign_daily_stats AS s
+		(user_id, campaign_id, day, step, variant, sent, failed, cancelled, updated_at)
+	SELECT a.user_id, a.campaign_id, (coalesce(a.sent_at, a.updated_at) AT TIME ZONE 'UTC')::date,
+		   a.step, coalesce(a.variant, ''),
+		   count(*) FILTER (WHERE a.state = 'sent'),
+		   count(*) FILTER (WHERE a.state = 'failed'),
+		   count(*) FILTER (WHERE a.state = 'cancelled'),
+		   now()
+	  FROM @extschema@.action a
+	 WHERE a.state IN ('sent', 'failed', 'cancelled')
+	   AND coalesce(a.sent_at, a.updated_at) >= (since::timestamp AT TIME ZONE 'UTC')
+	 GROUP BY 1, 2, 3, 4, 5
+	ON CONFLICT (campaign_id, day, step, variant) DO UPDATE
+		SET sent = excluded.sent, failed = excluded.failed, cancelled = excluded.cancelled,
+			updated_at = excluded.updated_at;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.stats_rollup(date) IS
+'Recomputes the daily roll-up (campaign_daily_stats) of finished actions from UTC day since onwards (default: yesterday); returns the rows written.';
+
+CREATE FUNCTION @extschema@.purge_old(keep_days integer DEFAULT 90) RETURNS jsonb
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	cutoff timestamptz;
+	oldest timestamptz;
+	n_actions bigint;
+	n_events bigint;
+BEGIN
+	IF keep_days IS NULL OR keep_days < 1 THEN
+		RAISE EXCEPTION 'keep_days must be at least 1' USING ERRCODE = '22023';
+	END IF;
+	cutoff := now() - make_interval(days => keep_days);
+	-- Roll up the days about to lose their actions first, so stats survive.
+	SELECT min(coalesce(sent_at, updated_at)) INTO oldest FROM @extschema@.action
+	 WHERE state IN ('sent', 'failed', 'cancelled') AND updated_at < cutoff;
+	IF oldest IS NOT NULL THEN
+		PERFORM @extschema@.stats_rollup((oldest AT TIME ZONE 'UTC')::date);
+	END IF;
+	DELETE FROM @extschema@.action
+	 WHERE state IN ('sent', 'failed', 'cancelled') AND updated_at < cutoff;
+	GET DIAGNOSTICS n_actions = ROW_COUNT;
+	DELETE FROM @extschema@.event WHERE created_at < cutoff;
+	GET DIAGNOSTICS n_events = ROW_COUNT;
+	RETURN jsonb_build_object('actions', n_actions, 'events', n_events, 'cutoff', cutoff);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.purge_old(integer) IS
+'Retention: deletes finished actions (sent, failed, cancelled) and events older than keep_days, after rolling their days up into campaign_daily_stats.  Queued and in-flight actions are never removed.';
+
+CREATE FUNCTION @extschema@.schedule_maintenance(keep_days integer DEFAULT 90) RETURNS jsonb
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	jobs jsonb := '[]';
+	j record;
+BEGIN
+	IF keep_days IS NULL OR keep_days < 1 THEN
+		RAISE EXCEPTION 'keep_days must be at least 1' USING ERRCODE = '22023';
+	END IF;
+	IF to_regprocedure('cron.schedule(text,text,text)') IS NULL THEN
+		RAISE NOTICE 'pg_cron is not installed in this database; no maintenance job scheduled'
+			USING HINT = 'Install pg_cron (shared_preload_libraries, cron.database_name) and CREATE EXTENSION pg_cron, or run campaigns.purge_old() and campaigns.stats_rollup() yourself.';
+		RETURN jobs;
+	END IF;
+	FOR j IN
+		SELECT * FROM (VALUES
+			('campaigns-retention', '17 3 * * *', format('SELECT @extschema@.purge_old(%s)', keep_days)),
+			('campaigns-stats-rollup', '*/15 * * * *', 'SELECT @extschema@.stats_rollup()')) v(name, sched, cmd)
+	LOOP
+		-- cron.schedule with a job name replaces a job of that name.
+		EXECUTE 'SELECT cron.schedule($1, $2, $3)' USING j.name, j.sched, j.cmd;
+		jobs := jobs || jsonb_build_object('jobname', j.name, 'schedule', j.sched, 'command', j.cmd);
+	END LOOP;
+	RETURN jobs;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.schedule_maintenance(integer) IS
+'Registers the maintenance jobs with pg_cron when it is installed: daily retention (purge_old(keep_days)) and a stats roll-up every 15 minutes; re-running replaces them.  Without pg_cron it does nothing, says so in a notice, and returns [].';
+
+-- Worker housekeeping --------------------------------------------------------------
+
+CREATE FUNCTION @extschema@._dispatch_next_due() RETURNS timestamptz
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+SELECT a.next_attempt_at
+  FROM @extschema@.action a
+  JOIN @extschema@.campaign c ON c.campaign_id = a.campaign_id
+  JOIN @extschema@.campaign_lead cl ON cl.campaign_lead_id = a.campaign_lead_id
+ WHERE a.state IN ('queued', 'in_flight')
+   AND c.status = 'active'
+   AND cl.status IN ('pending', 'active')
+ ORDER BY a.next_attempt_at
+ LIMIT 1
+$$;
+COMMENT ON FUNCTION @extschema@._dispatch_next_due() IS
+'When the next claimable action falls due (queued, or in flight until its lease ends): the worker sleeps until then.';
+
+CREATE FUNCTION @extschema@._dispatch_release() RETURNS integer
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	n integer;
+	touched uuid[];
+BEGIN
+	-- In flight past its lease, and no longer sendable: the worker that
+	-- claimed it died.  It is cancelled like the queued actions of a paused
+	-- campaign or a stopped lead (a resume queues it again, same key).
+	WITH rel AS (
+		UPDATE @extschema@.action a
+		   SET state = 'cancelled',
+			   lease_until = NULL,
+			   next_attempt_at = now(),
+			   updated_at = now()
+		  FROM @extschema@.campaign c, @extschema@.campaign_lead cl
+		 WHERE a.state = 'in_flight' AND a.next_attempt_at <= now()
+		   AND c.campaign_id = a.campaign_id AND cl.campaign_lead_id = a.campaign_lead_id
+		   AND (c.status <> 'active' OR cl.status NOT IN ('pending', 'active'))
+		RETURNING a.campaign_id
+	)
+	SELECT count(*), array_agg(DISTINCT campaign_id) INTO n, touched FROM rel;
+	IF n > 0 THEN
+		UPDATE @extschema@.campaign c
+		   SET status = 'paused', updated_at = now()
+		 WHERE c.campaign_id = ANY (touched)
+		   AND c.status = 'draining'
+		   AND NOT EXISTS (SELECT 1 FROM @extschema@.action a
+							WHERE a.campaign_id = c.campaign_id AND a.state = 'in_flight');
+	END IF;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._dispatch_release() IS
+'Cancels actions whose lease expired while their campaign is not active or their lead stopped (as pausing cancels queued actions), and moves draining campaigns with nothing left in flight to paused.  The worker calls it once a second.';
