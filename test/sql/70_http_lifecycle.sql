@@ -1,6 +1,6 @@
 -- A campaign's life through campaigns.http_handle as the gateway's role:
 -- launch (202), the status changes and their refusals (409), the playground
--- review, forecast, enrolled leads, a lead's events, and other users' keys
+-- review, stats, forecast, enrolled leads, a lead's events, and other users' keys
 -- on every one of those routes (404).
 -- Users: 00000000-0000-0000-0072-...
 SET client_min_messages = warning;
@@ -69,6 +69,11 @@ SELECT * FROM pg_temp.req('POST', '/api/v1/campaigns/' || :'c1' || '/leads/' || 
 SELECT * FROM pg_temp.req('GET', '/api/v1/campaigns/' || :'c1' || '/leads/' || :'cl1' || '/events', :'kb');
 SELECT * FROM pg_temp.req('POST', '/api/v1/campaigns/' || :'c1' || '/leads/' || :'cl1' || '/events', :'kb', '{"type": "replied"}');
 SELECT * FROM pg_temp.req('GET', '/api/v1/campaigns/' || :'c1' || '/leads/00000000-0000-0000-0072-000000000099/events', :'ka');
+
+-- Stats: the owner's counts; 404 for another user's key.
+SELECT status, jsonb_typeof(body::jsonb) AS body_type FROM pg_temp.req('GET', '/api/v1/campaigns/' || :'c1' || '/stats', :'ka');
+SELECT * FROM pg_temp.req('GET', '/api/v1/campaigns/' || :'c1' || '/stats', :'kb');
+SELECT * FROM pg_temp.req('GET', '/api/v1/campaigns/00000000-0000-0000-0072-000000000099/stats', :'ka');
 
 -- Forecast: days default, bounds, parsing, other users.
 SELECT status, body::jsonb ? 'next_send_at' OR body::jsonb ? 'days' AS has_plan FROM pg_temp.req('GET', '/api/v1/campaigns/' || :'c1' || '/forecast', :'ka');
