@@ -114,6 +114,18 @@ SELECT * FROM pg_temp.req('POST', '/api/v1/campaigns/' || :'c2' || '/unschedule'
 SELECT status, body::jsonb ->> 'status' FROM pg_temp.req('POST', '/api/v1/campaigns/' || :'c2' || '/unschedule', :'ka');
 SELECT status, body::jsonb ->> 'detail' FROM pg_temp.req('POST', '/api/v1/campaigns/' || :'c2' || '/reset', :'ka');
 SELECT * FROM pg_temp.req('DELETE', '/api/v1/campaigns/' || :'c2', :'kb');
+
+-- A failed launch is reset to draft (200); the failure is staged directly
+-- (superuser, trigger off), as nothing in these tests makes enrolment fail.
+RESET ROLE;
+BEGIN;
+SET LOCAL session_replication_role = replica;
+UPDATE campaigns.campaign SET status = 'failed', launch_error = 'staged' WHERE campaign_id = :'c2';
+COMMIT;
+SET ROLE http72_gw;
+SELECT * FROM pg_temp.req('POST', '/api/v1/campaigns/' || :'c2' || '/reset', :'kb');
+SELECT status, body::jsonb ->> 'status' AS status_after, body::jsonb ->> 'launch_error' AS launch_error
+  FROM pg_temp.req('POST', '/api/v1/campaigns/' || :'c2' || '/reset', :'ka');
 SELECT status FROM pg_temp.req('DELETE', '/api/v1/campaigns/' || :'c2', :'ka');
 
 RESET ROLE;
