@@ -117,6 +117,10 @@ log_msg(const char *fmt,...)
 	fprintf(stderr, "campaigns-gateway: %s\n", buf);
 }
 
+/*
+ * notice_ignore drops server notices: they would interleave with the access
+ * log, and http_handle reports nothing a client or operator needs that way.
+ */
 static void
 notice_ignore(void *arg, const char *message)
 {
@@ -177,6 +181,10 @@ thread_slot(void)
 	return my_slot;
 }
 
+/*
+ * close_all_connections closes every thread's connection at shutdown, once
+ * the daemons (and so the threads using them) have stopped.
+ */
 static void
 close_all_connections(void)
 {
@@ -357,6 +365,11 @@ json_string(Buf *b, const char *s)
 	buf_putc(b, '"');
 }
 
+/*
+ * header_to_json appends one request header to the JSON object being built
+ * in cls, its name in lower case and both as valid UTF-8 (http_handle treats
+ * names case-insensitively either way; lower case is its fast path).
+ */
 static enum MHD_Result
 header_to_json(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
@@ -533,6 +546,10 @@ send_response(struct MHD_Connection *connection, Request *req, unsigned int stat
 	return ret;
 }
 
+/*
+ * send_error answers a request the gateway refuses itself, in the same
+ * {"detail", "message"} shape as http_handle's errors.
+ */
 static enum MHD_Result
 send_error(struct MHD_Connection *connection, Request *req, unsigned int status,
 		   const char *code, const char *message)
@@ -783,6 +800,10 @@ usage(void)
 		   "Logs one line per request to stderr: METHOD PATH STATUS MICROSECONDS.\n");
 }
 
+/*
+ * parse_number reads a decimal flag value in [min, max], or exits with a
+ * usage error naming the flag.
+ */
 static unsigned long
 parse_number(const char *what, const char *s, unsigned long min, unsigned long max)
 {
