@@ -437,8 +437,7 @@ DECLARE
 	allowed text;
 	ids uuid[] := '{}';
 	v_shape text;
-	seg text;
-	i integer;
+	ignored text;
 	max_body bigint;
 	authz text;
 	token text;
@@ -538,8 +537,8 @@ BEGIN
 		-- The key's user, for this transaction (the gateway runs one per
 		-- request), whatever the caller had set; PostgREST's claims emptied.
 		-- (Assignments, not PERFORM: a simple expression skips the executor.)
-		seg := set_config('campaigns.user_id', a.user_id::text, true);
-		seg := set_config('request.jwt.claims', '', true);
+		ignored := set_config('campaigns.user_id', a.user_id::text, true);
+		ignored := set_config('request.jwt.claims', '', true);
 		IF a.rate_limit IS NOT NULL THEN
 			headers := headers || jsonb_build_object(
 				'X-RateLimit-Limit', a.rate_limit::text,
