@@ -213,6 +213,9 @@ DECLARE
 	kv text;
 	r jsonb := '{}';
 BEGIN
+	IF left(query, 1) = '?' THEN
+		query := substr(query, 2);
+	END IF;
 	IF query IS NULL OR query = '' THEN
 		RETURN r;
 	END IF;
@@ -458,8 +461,15 @@ DECLARE
 	v_ctx text;
 BEGIN
 	headers := '{"Content-Type": "application/json"}';
-	-- Route: /api/v1/<segments>, one trailing slash ignored.
+	-- Route: /api/v1/<segments>, one trailing slash ignored.  A query string
+	-- left on the path is taken as the query when none is given apart.
 	p := coalesce(path, '');
+	IF strpos(p, '?') > 0 THEN
+		IF coalesce(query, '') = '' THEN
+			query := substr(p, strpos(p, '?') + 1);
+		END IF;
+		p := left(p, strpos(p, '?') - 1);
+	END IF;
 	IF p NOT LIKE '/api/v1/%' THEN
 		status := 404;
 		body := '{"detail": "NOT_FOUND", "message": "no such route"}';
@@ -563,7 +573,8 @@ BEGIN
 			RETURN;
 		ELSIF ct = 'text/csv' AND r.body = 'json_or_csv' THEN
 			csv := true;
-		ELSIF ct IS DISTINCT FROM 'application/json' THEN
+		ELSIF coalesce(ct, '') NOT IN ('', 'application/json') AND ct !~ '^application/[a-z0-9.+-]*\+json$' THEN
+			-- No content type at all is read as JSON, as FastAPI does.
 			status := 415;
 			body := jsonb_build_object('detail', 'UNSUPPORTED_MEDIA_TYPE', 'message',
 				CASE WHEN r.body = 'json_or_csv' THEN 'the body must be application/json or text/csv'
