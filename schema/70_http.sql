@@ -344,9 +344,8 @@ AS $$
 		'info', jsonb_build_object('title', 'campaigns', 'version',
 			(SELECT e.extversion FROM pg_extension e WHERE e.extname = 'campaigns'),
 			'description', 'Multi-step outreach campaigns, served from PostgreSQL.'),
-		'servers', '[{"url": "/api/v1"}]'::jsonb,
 		'security', '[{"bearerAuth": []}]'::jsonb,
-		'paths', (SELECT jsonb_object_agg(path, ops) FROM (
+		'paths', (SELECT jsonb_object_agg('/api/v1' || path, ops) FROM (
 					SELECT path, jsonb_object_agg(m, o) AS ops FROM op GROUP BY path) g),
 		'components', '{
 			"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "description": "An API key: cmp_live_..."}},

@@ -223,7 +223,7 @@ def test_every_openapi_route_answers(env):
             real = real.replace("{campaign_id}", launched).replace("{campaign_lead_id}", leads[0]["campaign_lead_id"])
         assert "{" not in real, real
         key = None if op.get("security") == [] else env.key_a
-        s, _, data = env.request(method.upper(), "/api/v1" + real, key, bodies.get(oid))
+        s, _, data = env.request(method.upper(), real, key, bodies.get(oid))
         seen += 1
         detail = json.loads(data).get("detail") if data and data.startswith(b"{") else None
         assert s != 405 and not (s == 404 and b"no such route" in data), (oid, s, data)
@@ -242,25 +242,25 @@ def test_every_openapi_route_answers(env):
 def test_every_spec_route_is_documented_and_nothing_else_is_served(env):
     s, _, doc = env.json("GET", "/api/v1/openapi.json")
     spec = {
-        ("post", "/campaigns/"), ("get", "/campaigns/"), ("get", "/campaigns/{campaign_id}"),
-        ("patch", "/campaigns/{campaign_id}"), ("delete", "/campaigns/{campaign_id}"),
-        ("post", "/campaigns/{campaign_id}/launch"), ("post", "/campaigns/{campaign_id}/pause"),
-        ("post", "/campaigns/{campaign_id}/resume"), ("post", "/campaigns/{campaign_id}/stop"),
-        ("post", "/campaigns/{campaign_id}/unschedule"), ("post", "/campaigns/{campaign_id}/reset"),
-        ("post", "/campaigns/{campaign_id}/playground/review"), ("get", "/campaigns/{campaign_id}/stats"),
-        ("get", "/campaigns/{campaign_id}/forecast"), ("get", "/campaigns/{campaign_id}/leads"),
-        ("get", "/campaigns/{campaign_id}/leads/{campaign_lead_id}/events"),
-        ("post", "/campaigns/{campaign_id}/leads/{campaign_lead_id}/events"),
-        ("post", "/datasets/"), ("get", "/datasets/"), ("get", "/datasets/{dataset_id}"),
-        ("delete", "/datasets/{dataset_id}"), ("post", "/datasets/{dataset_id}/leads"),
-        ("get", "/datasets/{dataset_id}/leads"),
-        ("post", "/templates/"), ("get", "/templates/"), ("get", "/templates/{template_id}"),
-        ("patch", "/templates/{template_id}"), ("delete", "/templates/{template_id}"),
-        ("post", "/sender-profiles/"), ("get", "/sender-profiles/"),
-        ("get", "/sender-profiles/{sender_profile_id}"), ("patch", "/sender-profiles/{sender_profile_id}"),
-        ("delete", "/sender-profiles/{sender_profile_id}"),
-        ("post", "/aliases/"), ("get", "/aliases/"), ("post", "/connected-accounts/"),
-        ("get", "/connected-accounts/"), ("get", "/auth/me"), ("get", "/openapi.json"),
+        ("post", "/api/v1/campaigns/"), ("get", "/api/v1/campaigns/"), ("get", "/api/v1/campaigns/{campaign_id}"),
+        ("patch", "/api/v1/campaigns/{campaign_id}"), ("delete", "/api/v1/campaigns/{campaign_id}"),
+        ("post", "/api/v1/campaigns/{campaign_id}/launch"), ("post", "/api/v1/campaigns/{campaign_id}/pause"),
+        ("post", "/api/v1/campaigns/{campaign_id}/resume"), ("post", "/api/v1/campaigns/{campaign_id}/stop"),
+        ("post", "/api/v1/campaigns/{campaign_id}/unschedule"), ("post", "/api/v1/campaigns/{campaign_id}/reset"),
+        ("post", "/api/v1/campaigns/{campaign_id}/playground/review"), ("get", "/api/v1/campaigns/{campaign_id}/stats"),
+        ("get", "/api/v1/campaigns/{campaign_id}/forecast"), ("get", "/api/v1/campaigns/{campaign_id}/leads"),
+        ("get", "/api/v1/campaigns/{campaign_id}/leads/{campaign_lead_id}/events"),
+        ("post", "/api/v1/campaigns/{campaign_id}/leads/{campaign_lead_id}/events"),
+        ("post", "/api/v1/datasets/"), ("get", "/api/v1/datasets/"), ("get", "/api/v1/datasets/{dataset_id}"),
+        ("delete", "/api/v1/datasets/{dataset_id}"), ("post", "/api/v1/datasets/{dataset_id}/leads"),
+        ("get", "/api/v1/datasets/{dataset_id}/leads"),
+        ("post", "/api/v1/templates/"), ("get", "/api/v1/templates/"), ("get", "/api/v1/templates/{template_id}"),
+        ("patch", "/api/v1/templates/{template_id}"), ("delete", "/api/v1/templates/{template_id}"),
+        ("post", "/api/v1/sender-profiles/"), ("get", "/api/v1/sender-profiles/"),
+        ("get", "/api/v1/sender-profiles/{sender_profile_id}"), ("patch", "/api/v1/sender-profiles/{sender_profile_id}"),
+        ("delete", "/api/v1/sender-profiles/{sender_profile_id}"),
+        ("post", "/api/v1/aliases/"), ("get", "/api/v1/aliases/"), ("post", "/api/v1/connected-accounts/"),
+        ("get", "/api/v1/connected-accounts/"), ("get", "/api/v1/auth/me"), ("get", "/api/v1/openapi.json"),
     }
     documented = {(m, p) for p, ms in doc["paths"].items() for m in ms}
     assert documented == spec
