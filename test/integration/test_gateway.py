@@ -499,7 +499,8 @@ def test_flags_and_environment(env):
     port = GW_PORT + 1
     p = subprocess.Popen([GATEWAY], env={**os.environ, "CAMPAIGNS_LISTEN": f"127.0.0.1:{port}",
                                          "CAMPAIGNS_DATABASE_URL": f"postgresql://campaigns_e2e_gw@127.0.0.1:{PG_PORT}/postgres",
-                                         "CAMPAIGNS_THREADS": "1", "CAMPAIGNS_MAX_BODY": "100"},
+                                         "CAMPAIGNS_THREADS": "1", "CAMPAIGNS_MAX_BODY": "100",
+                                         "CAMPAIGNS_TIMEOUT": "1"},
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_port(port)
@@ -510,6 +511,21 @@ def test_flags_and_environment(env):
         conn.close()
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         conn.request("GET", "/api/v1/auth/me", headers={"Authorization": f"Bearer {env.key_a}"})
+        assert conn.getresponse().status == 200
+        conn.close()
+        # The request timeout: a request stuck behind a lock is cut (503), not
+        # left waiting for the lock (the client would give up first).
+        with psycopg.connect(env.dsn()) as locker:
+            locker.execute("LOCK TABLE campaigns.dataset IN ACCESS EXCLUSIVE MODE")
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("GET", "/api/v1/datasets/", headers={"Authorization": f"Bearer {env.key_a}"})
+            r = conn.getresponse()
+            body = json.loads(r.read())
+            conn.close()
+            assert r.status == 503 and body["detail"] == "SERVICE_UNAVAILABLE", body
+            locker.rollback()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.request("GET", "/api/v1/datasets/", headers={"Authorization": f"Bearer {env.key_a}"})
         assert conn.getresponse().status == 200
         conn.close()
     finally:
