@@ -130,29 +130,25 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
-	k @extschema@.api_key;
+	stale boolean;
 	w timestamptz;
 	mine integer;
 BEGIN
-	IF token IS NULL OR token = '' THEN
-		RETURN;
-	END IF;
-	SELECT * INTO k FROM @extschema@.api_key a
+	-- One statement: every PL/pgSQL statement costs a little on each request.
+	SELECT a.user_id, a.api_key_id, a.name, a.token_prefix,
+		   coalesce(a.rate_limit_per_minute,
+					nullif(current_setting('campaigns.http_rate_limit_per_minute', true), '')::integer, 600),
+		   a.last_used_at IS NULL OR a.last_used_at < now() - interval '1 minute'
+	  INTO user_id, api_key_id, key_name, token_prefix, rate_limit, stale
+	  FROM @extschema@.api_key a
 	 WHERE a.token_hash = sha256(convert_to(token, 'UTF8')) AND a.revoked_at IS NULL;
 	IF NOT FOUND THEN
 		RETURN;
 	END IF;
-	user_id := k.user_id;
-	api_key_id := k.api_key_id;
-	key_name := k.name;
-	token_prefix := k.token_prefix;
-	rate_limit := coalesce(k.rate_limit_per_minute,
-						   nullif(current_setting('campaigns.http_rate_limit_per_minute', true), '')::integer,
-						   600);
 	-- A write to a logged table costs a WAL flush: record use once a minute.
-	IF k.last_used_at IS NULL OR k.last_used_at < now() - interval '1 minute' THEN
+	IF stale THEN
 		UPDATE @extschema@.api_key a SET last_used_at = now()
-		 WHERE a.api_key_id = k.api_key_id
+		 WHERE a.api_key_id = _http_authenticate.api_key_id
 		   AND (a.last_used_at IS NULL OR a.last_used_at < now() - interval '1 minute');
 	END IF;
 	IF rate_limit <= 0 THEN
@@ -162,16 +158,16 @@ BEGIN
 	w := date_trunc('minute', now());
 	reset_seconds := greatest(1, ceil(extract(epoch FROM (w + interval '1 minute' - clock_timestamp())))::integer);
 	INSERT INTO @extschema@.http_rate_window AS r (api_key_id, window_start, backend, hits)
-	VALUES (k.api_key_id, w, pg_backend_pid(), 1)
+	VALUES (_http_authenticate.api_key_id, w, pg_backend_pid(), 1)
 	ON CONFLICT (api_key_id, window_start, backend) DO UPDATE SET hits = r.hits + 1
 	RETURNING r.hits INTO mine;
 	IF mine = 1 THEN
 		-- First hit of this backend in the window: forget the key's old windows.
 		DELETE FROM @extschema@.http_rate_window r
-		 WHERE r.api_key_id = k.api_key_id AND r.window_start < w;
+		 WHERE r.api_key_id = _http_authenticate.api_key_id AND r.window_start < w;
 	END IF;
 	SELECT sum(r.hits)::integer INTO hits FROM @extschema@.http_rate_window r
-	 WHERE r.api_key_id = k.api_key_id AND r.window_start = w;
+	 WHERE r.api_key_id = _http_authenticate.api_key_id AND r.window_start = w;
 END
 $$;
 COMMENT ON FUNCTION @extschema@._http_authenticate(text) IS
