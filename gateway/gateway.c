@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <netdb.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -564,9 +565,9 @@ send_error(struct MHD_Connection *connection, Request *req, unsigned int status,
 
 /*
  * call_database runs http_handle for the request and queues its answer.  A
- * broken connection is closed and reopened; a GET is retried once on the new
- * connection (it cannot have been executed on a connection that was already
- * dead), anything else gets 503.
+ * connection found closed before the call is reopened first; one that breaks
+ * during the call is closed and reopened, and a GET is retried once on the
+ * new connection (reading twice is harmless), anything else gets 503.
  */
 static enum MHD_Result
 call_database(struct MHD_Connection *connection, Request *req)
@@ -591,6 +592,23 @@ call_database(struct MHD_Connection *connection, Request *req)
 	params[3] = hdr.data;
 	params[4] = req->body ? req->body : "";
 
+	/*
+	 * A connection the server has closed while it sat idle (a restart, an
+	 * idle timeout) shows as readable: find out before sending anything, so
+	 * that a restart costs no request that arrives after it.
+	 */
+	if (slot->conn != NULL)
+	{
+		struct pollfd pfd = {PQsocket(slot->conn), POLLIN, 0};
+
+		/* An idle connection has nothing to say: input means a goodbye. */
+		if (PQstatus(slot->conn) != CONNECTION_OK || pfd.fd < 0 || poll(&pfd, 1, 0) != 0)
+		{
+			log_msg("database connection closed while idle");
+			PQfinish(slot->conn);
+			slot->conn = NULL;
+		}
+	}
 	for (int attempt = 0; attempt < 2; attempt++)
 	{
 		if (slot->conn == NULL)
