@@ -72,7 +72,7 @@ VALUES
 		200, 'object', false, 'campaigns', 'Planned sends per local day and the next send time.'),
 	('campaign_leads', 'GET', '/campaigns/{campaign_id}/leads', true, NULL,
 		@extschema@._http_page_params() || '[{"name": "status", "schema": {"type": "string", "enum": ["pending", "active", "completed", "stopped", "failed"]}, "description": "Only leads in this status."}]',
-		200, 'array', false, 'campaigns', 'Leads enrolled in a campaign.'),
+		200, 'array', true, 'campaigns', 'Leads enrolled in a campaign.'),
 	('lead_events', 'GET', '/campaigns/{campaign_id}/leads/{campaign_lead_id}/events', true, NULL, '[]', 200, 'array', false, 'campaigns', 'A lead''s timeline.'),
 	('lead_event_record', 'POST', '/campaigns/{campaign_id}/leads/{campaign_lead_id}/events', true, 'json', '[]', 201, 'object', false, 'campaigns', 'Record an event of a lead (replied, bounced...).'),
 	('dataset_create', 'POST', '/datasets/', true, 'json', '[]', 201, 'object', false, 'datasets', 'Create a dataset, optionally with leads.'),
@@ -80,7 +80,7 @@ VALUES
 	('dataset_get', 'GET', '/datasets/{dataset_id}', true, NULL, '[]', 200, 'object', false, 'datasets', 'Read a dataset.'),
 	('dataset_delete', 'DELETE', '/datasets/{dataset_id}', true, NULL, '[]', 204, 'none', false, 'datasets', 'Delete a dataset and its leads.'),
 	('dataset_add_leads', 'POST', '/datasets/{dataset_id}/leads', true, 'json_or_csv', '[]', 200, 'object', false, 'datasets', 'Add leads: a JSON array of lead objects, or text/csv with a header row.'),
-	('dataset_leads', 'GET', '/datasets/{dataset_id}/leads', true, NULL, @extschema@._http_page_params(), 200, 'array', false, 'datasets', 'A dataset''s leads, oldest first.'),
+	('dataset_leads', 'GET', '/datasets/{dataset_id}/leads', true, NULL, @extschema@._http_page_params(), 200, 'array', true, 'datasets', 'A dataset''s leads, oldest first.'),
 	('template_create', 'POST', '/templates/', true, 'json', '[]', 201, 'object', false, 'templates', 'Create a template.'),
 	('template_list', 'GET', '/templates/', true, NULL, @extschema@._http_page_params(), 200, 'array', true, 'templates', 'List templates, newest first.'),
 	('template_get', 'GET', '/templates/{template_id}', true, NULL, '[]', 200, 'object', false, 'templates', 'Read a template.'),
@@ -648,6 +648,10 @@ BEGIN
 					result := @extschema@.campaign_forecast(ids[1], days);
 				WHEN 'campaign_leads' THEN
 					result := @extschema@.campaign_leads(ids[1], filters);
+					-- No count function: the rows campaign_leads pages through.
+					total := (SELECT count(*) FROM @extschema@.campaign_lead cl
+							   WHERE cl.campaign_id = ids[1] AND cl.user_id = @extschema@.current_user_id()
+								 AND (filters ->> 'status' IS NULL OR cl.status = filters ->> 'status'));
 				WHEN 'lead_events' THEN
 					result := @extschema@.lead_events(ids[1], ids[2]);
 				WHEN 'lead_event_record' THEN
@@ -670,6 +674,8 @@ BEGIN
 					END IF;
 				WHEN 'dataset_leads' THEN
 					result := @extschema@.dataset_leads(ids[1], filters);
+					total := (SELECT count(*) FROM @extschema@.lead l
+							   WHERE l.dataset_id = ids[1] AND l.user_id = @extschema@.current_user_id());
 				WHEN 'dataset_delete' THEN
 					PERFORM @extschema@.dataset_delete(ids[1]);
 			END CASE;

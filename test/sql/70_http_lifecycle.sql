@@ -58,6 +58,13 @@ SET ROLE http72_gw;
 SELECT status, jsonb_array_length(body::jsonb) FROM pg_temp.req('GET', '/api/v1/campaigns/' || :'c1' || '/leads', :'ka');
 SELECT status, jsonb_array_length(body::jsonb) FROM pg_temp.req('GET', '/api/v1/campaigns/' || :'c1' || '/leads', :'ka', q => 'limit=1&offset=1');
 SELECT * FROM pg_temp.req('GET', '/api/v1/campaigns/' || :'c1' || '/leads', :'ka', q => 'status=lost');
+-- X-Total-Count: the rows the filters select, whatever the page.
+SELECT h.status, h.headers ->> 'X-Total-Count' AS total, jsonb_array_length(h.body::jsonb) AS page
+  FROM campaigns.http_handle('GET', '/api/v1/campaigns/' || :'c1' || '/leads', 'limit=1',
+	   jsonb_build_object('authorization', 'Bearer ' || :'ka'), NULL) h;
+SELECT h.status, h.headers ->> 'X-Total-Count' AS total, h.body
+  FROM campaigns.http_handle('GET', '/api/v1/campaigns/' || :'c1' || '/leads', 'status=failed',
+	   jsonb_build_object('authorization', 'Bearer ' || :'ka'), NULL) h;
 SELECT * FROM pg_temp.req('GET', '/api/v1/campaigns/' || :'c1' || '/leads', :'kb');
 SELECT pg_temp.raw('GET', '/api/v1/campaigns/' || :'c1' || '/leads', :'ka') -> 0 ->> 'campaign_lead_id' AS cl1 \gset
 
