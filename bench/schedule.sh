@@ -14,7 +14,7 @@
 # EXTENSION is done, so a concurrent `make install` cannot change what it
 # loads).  Run as root (it uses runuser -u postgres) or as postgres.
 #
-# Environment: PORT, LEADS (1000000), CAMPAIGNS (10000), CALLS (100000),
+# Environment: PORT, LEADS (1000000), CAMPAIGNS (10000), CALLS (300000),
 # PGBIN (the PostgreSQL bin directory; default from pg_config),
 # NO_LOCK=1 (skip the lock, for a private installation).
 set -euo pipefail
@@ -22,7 +22,7 @@ set -euo pipefail
 PORT=${PORT:-55421}
 LEADS=${LEADS:-1000000}
 CAMPAIGNS=${CAMPAIGNS:-10000}
-CALLS=${CALLS:-100000}
+CALLS=${CALLS:-300000}
 PGBIN=${PGBIN:-$(pg_config --bindir)}
 DIR=$(mktemp -d /tmp/campaigns-bench.XXXXXX)
 LOCK=/tmp/campaigns-install.lock
@@ -228,7 +228,7 @@ agree=$(sql "SELECT count(*) FILTER (WHERE campaigns.next_send_time(t, '09:00', 
 c_rate=$(echo "$CALLS / $c_s" | bc -l)
 p_rate=$(echo "$CALLS / $p_s" | bc -l)
 ratio=$(echo "$p_s / $c_s" | bc -l)
-ratio_net=$(echo "($p_s - $scan_s) / ($c_s - $scan_s)" | bc -l)
+ratio_cpu=$(echo "$p_cpu / ($c_cpu + 0.005)" | bc -l)
 
 # ----------------------------------------------------- report
 echo
@@ -245,7 +245,7 @@ printf '| (c) next_send_time in C | %d calls | %.3f s (cpu %.2f s) | %.0f calls/
 printf '| (c) same rules in PL/pgSQL | %d calls | %.3f s (cpu %.2f s) | %.0f calls/s |\n' "$CALLS" "$p_s" "$p_cpu" "$p_rate"
 printf '| (c) baseline: scanning the inputs | %d rows | %.3f s | - |\n' "$CALLS" "$scan_s"
 echo
-printf 'C / PL/pgSQL speed ratio: %.1fx (%.1fx net of the input scan); results agree on %d of %d inputs (they may differ only at DST gaps and repeats, where the C rules are the specified ones)\n' "$ratio" "$ratio_net" "$agree" "$CALLS"
+printf 'C / PL/pgSQL speed ratio: %.1fx wall (%.1fx in backend CPU time); results agree on %d of %d inputs (they may differ only at DST gaps and repeats, where the C rules are the specified ones)\n' "$ratio" "$ratio_cpu" "$agree" "$CALLS"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf 'targets: enrolment >= 100000 leads/s: %s; tick >= 10000 actions/s: %s; C >= 20x PL/pgSQL: %s\n' \
 	"$([ "$(echo "$enrol_rate >= 100000" | bc -l)" = 1 ] && echo met || echo NOT met)" \

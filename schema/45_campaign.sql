@@ -5,41 +5,7 @@
 -- _campaign_json(c) is the response body of a campaign: every field of the
 -- seed's response model, timestamps in RFC 3339 UTC, times as HH:MM:SS.
 CREATE FUNCTION @extschema@._campaign_json(c @extschema@.campaign) RETURNS jsonb
-LANGUAGE plpgsql STABLE
-AS $$
-BEGIN
-	RETURN jsonb_build_object(
-		'campaign_id', c.campaign_id,
-		'user_id', c.user_id,
-		'dataset_id', c.dataset_id,
-		'name', c.name,
-		'type', c.type,
-		'status', c.status,
-		'launch_type', c.launch_type,
-		'daily_limit', c.daily_limit,
-		'sending_window_start', c.sending_window_start::text,
-		'sending_window_end', c.sending_window_end::text,
-		'min_interval_seconds', c.min_interval_seconds,
-		'timezone', c.timezone,
-		'steps_config', c.steps_config,
-		'send_days', to_jsonb(c.send_days),
-		'created_at', @extschema@._ts(c.created_at),
-		'updated_at', @extschema@._ts(c.updated_at),
-		'description', c.description,
-		'start_date', @extschema@._ts(c.start_date),
-		'alias_ids', to_jsonb(c.alias_ids),
-		'connected_account_id', c.connected_account_id,
-		'total_leads', c.total_leads,
-		'processed_leads', c.processed_leads,
-		'launch_job_id', c.launch_job_id,
-		'launch_requested_at', @extschema@._ts(c.launch_requested_at),
-		'launch_error', c.launch_error,
-		'system_prompt', c.system_prompt,
-		'unreviewed_launch_policy', c.unreviewed_launch_policy,
-		'paused_reason', c.paused_reason,
-		'playground_discovery_dismissed_at', @extschema@._ts(c.playground_discovery_dismissed_at));
-END
-$$;
+LANGUAGE c STABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'campaign_json';
 COMMENT ON FUNCTION @extschema@._campaign_json(@extschema@.campaign) IS
 'The response body of a campaign (the seed''s response model).';
 
@@ -71,8 +37,8 @@ END
 $$;
 
 -- _campaign_lock(id) returns the caller's campaign, locked FOR UPDATE, so
--- that concurrent changes of one campaign are serialised; P0002 when it is
--- missing or another user's.
+-- that concurrent changes of one campaign are serialised (every status
+-- endpoint starts with it); P0002 when it is missing or another user's.
 CREATE FUNCTION @extschema@._campaign_lock(id uuid) RETURNS @extschema@.campaign
 LANGUAGE plpgsql
 AS $$
@@ -90,31 +56,7 @@ END
 $$;
 
 CREATE FUNCTION @extschema@.campaign_create(jsonb) RETURNS jsonb
-LANGUAGE plpgsql
-AS $$
-DECLARE
-	uid uuid := @extschema@.current_user_id();
-	n jsonb := @extschema@._campaign_validate($1, uid, true);
-	c @extschema@.campaign;
-BEGIN
-	INSERT INTO @extschema@.campaign (
-		user_id, dataset_id, name, description, type, launch_type, start_date,
-		daily_limit, sending_window_start, sending_window_end, min_interval_seconds,
-		timezone, send_days, steps_config, alias_ids, connected_account_id,
-		system_prompt, unreviewed_launch_policy)
-	VALUES (
-		uid, (n->>'dataset_id')::uuid, n->>'name', n->>'description', n->>'type',
-		n->>'launch_type', (n->>'start_date')::timestamptz, (n->>'daily_limit')::int,
-		(n->>'sending_window_start')::time, (n->>'sending_window_end')::time,
-		(n->>'min_interval_seconds')::int, n->>'timezone',
-		ARRAY(SELECT jsonb_array_elements_text(n->'send_days')), n->'steps',
-		CASE WHEN jsonb_typeof(n->'alias_ids') = 'array'
-			 THEN ARRAY(SELECT jsonb_array_elements_text(n->'alias_ids')) END,
-		(n->>'connected_account_id')::uuid, n->>'system_prompt', n->>'unreviewed_launch_policy')
-	RETURNING * INTO c;
-	RETURN @extschema@._campaign_json(c);
-END
-$$;
+LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'campaign_create';
 COMMENT ON FUNCTION @extschema@.campaign_create(jsonb) IS
 'POST /campaigns/: validates the body (all errors at once, SQLSTATE 22023) and creates a draft campaign; returns the response body.';
 
@@ -198,6 +140,8 @@ DECLARE
 	n jsonb;
 	dismissed timestamptz;
 	changed text[];
+	ch record;
+	lanes timestamptz[];
 BEGIN
 	IF patch IS NULL OR jsonb_typeof(patch) <> 'object' THEN
 		PERFORM @extschema@._raise_validation(jsonb_build_array(@extschema@._err('["body"]',
@@ -256,15 +200,53 @@ BEGIN
 	 WHERE campaign.campaign_id = c.campaign_id
 	RETURNING * INTO c;
 	-- A scheduled campaign whose start_date or timezone changed starts at the
-	-- new start_date: tick looks at it then, and the enrolled leads' first
-	-- step is eligible from it (+ its delay_days, in local days).
-	IF c.status = 'scheduled' AND ('start_date' = ANY (changed) OR 'timezone' = ANY (changed)) THEN
-		UPDATE @extschema@.campaign SET activated_at = c.start_date, next_action_at = c.start_date
+	-- new start_date (now, when switched to an immediate launch): tick looks
+	-- at it then, and the enrolled leads' first step is eligible from it
+	-- (+ its delay_days, in local days).
+	-- The same holds for a paused campaign that has not sent anything yet
+	-- (paused before its start): its leads wait for the new start on resume.
+	IF changed && ARRAY['start_date', 'timezone', 'launch_type']
+	   AND (c.status = 'scheduled'
+			OR (c.status = 'paused' AND c.total_leads IS NOT NULL
+				AND NOT EXISTS (SELECT 1 FROM @extschema@.action a WHERE a.campaign_id = c.campaign_id))) THEN
+		UPDATE @extschema@.campaign
+		   SET activated_at = coalesce(c.start_date, now()),
+			   next_action_at = CASE WHEN c.status = 'scheduled' THEN coalesce(c.start_date, now()) ELSE next_action_at END
 		 WHERE campaign.campaign_id = c.campaign_id;
 		UPDATE @extschema@.campaign_lead cl
-		   SET eligible_at = @extschema@.add_local_days(c.start_date,
+		   SET eligible_at = @extschema@.add_local_days(coalesce(c.start_date, now()),
 				coalesce((c.steps_config -> 0 ->> 'delay_days')::int, 0), c.timezone)
 		 WHERE cl.campaign_id = c.campaign_id AND cl.status = 'pending' AND cl.current_step = 0;
+	END IF;
+	-- The sending lanes of a launched campaign follow its identities: lane i
+	-- is alias_ids[i] (then the connected account), so when alias_ids or the
+	-- account change (allowed while scheduled or paused) the lanes are
+	-- rebuilt, each alias keeping its last send time (pacing holds), and
+	-- removed identities are never used again.
+	IF c.lane_last_sent_at IS NOT NULL AND c.status IN ('scheduled', 'paused')
+	   AND changed && ARRAY['alias_ids', 'connected_account_id'] THEN
+		SELECT * INTO ch FROM @extschema@._launch_channels(c);
+		lanes := ARRAY(
+			SELECT (SELECT c.lane_last_sent_at[o.i]
+					  FROM jsonb_array_elements_text(coalesce(nullif(cur->'alias_ids', 'null'), '[]')) WITH ORDINALITY AS o(a, i)
+					 WHERE o.a = n.a AND o.i <= c.lane_email_count)
+			  FROM unnest(CASE WHEN ch.needs_email THEN c.alias_ids ELSE '{}'::text[] END) WITH ORDINALITY AS n(a, j)
+			 ORDER BY n.j);
+		IF ch.needs_linkedin THEN
+			lanes := lanes || CASE WHEN 'connected_account_id' = ANY (changed) THEN NULL::timestamptz
+								   ELSE c.lane_last_sent_at[c.lane_email_count + 1] END;
+		END IF;
+		UPDATE @extschema@.campaign
+		   SET lane_last_sent_at = CASE WHEN cardinality(lanes) = 0 THEN ARRAY[NULL::timestamptz] ELSE lanes END,
+			   lane_email_count = CASE WHEN ch.needs_email THEN coalesce(cardinality(c.alias_ids), 0) ELSE 0 END,
+			   lane_cursor = 0
+		 WHERE campaign.campaign_id = c.campaign_id;
+	END IF;
+	-- New pacing limits of an active campaign apply from the next tick (a
+	-- raised daily limit may send again today), as after a resume.
+	IF c.status = 'active' AND changed && ARRAY['daily_limit', 'min_interval_seconds'] THEN
+		UPDATE @extschema@.campaign SET next_action_at = '-infinity'
+		 WHERE campaign.campaign_id = c.campaign_id;
 	END IF;
 	RETURN @extschema@._campaign_json(c);
 END

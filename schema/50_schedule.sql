@@ -134,3 +134,10 @@ AS $$
 $$;
 COMMENT ON FUNCTION @extschema@._clear_enrolment(uuid) IS
 'Removes a campaign''s enrolled leads (and their actions and events) and its pacing state, for a return to draft.';
+
+-- Leads and enrolled leads get time-ordered ids: a dataset loaded in one go
+-- lies in lead_id order on disk, so enrolment (which reads a dataset in
+-- lead_id order) reads it sequentially, and both primary keys grow at their
+-- right edge.
+ALTER TABLE @extschema@.lead ALTER COLUMN lead_id SET DEFAULT @extschema@._uuid_ordered();
+ALTER TABLE @extschema@.campaign_lead ALTER COLUMN campaign_lead_id SET DEFAULT @extschema@._uuid_ordered();

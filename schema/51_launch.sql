@@ -61,7 +61,11 @@ BEGIN
 	)
 	SELECT count(*), max(lead_id::text)::uuid INTO n, last_id FROM ins;
 
-	IF n >= batch THEN
+	IF n >= batch AND EXISTS (
+			SELECT 1 FROM @extschema@.lead l
+			 WHERE l.dataset_id = c.dataset_id AND l.user_id = c.user_id AND l.lead_id > last_id
+			   AND (NOT ch.needs_email OR nullif(btrim(l.email), '') IS NOT NULL)
+			   AND (NOT ch.needs_linkedin OR nullif(btrim(l.linkedin_url), '') IS NOT NULL)) THEN
 		UPDATE @extschema@.campaign
 		   SET total_leads = coalesce(total_leads, 0) + n, enrol_cursor = last_id, next_action_at = now
 		 WHERE campaign_id = cid;
@@ -83,26 +87,6 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@._enrol_batch(uuid, timestamptz) IS
 'Enrols one batch (campaigns.launch_batch_size) of a launching campaign''s reachable leads; finishes the launch when the dataset is exhausted.';
-
--- _campaign_locked(campaign_id): the caller's campaign, locked, or P0002.
-CREATE FUNCTION @extschema@._campaign_locked(cid uuid) RETURNS @extschema@.campaign
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	c @extschema@.campaign;
-BEGIN
-	SELECT * INTO c FROM @extschema@.campaign
-	 WHERE campaign_id = cid AND user_id = @extschema@.current_user_id()
-	   FOR UPDATE;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'campaign not found' USING ERRCODE = 'P0002';
-	END IF;
-	RETURN c;
-END
-$$;
-COMMENT ON FUNCTION @extschema@._campaign_locked(uuid) IS
-'The calling user''s campaign, row-locked (serialises status changes); SQLSTATE P0002 when missing or another user''s.';
 
 CREATE FUNCTION @extschema@._refuse(c @extschema@.campaign, what text, allowed text) RETURNS void
 LANGUAGE plpgsql
@@ -180,7 +164,7 @@ DECLARE
 	n_lanes integer;
 	t timestamptz := now();
 BEGIN
-	c := @extschema@._campaign_locked(campaign_id);
+	c := @extschema@._campaign_lock(campaign_id);
 	IF c.status <> 'draft' THEN
 		PERFORM @extschema@._refuse(c, 'launched', 'draft');
 	END IF;
@@ -267,7 +251,7 @@ AS $$
 DECLARE
 	c @extschema@.campaign;
 BEGIN
-	c := @extschema@._campaign_locked(campaign_id);
+	c := @extschema@._campaign_lock(campaign_id);
 	IF c.status NOT IN ('active', 'scheduled') THEN
 		PERFORM @extschema@._refuse(c, 'paused', 'active or scheduled');
 	END IF;
@@ -292,7 +276,7 @@ AS $$
 DECLARE
 	c @extschema@.campaign;
 BEGIN
-	c := @extschema@._campaign_locked(campaign_id);
+	c := @extschema@._campaign_lock(campaign_id);
 	IF c.status <> 'paused' THEN
 		PERFORM @extschema@._refuse(c, 'resumed', 'paused');
 	END IF;
@@ -315,7 +299,7 @@ AS $$
 DECLARE
 	c @extschema@.campaign;
 BEGIN
-	c := @extschema@._campaign_locked(campaign_id);
+	c := @extschema@._campaign_lock(campaign_id);
 	IF c.status <> 'paused' THEN
 		PERFORM @extschema@._refuse(c, 'stopped', 'paused');
 	END IF;
@@ -342,7 +326,7 @@ AS $$
 DECLARE
 	c @extschema@.campaign;
 BEGIN
-	c := @extschema@._campaign_locked(campaign_id);
+	c := @extschema@._campaign_lock(campaign_id);
 	IF c.status <> 'scheduled' THEN
 		PERFORM @extschema@._refuse(c, 'unscheduled', 'scheduled');
 	END IF;
@@ -362,7 +346,7 @@ AS $$
 DECLARE
 	c @extschema@.campaign;
 BEGIN
-	c := @extschema@._campaign_locked(campaign_id);
+	c := @extschema@._campaign_lock(campaign_id);
 	IF c.status <> 'failed' THEN
 		PERFORM @extschema@._refuse(c, 'reset', 'failed');
 	END IF;
@@ -382,7 +366,7 @@ AS $$
 DECLARE
 	c @extschema@.campaign;
 BEGIN
-	c := @extschema@._campaign_locked(campaign_id);
+	c := @extschema@._campaign_lock(campaign_id);
 	IF c.status = 'completed' THEN
 		PERFORM @extschema@._refuse(c, 'reviewed', 'not completed');
 	END IF;

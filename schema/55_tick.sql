@@ -62,7 +62,8 @@ COMMENT ON FUNCTION @extschema@._start_scheduled(uuid, timestamptz) IS
 'Starts a scheduled campaign whose start_date has come, under its unreviewed_launch_policy.';
 
 -- _queue_due(now, only_campaign): the pacing pass over active campaigns due at now
--- (all of them, or only the one given).  For each campaign that may send at
+-- (the 20,000 most overdue, or only the one given; the rest stay due for the
+-- next call).  For each campaign that may send at
 -- now (window, send day, daily limit: next_send_time(now) = now), each free
 -- lane (an alias, or the connected account, whose last send is at least
 -- min_interval_seconds ago) takes the best eligible lead of its channel --
@@ -82,6 +83,7 @@ BEGIN
 			 WHERE c.status = 'active' AND c.next_action_at <= now
 			   AND (only_campaign IS NULL OR c.campaign_id = only_campaign)
 			 ORDER BY c.next_action_at
+			 LIMIT 20000
 			   FOR UPDATE SKIP LOCKED) c;
 	IF ids IS NULL THEN
 		RETURN 0;
@@ -253,11 +255,13 @@ DECLARE
 	o text;
 	next_due timestamptz;
 BEGIN
-	-- Launches: one batch per launching campaign per call.
+	-- Launches: one batch for each of (at most) four launching campaigns per
+	-- call, oldest first, so one call stays a bounded transaction.
 	FOR r IN SELECT c.campaign_id FROM @extschema@.campaign c
 			  WHERE c.status = 'launching' AND c.next_action_at <= now
 				AND (only_campaign IS NULL OR c.campaign_id = only_campaign)
 			  ORDER BY c.next_action_at
+			  LIMIT 4
 				FOR UPDATE SKIP LOCKED
 	LOOP
 		enrolled := enrolled + @extschema@._enrol_batch(r.campaign_id, now);
@@ -307,4 +311,10 @@ REVOKE ALL ON FUNCTION @extschema@._start_scheduled(uuid, timestamptz) FROM PUBL
 -- The pass is one large statement over thousands of rows whose estimated
 -- cost trips jit_above_cost; compiling it costs far more than it saves.
 ALTER FUNCTION @extschema@._queue_due(timestamptz, uuid) SET jit = off;
+-- The lead probes run as parameterised subplans, planned once for every
+-- campaign: with one campaign holding most leads, a plan that sorts the
+-- campaign's leads (through the (campaign_id, status) index) instead of
+-- reading campaign_lead_next in order is a disaster for that campaign.
+-- Sorts stay possible where nothing else can do (window functions).
+ALTER FUNCTION @extschema@._queue_due(timestamptz, uuid) SET enable_sort = off;
 ALTER FUNCTION @extschema@._tick(timestamptz, uuid) SET jit = off;

@@ -8,7 +8,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT jsonb_build_object(
 		'event_id', e.event_id, 'campaign_id', e.campaign_id, 'campaign_lead_id', e.campaign_lead_id,
-		'type', e.type, 'occurred_at', to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+		'type', e.type, 'occurred_at', @extschema@._ts(e.occurred_at),
 		'data', e.payload)
 $$;
 COMMENT ON FUNCTION @extschema@._lead_event_json(@extschema@.event) IS 'The response body of a lead event.';
@@ -67,7 +67,7 @@ BEGIN
 		RAISE EXCEPTION 'invalid request' USING ERRCODE = '22023', DETAIL = errs::text;
 	END IF;
 
-	c := @extschema@._campaign_locked(campaign_id);
+	c := @extschema@._campaign_lock(campaign_id);
 	SELECT * INTO cl FROM @extschema@.campaign_lead x
 	 WHERE x.campaign_lead_id = lead_event_record.campaign_lead_id AND x.campaign_id = c.campaign_id
 	   AND x.user_id = c.user_id
@@ -160,11 +160,11 @@ BEGIN
 			   jsonb_build_object(
 				'campaign_lead_id', cl.campaign_lead_id, 'lead_id', cl.lead_id, 'email', ld.email,
 				'status', cl.status, 'current_step', cl.current_step, 'next_step', cl.next_step,
-				'eligible_at', to_char(cl.eligible_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-				'last_sent_at', to_char(cl.last_sent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+				'eligible_at', @extschema@._ts(cl.eligible_at),
+				'last_sent_at', @extschema@._ts(cl.last_sent_at),
 				'variants', cl.variants, 'stop_reason', cl.stop_reason,
-				'enrolled_at', to_char(cl.enrolled_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-				'finished_at', to_char(cl.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')) AS j
+				'enrolled_at', @extschema@._ts(cl.enrolled_at),
+				'finished_at', @extschema@._ts(cl.finished_at)) AS j
 		  FROM @extschema@.campaign_lead cl
 		  LEFT JOIN @extschema@.lead ld ON ld.lead_id = cl.lead_id AND ld.user_id = uid
 		 WHERE cl.campaign_id = campaign_leads.campaign_id AND cl.user_id = uid

@@ -8,7 +8,9 @@
  * (with the daylight-saving rules of PostgreSQL's own tz database), finding
  * the earliest instant at which a campaign may send (window, send days,
  * daily limit, minimum interval per lane), adding local calendar days, and
- * picking a step's variant from a hash of (campaign, lead, step).
+ * picking a step's variant from a hash of (campaign, lead, step).  Also the
+ * time-ordered UUIDs enrolment uses, and the campaigns.launch_batch_size
+ * GUC.
  *
  * Local times are handled as int64 microseconds since 2000-01-01 00:00 in
  * the zone (the same epoch as timestamp), so a local day is a division by
@@ -523,8 +525,13 @@ pick_variant(PG_FUNCTION_ARGS)
 /* GUC: leads enrolled per launch batch. */
 int			campaigns_launch_batch_size = 50000;
 
+/* GUC: failed actions in a row that pause a campaign. */
+int			campaigns_failure_pause_threshold = 10;
+
 /*
- * ScheduleInit defines the scheduler's GUCs.
+ * ScheduleInit defines the scheduler's GUCs: campaigns.launch_batch_size and
+ * campaigns.failure_pause_threshold (campaigns.max_attempts is the
+ * dispatcher's).
  */
 void
 ScheduleInit(void)
@@ -535,6 +542,14 @@ ScheduleInit(void)
 							&campaigns_launch_batch_size,
 							50000, 1, 10000000,
 							PGC_USERSET,
+							0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("campaigns.failure_pause_threshold",
+							"Failed actions in a row that pause a campaign (paused_reason delivery_failing).",
+							"action_record_outcomes reads it; a sent action resets the count.",
+							&campaigns_failure_pause_threshold,
+							10, 1, 1000000,
+							PGC_SUSET,
 							0,
 							NULL, NULL, NULL);
 }

@@ -141,3 +141,20 @@ SELECT pg_temp.try(format($$SELECT campaigns.dataset_delete(%L)$$, :'ds'));
 -- No user: 28000.
 RESET campaigns.user_id;
 SELECT pg_temp.try($$SELECT campaigns.campaign_list()$$);
+SELECT pg_temp.try($$SELECT campaigns.campaign_create('{}')$$);
+
+-- campaign_create keeps plans per backend: they follow a dropped and
+-- re-created extension in the same session.
+SET campaigns.user_id = '00000000-0000-0000-0003-000000000001';
+SELECT campaigns.campaign_create('{}') IS NULL AS never;
+SET client_min_messages = warning;
+DROP EXTENSION campaigns CASCADE;
+CREATE EXTENSION campaigns;
+RESET client_min_messages;
+SELECT campaigns.dataset_create('{"name": "D2"}') ->> 'dataset_id' AS ds2 \gset
+SELECT campaigns.alias_create('{"alias_id": "a1", "full_email": "a1@example.com"}') IS NOT NULL AS alias_again;
+SELECT campaigns.template_create('{"name": "E", "channel": "email", "body": "Hi"}') ->> 'template_id' AS tpl2 \gset
+SELECT campaigns.campaign_create(jsonb_build_object('name', 'After re-create', 'dataset_id', :'ds2',
+	'alias_ids', '["a1"]'::jsonb, 'steps', jsonb_build_array(jsonb_build_object('step', 1,
+		'variants', jsonb_build_array(jsonb_build_object('label', 'A', 'template_id', :'tpl2')))))) ->> 'status' AS status;
+RESET campaigns.user_id;

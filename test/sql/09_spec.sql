@@ -6,6 +6,7 @@
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS campaigns;
 DROP ROLE IF EXISTS spec_app;
+DROP ROLE IF EXISTS spec_gw;
 RESET client_min_messages;
 CREATE ROLE spec_app;
 GRANT campaigns_user TO spec_app;
@@ -162,6 +163,15 @@ SELECT pg_temp.try($$SELECT campaigns.sender_profile_create('{"profile_name": "P
 SELECT campaigns.sender_profile_count() AS profiles;
 SELECT pg_temp.try(format($$SELECT campaigns.sender_profile_update(%L, '{"profile_name": ""}')$$, :'sp_id'));
 SELECT pg_temp.try($$SELECT campaigns.sender_profile_create('{"profile_name": "", "description": 5}')$$);
+-- Field boundaries (checked on update, the limit being reached): profile_name
+-- 1-100, description <= 500; one default at a time.
+SELECT pg_temp.try(format($$SELECT campaigns.sender_profile_update(%L, %L)$$, :'sp_id', jsonb_build_object('profile_name', repeat('p', 100), 'description', repeat('d', 500)))) ~ '^ok' AS at_limits,
+	   pg_temp.try(format($$SELECT campaigns.sender_profile_update(%L, %L)$$, :'sp_id', jsonb_build_object('profile_name', repeat('p', 101), 'description', repeat('d', 501)))) AS over_limits;
+SELECT (campaigns.sender_profile_update(x.id, '{"is_default": true}') ->> 'is_default') AS new_default
+  FROM (SELECT (l ->> 'sender_profile_id')::uuid AS id FROM jsonb_array_elements(campaigns.sender_profile_list()) l
+		 WHERE l ->> 'profile_name' = 'P3') x;
+SELECT string_agg(l ->> 'profile_name', ',' ORDER BY l ->> 'profile_name') FILTER (WHERE (l ->> 'is_default')::boolean) AS defaults
+  FROM jsonb_array_elements(campaigns.sender_profile_list()) l;
 
 -- Sending identities.
 SELECT campaigns.alias_create('{"alias_id": "spec-a", "full_email": "a@sender.example"}') - 'created_at' - 'user_id' AS alias_body;
@@ -768,6 +778,13 @@ SELECT jsonb_path_query_array(campaigns.lead_events(:'ec', clid), '$[*].type') A
 	   jsonb_path_query_array(campaigns.lead_events(:'ec', clid), '$[*].occurred_at') AS occurred
   FROM ev_leads WHERE email = 'six1@example.com';
 SELECT clid AS ev_clid FROM ev_leads WHERE email = 'six5@example.com' \gset
+-- Timestamps keep their fractional seconds, in UTC with Z, as in the campaign.
+SELECT e ->> 'occurred_at' AS occurred_at, e ->> 'type' AS type
+  FROM campaigns.lead_event_record(:'ec', :'ev_clid', '{"type": "clicked", "occurred_at": "2099-05-03T08:00:00.25-01:00"}') e;
+SELECT l ->> 'last_sent_at' ~ '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$' AS last_sent_z,
+	   l ->> 'enrolled_at' ~ '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$' AS enrolled_z,
+	   (l ->> 'enrolled_at')::timestamptz = (SELECT enrolled_at FROM campaigns.campaign_lead WHERE campaign_lead_id = :'ev_clid') AS enrolled_exact
+  FROM jsonb_array_elements(campaigns.campaign_leads(:'ec')) l WHERE l ->> 'campaign_lead_id' = :'ev_clid';
 SELECT pg_temp.try(format('SELECT campaigns.lead_event_record(%L, %L, %L)', :'ec', :'ev_clid', b)) AS event_errors
   FROM (VALUES ('{}'::jsonb), ('{"type": "liked"}'), ('{"type": "replied", "occurred_at": "yesterday", "data": 5, "x": 1}'), ('[]')) t(b);
 SELECT e FROM pg_temp.errs(format('SELECT campaigns.lead_event_record(%L, %L, %L)', :'ec', :'ev_clid', '"replied"')) e;
@@ -834,7 +851,7 @@ SELECT campaigns.campaign_create(jsonb_build_object('name', 'Lanes', 'dataset_id
 	'steps', jsonb_build_array(jsonb_build_object('step', 1, 'variants', jsonb_build_array(jsonb_build_object('label', 'A', 'template_id', :'tpl_id')))))) ->> 'campaign_id' AS lanes \gset
 SELECT campaigns.campaign_launch(:'lanes') #>> '{campaign,status}' AS status;
 SELECT pg_temp.sim(:'lanes', '2099-08-03T09:00:00Z', '2099-08-03T12:00:00Z') AS sent;
-SELECT to_char(a.sent_at AT TIME ZONE 'UTC', 'HH24:MI') AS at, string_agg(a.alias_id, ',' ORDER BY a.alias_id) AS aliases
+SELECT to_char(a.sent_at AT TIME ZONE 'UTC', 'HH24:MI') AS at, string_agg(coalesce(a.alias_id, '<none>'), ',' ORDER BY a.alias_id) AS aliases
   FROM campaigns.action a WHERE a.campaign_id = :'lanes' GROUP BY 1 ORDER BY 1;
 
 -- A scheduled campaign whose start_date is moved (allowed while scheduled)
@@ -860,6 +877,68 @@ SELECT pg_temp.sim(:'later', '2099-10-10T09:00:00Z', '2099-10-13T08:59:59Z') AS 
 SELECT campaigns.campaign_get(:'later') ->> 'status' AS later_status;
 SELECT pg_temp.sim(:'later', '2099-10-13T09:00:00Z', '2099-10-13T09:00:00Z') AS sent_at_new_start_plus_delay;
 
+-- Paused before its start, moved later, resumed: it waits for the new start.
+SELECT pg_temp.sched('2099-10-20T09:00:00Z', 0) AS pz \gset
+SELECT campaigns.campaign_launch(:'pz') #>> '{campaign,status}' AS status;
+SELECT campaigns.campaign_pause(:'pz') ->> 'status' AS paused;
+SELECT campaigns.campaign_update(:'pz', '{"start_date": "2099-10-22T09:00:00Z"}') ->> 'start_date' AS moved;
+SELECT campaigns.campaign_resume(:'pz') ->> 'status' AS resumed;
+SELECT pg_temp.sim(:'pz', '2099-10-20T09:00:00Z', '2099-10-22T08:59:59Z') AS sent_before_new_start;
+SELECT pg_temp.sim(:'pz', '2099-10-22T09:00:00Z', '2099-10-22T09:00:00Z') AS sent_at_new_start;
+
+-- Switched to an immediate launch while scheduled: it starts at the next tick.
+SELECT pg_temp.sched('2099-12-01T09:00:00Z', 0) AS now_c \gset
+SELECT campaigns.campaign_launch(:'now_c') #>> '{campaign,status}' AS status;
+SELECT j ->> 'launch_type' AS launch_type, j -> 'start_date' AS start_date, j ->> 'status' AS status
+  FROM campaigns.campaign_update(:'now_c', '{"launch_type": "immediate", "start_date": null}') j;
+SELECT pg_temp.sim(:'now_c', '2099-11-02T09:00:00Z', '2099-11-02T09:00:00Z') AS sent_at_next_tick;
+SELECT campaigns.campaign_get(:'now_c') ->> 'status' AS status;
+
+-- Pacing edits allowed while active take effect at once: raising a
+-- reached daily limit lets the campaign send again the same day.
+SELECT campaigns.campaign_create(jsonb_build_object('name', 'Raise', 'dataset_id', :'ds6', 'alias_ids', '["spec-a"]'::jsonb,
+	'min_interval_seconds', 600, 'daily_limit', 1, 'launch_type', 'scheduled', 'start_date', '2099-08-10T09:00:00Z',
+	'send_days', '["mon","tue","wed","thu","fri","sat","sun"]'::jsonb,
+	'steps', jsonb_build_array(jsonb_build_object('step', 1, 'variants', jsonb_build_array(jsonb_build_object('label', 'A', 'template_id', :'tpl_id')))))) ->> 'campaign_id' AS raise \gset
+SELECT campaigns.campaign_launch(:'raise') #>> '{campaign,status}' AS status;
+SELECT pg_temp.sim(:'raise', '2099-08-10T09:00:00Z', '2099-08-10T12:00:00Z') AS sent_with_limit_1;
+SELECT campaigns.campaign_update(:'raise', '{"daily_limit": 3, "min_interval_seconds": 60}') ->> 'daily_limit' AS raised;
+SELECT pg_temp.sim(:'raise', '2099-08-10T12:00:00Z', '2099-08-10T16:59:59Z') AS sent_after_raise;
+SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS at FROM sends WHERE cid = :'raise' ORDER BY at;
+
+-- A day is a local calendar day: step 2 one day after a Saturday 09:00 EST
+-- send goes on Sunday 09:00 EDT, 23 hours later.  A mixed campaign sends its
+-- email step from the alias and its LinkedIn step from the connected account.
+SELECT campaigns.campaign_create(jsonb_build_object('name', 'DST mixed', 'dataset_id', :'ds_id', 'type', 'mixed',
+	'alias_ids', '["spec-b"]'::jsonb, 'connected_account_id', :'acct_id',
+	'timezone', 'America/New_York', 'sending_window_start', '09:00', 'sending_window_end', '10:00',
+	'send_days', '["mon","tue","wed","thu","fri","sat","sun"]'::jsonb,
+	'launch_type', 'scheduled', 'start_date', '2099-03-07T09:00:00-05:00',
+	'steps', jsonb_build_array(
+		jsonb_build_object('step', 1, 'channel', 'email', 'variants', jsonb_build_array(jsonb_build_object('label', 'A', 'template_id', :'tpl_id'))),
+		jsonb_build_object('step', 2, 'channel', 'linkedin', 'delay_days', 1, 'action_type', 'message', 'message_template', 'Hi {{first_name|there}}')))) ->> 'campaign_id' AS mixed \gset
+SELECT j -> 'summary' AS summary, j #>> '{campaign,status}' AS status FROM campaigns.campaign_launch(:'mixed') j;
+SELECT pg_temp.sim(:'mixed', '2099-03-07T14:00:00Z', '2099-03-10T00:00:00Z') AS sent;
+SELECT to_char(a.sent_at AT TIME ZONE 'America/New_York', 'Dy HH24:MI') AS local_time, to_char(a.sent_at AT TIME ZONE 'UTC', 'HH24:MI"Z"') AS utc,
+	   a.step, a.channel, a.action_type, a.alias_id, a.connected_account_id = :'acct_id' AS from_account
+  FROM campaigns.action a WHERE a.campaign_id = :'mixed' ORDER BY a.sent_at;
+SELECT campaigns.campaign_get(:'mixed') ->> 'status' AS status;
+
+-- Sending identities edited while paused are the ones used after resume
+-- (two aliases replaced by one: one lane, never an action without alias).
+SELECT campaigns.campaign_create(jsonb_build_object('name', 'Swap', 'dataset_id', :'ds6', 'alias_ids', '["spec-a", "spec-b"]'::jsonb,
+	'min_interval_seconds', 600, 'launch_type', 'scheduled', 'start_date', '2099-08-17T09:00:00Z',
+	'send_days', '["mon","tue","wed","thu","fri","sat","sun"]'::jsonb,
+	'steps', jsonb_build_array(jsonb_build_object('step', 1, 'variants', jsonb_build_array(jsonb_build_object('label', 'A', 'template_id', :'tpl_id')))))) ->> 'campaign_id' AS swap \gset
+SELECT campaigns.campaign_launch(:'swap') #>> '{campaign,status}' AS status;
+SELECT pg_temp.sim(:'swap', '2099-08-17T09:00:00Z', '2099-08-17T09:00:00Z') AS sent_before;
+SELECT campaigns.campaign_pause(:'swap') ->> 'status' AS paused;
+SELECT campaigns.campaign_update(:'swap', '{"alias_ids": ["spec-tmp"]}') -> 'alias_ids' AS new_aliases;
+SELECT campaigns.campaign_resume(:'swap') ->> 'status' AS resumed;
+SELECT pg_temp.sim(:'swap', '2099-08-17T10:00:00Z', '2099-08-17T12:00:00Z') AS sent_after;
+SELECT to_char(a.sent_at AT TIME ZONE 'UTC', 'HH24:MI') AS at, string_agg(coalesce(a.alias_id, '<none>'), ',' ORDER BY a.alias_id) AS aliases
+  FROM campaigns.action a WHERE a.campaign_id = :'swap' AND a.state = 'sent' GROUP BY 1 ORDER BY 1;
+
 -- A failed delivery fails that lead, not the campaign.
 SELECT campaigns.campaign_create(jsonb_build_object('name', 'Fail', 'dataset_id', :'ds6', 'alias_ids', '["spec-a"]'::jsonb,
 	'min_interval_seconds', 60, 'launch_type', 'scheduled', 'start_date', '2099-09-01T09:00:00Z',
@@ -872,6 +951,11 @@ SELECT j ->> 'status' AS status, j -> 'processed_leads' AS processed_leads, j ->
 SELECT jsonb_path_query_array(campaigns.campaign_leads(:'fl', '{"status": "failed"}'), '$[*].status') AS failed_leads;
 SELECT pg_temp.sim(:'fl', '2099-09-01T09:01:00Z', '2099-09-02T00:00:00Z') AS sent_after;
 SELECT j ->> 'status' AS status, j -> 'processed_leads' AS processed_leads FROM campaigns.campaign_get(:'fl') j;
+
+-- What a campaign uses cannot be deleted under it.
+SELECT pg_temp.try(format('SELECT campaigns.dataset_delete(%L)', :'ds6')) AS delete_used_dataset,
+	   pg_temp.try(format('SELECT campaigns.template_delete(%L)', :'tpl_id')) AS delete_used_template,
+	   pg_temp.try(format('SELECT campaigns.sender_profile_delete(%L)', :'sp_id')) AS delete_used_profile;
 
 -- No path skips the status machine: direct writes by the tenant are refused too.
 SELECT pg_temp.try(format($$UPDATE campaigns.campaign SET status = 'active' WHERE campaign_id = %L RETURNING status$$, pg_temp.mk())) AS draft_to_active;
@@ -892,12 +976,21 @@ SELECT campaigns.campaign_count('{"status": "completed"}') = jsonb_array_length(
 SELECT f, pg_temp.try(format('SELECT campaigns.campaign_list(%L)', f)) AS list_errors
   FROM (VALUES ('{"limit": 0}'::jsonb), ('{"limit": 101}'), ('{"offset": -1}'), ('{"limit": "x"}'), ('{"status": "sleeping"}')) t(f);
 
+-- Stats of the events campaign: leads by status, actions and events in
+-- total and per step.
+SELECT j -> 'leads' AS leads, j -> 'actions' AS actions, j -> 'events' AS events
+  FROM campaigns.campaign_stats(:'ec') j;
+SELECT s ->> 'step' AS step, s ->> 'sent' AS sent, s ->> 'replied' AS replied, s ->> 'bounced' AS bounced,
+	   s ->> 'unsubscribed' AS unsubscribed, s ->> 'opened' AS opened, s ->> 'clicked' AS clicked
+  FROM jsonb_array_elements(campaigns.campaign_stats(:'ec') -> 'steps') s ORDER BY 1;
+
 ----------------------------------------------------------------------------
 -- Tenancy: another user, as the same non-superuser role
 ----------------------------------------------------------------------------
 SET campaigns.user_id = '00000000-0000-0000-0009-000000000002';
 SELECT fn, pg_temp.try(format('SELECT campaigns.campaign_%s(%L)', fn, :'fc6')) AS other_users_campaign
   FROM unnest(ARRAY['get', 'launch', 'pause', 'resume', 'stop', 'unschedule', 'reset', 'playground_review', 'delete']) fn;
+SELECT pg_temp.try(format('SELECT campaigns.campaign_stats(%L)', :'ec')) AS stats_other;
 SELECT pg_temp.try(format('SELECT campaigns.campaign_update(%L, %L)', :'fc6', '{"name": "x"}')) AS update_other,
 	   pg_temp.try(format('SELECT campaigns.campaign_forecast(%L, 3)', :'fc6')) AS forecast_other,
 	   pg_temp.try(format('SELECT campaigns.campaign_leads(%L)', :'ec')) AS leads_other,
@@ -913,5 +1006,36 @@ SELECT campaigns.campaign_get(:'fc6') ->> 'status' AS still_active, campaigns.ca
 
 RESET campaigns.user_id;
 RESET ROLE;
+
+----------------------------------------------------------------------------
+-- §8 over http_handle, as the gateway's role: the errors above reach an HTTP
+-- client in FastAPI's shape, and nothing else of the database shows.
+----------------------------------------------------------------------------
+CREATE ROLE spec_gw;
+GRANT campaigns_gateway TO spec_gw;
+SELECT campaigns.api_key_create('00000000-0000-0000-0009-000000000001', 'spec http') AS hkey \gset
+UPDATE campaigns.api_key SET rate_limit_per_minute = 0 WHERE user_id = '00000000-0000-0000-0009-000000000001';
+CREATE FUNCTION pg_temp.h(m text, p text, b text DEFAULT NULL, ct text DEFAULT 'application/json', q text DEFAULT '')
+RETURNS TABLE(status int, body text) LANGUAGE sql AS $$
+	SELECT x.status, regexp_replace(regexp_replace(x.body,
+			'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}', '<uuid>', 'g'),
+			'\d{4}-\d{2}-\d{2}T[0-9:.]+Z', '<ts>', 'g')
+	  FROM campaigns.http_handle(m, p, q, jsonb_build_object('authorization', 'Bearer ' || current_setting('spec.hkey'),
+			'content-type', ct), b) x
+$$;
+GRANT EXECUTE ON FUNCTION pg_temp.h(text, text, text, text, text) TO spec_gw;
+SET spec.hkey = :'hkey';
+SET ROLE spec_gw;
+SELECT * FROM pg_temp.h('POST', format('/api/v1/datasets/%s/leads', :'ds_id'), E'email\n"unterminated\n', 'text/csv');
+SELECT * FROM pg_temp.h('POST', '/api/v1/templates/', '{"name": "Bad", "channel": "sms", "body": "Hi {{first name}}"}');
+SELECT * FROM pg_temp.h('POST', format('/api/v1/campaigns/%s/leads/%s/events', :'ec', :'ev_clid'), '{"x": 1, "type": "liked"}');
+SELECT * FROM pg_temp.h('GET', format('/api/v1/campaigns/%s/forecast', :'fc6'), q => 'days=0');
+SELECT * FROM pg_temp.h('POST', format('/api/v1/campaigns/%s/resume', :'done_id'));
+SELECT * FROM pg_temp.h('GET', '/api/v1/campaigns/00000000-0000-0000-0009-00000000ffff');
+SELECT status, (body::jsonb -> 'detail' -> 0 -> 'loc') AS loc, (body::jsonb -> 'detail' -> 0 ->> 'type') AS type
+  FROM pg_temp.h('POST', '/api/v1/campaigns', '{"name": "x", "dataset_id": "00000000-0000-0000-0009-00000000ffff", "steps": [{"step": 1, "variants": [{"label": "A", "weight": 101}]}]}');
+RESET ROLE;
+DROP OWNED BY spec_gw;
+DROP ROLE spec_gw;
 DROP OWNED BY spec_app;
 DROP ROLE spec_app;

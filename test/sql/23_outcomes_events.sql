@@ -173,6 +173,24 @@ SELECT state, count(*) FROM campaigns.action WHERE campaign_id = '00000000-0000-
 SELECT status, count(*) FROM campaigns.campaign_lead WHERE campaign_id = '00000000-0000-0000-0023-200000000003' GROUP BY 1 ORDER BY 1;
 SELECT pg_temp.tick('2030-03-05 10:00Z') AS queued_while_paused;
 
+-- The threshold is a setting: with 3, three failures in a row pause.
+SET campaigns.failure_pause_threshold = 3;
+SELECT pg_temp.mk(7, 5) IS NOT NULL AS c7;
+SELECT pg_temp.tick('2030-03-04 10:00Z') AS queued;
+SELECT campaigns.action_record_outcomes(array_agg(action_id ORDER BY action_id), '{failed,failed}', NULL, NULL, NULL, NULL) AS failed
+  FROM campaigns.action WHERE campaign_id = '00000000-0000-0000-0023-200000000007';
+SELECT status, failure_streak FROM campaigns.campaign WHERE campaign_id = '00000000-0000-0000-0023-200000000007';
+SELECT pg_temp.tick('2030-03-04 10:01Z') AS queued;
+SELECT campaigns.action_record_outcomes(array_agg(action_id ORDER BY action_id), array_fill('failed'::text, ARRAY[count(*)::int]),
+		NULL, NULL, NULL, NULL) AS failed
+  FROM campaigns.action WHERE campaign_id = '00000000-0000-0000-0023-200000000007' AND state = 'queued';
+SELECT status, paused_reason, failure_streak FROM campaigns.campaign WHERE campaign_id = '00000000-0000-0000-0023-200000000007';
+SELECT state, count(*) FROM campaigns.action WHERE campaign_id = '00000000-0000-0000-0023-200000000007' GROUP BY 1 ORDER BY 1;
+RESET campaigns.failure_pause_threshold;
+\set VERBOSITY sqlstate
+SET campaigns.failure_pause_threshold = 0;
+\set VERBOSITY default
+
 -- Pause with an action in flight: draining, the queued one is cancelled;
 -- when the in-flight one finishes the campaign is paused; resume re-plans
 -- the cancelled action (same row, same key).

@@ -61,6 +61,23 @@ SELECT f ->> 'next_send_time' AS next, f -> 'days' AS days
   FROM campaigns._forecast('00000000-0000-0000-0025-200000000003', 4, '2031-01-06 00:00Z') f;
 SELECT status FROM campaigns.campaign WHERE campaign_id = '00000000-0000-0000-0025-200000000003';
 
+-- A long simulation stops after 1,000 sends: truncated, later days unknown.
+INSERT INTO campaigns.email_alias (user_id, alias_id, full_email)
+SELECT '00000000-0000-0000-0025-000000000001', 'g' || i, 'g' || i || '@s.example' FROM generate_series(1, 5) i;
+INSERT INTO campaigns.dataset (dataset_id, user_id, name) VALUES ('00000000-0000-0000-0025-0000000000d2', '00000000-0000-0000-0025-000000000001', 'many');
+INSERT INTO campaigns.lead (user_id, dataset_id, email)
+SELECT '00000000-0000-0000-0025-000000000001', '00000000-0000-0000-0025-0000000000d2', 'm' || i || '@l.example' FROM generate_series(1, 1200) i;
+INSERT INTO campaigns.campaign (campaign_id, user_id, dataset_id, name, type, launch_type, daily_limit,
+	sending_window_start, sending_window_end, min_interval_seconds, timezone, send_days, steps_config,
+	alias_ids, unreviewed_launch_policy)
+VALUES ('00000000-0000-0000-0025-200000000004', '00000000-0000-0000-0025-000000000001', '00000000-0000-0000-0025-0000000000d2',
+	'many', 'email', 'immediate', 700, '00:00', '24:00', 60, 'UTC', '{mon,tue,wed,thu,fri,sat,sun}',
+	'[{"step":1,"channel":"email","variants":[{"label":"A","weight":1}]}]', '{g1,g2,g3,g4,g5}', 'launch_default');
+SELECT campaigns.campaign_launch('00000000-0000-0000-0025-200000000004') -> 'campaign' ->> 'status' AS status;
+UPDATE campaigns.campaign_lead SET eligible_at = '2031-01-06 00:00Z' WHERE campaign_id = '00000000-0000-0000-0025-200000000004';
+SELECT f -> 'truncated' AS truncated, f -> 'total_planned' AS planned, f -> 'days' AS days
+  FROM campaigns._forecast('00000000-0000-0000-0025-200000000004', 4, '2031-01-06 00:00Z') f;
+
 -- Errors.
 \set VERBOSITY sqlstate
 SELECT campaigns.campaign_forecast(gen_random_uuid(), 7);
