@@ -102,19 +102,21 @@ WITH picked AS (
 	 LIMIT n
 	   FOR UPDATE OF a SKIP LOCKED
 	   FOR SHARE OF c SKIP LOCKED
-), payload AS (
+), payload AS MATERIALIZED (
+	-- The body is built as json text (no key sorting, no binary round trip);
+	-- email and LinkedIn differ only in their last keys.
 	SELECT a.action_id,
 		   coalesce(de.url, nullif(current_setting('campaigns.' || a.channel || '_endpoint', true), '')) AS url,
 		   de.auth_header,
 		   ren.missing,
 		   ren.errors,
-		   jsonb_build_object(
+		   (rtrim(json_build_object(
 			   'action_id', a.action_id,
 			   'idempotency_key', a.idempotency_key,
 			   'attempt', a.attempts + 1,
 			   'campaign_id', a.campaign_id,
 			   'campaign_lead_id', a.campaign_lead_id,
-			   'lead', jsonb_build_object(
+			   'lead', json_build_object(
 				   'lead_id', l.lead_id, 'email', l.email, 'linkedin_url', l.linkedin_url,
 				   'first_name', l.first_name, 'last_name', l.last_name, 'company', l.company,
 				   'title', l.title, 'timezone', l.timezone, 'fields', l.fields),
@@ -130,14 +132,14 @@ WITH picked AS (
 			   'prompt', CASE WHEN ai.enabled THEN
 							coalesce(c.system_prompt, nullif(sp.sender_data ->> 'custom_prompt', ''),
 									 @extschema@._default_prompt()) END,
-			   'due_at', a.due_at)
-		   || CASE WHEN a.channel = 'email'
-				   THEN jsonb_build_object('subject', ren.subject ->> 'text', 'body', ren.body ->> 'text',
-										   'alias_id', a.alias_id,
-										   'alias_email', (SELECT ea.full_email FROM @extschema@.email_alias ea
-															WHERE ea.user_id = a.user_id AND ea.alias_id = a.alias_id))
-				   ELSE jsonb_build_object('message', ren.body ->> 'text',
-										   'connected_account_id', a.connected_account_id) END
+			   'due_at', a.due_at)::text, '}')
+			|| ', ' || ltrim(CASE WHEN a.channel = 'email'
+				   THEN json_build_object('subject', ren.subject ->> 'text', 'body', ren.body ->> 'text',
+										  'alias_id', a.alias_id,
+										  'alias_email', (SELECT ea.full_email FROM @extschema@.email_alias ea
+														   WHERE ea.user_id = a.user_id AND ea.alias_id = a.alias_id))
+				   ELSE json_build_object('message', ren.body ->> 'text',
+										  'connected_account_id', a.connected_account_id) END::text, '{'))
 		   AS body
 	  FROM picked p
 	  JOIN @extschema@.action a ON a.action_id = p.action_id
@@ -165,12 +167,19 @@ WITH picked AS (
 									'company', l.company, 'title', l.title, 'timezone', l.timezone))
 							 AS data) ld
 	  CROSS JOIN LATERAL (SELECT r.subject, r.body,
-								 (SELECT coalesce(jsonb_agg(DISTINCT m ORDER BY m), '[]'::jsonb)
-									FROM (SELECT jsonb_array_elements_text(r.subject -> 'missing')
-										  UNION ALL
-										  SELECT jsonb_array_elements_text(r.body -> 'missing')) x(m)) AS missing,
-								 jsonb_strip_nulls(jsonb_build_object('subject', r.subject -> 'error',
-																	  'body', r.body -> 'error')) AS errors
+								 CASE WHEN coalesce(r.subject -> 'missing', '[]') = '[]'
+									  THEN coalesce(r.body -> 'missing', '[]')
+									  WHEN coalesce(r.body -> 'missing', '[]') = '[]'
+									  THEN r.subject -> 'missing'
+									  ELSE (SELECT jsonb_agg(DISTINCT m ORDER BY m)
+											  FROM (SELECT jsonb_array_elements_text(r.subject -> 'missing')
+													UNION ALL
+													SELECT jsonb_array_elements_text(r.body -> 'missing')) x(m))
+								 END AS missing,
+								 CASE WHEN r.subject -> 'error' IS NULL AND r.body -> 'error' IS NULL
+									  THEN '{}'::jsonb
+									  ELSE jsonb_strip_nulls(jsonb_build_object('subject', r.subject -> 'error',
+																				'body', r.body -> 'error')) END AS errors
 							FROM (SELECT CASE WHEN a.channel = 'email'
 											  THEN @extschema@._dispatch_render(t.subject, ld.data) END AS subject,
 										 @extschema@._dispatch_render(coalesce(t.body, st.cfg ->> 'message_template'),
@@ -187,7 +196,7 @@ UPDATE @extschema@.action a
 	   updated_at = now()
   FROM payload p
  WHERE a.action_id = p.action_id
-RETURNING a.action_id, a.attempts + 1, a.idempotency_key, p.url, p.auth_header, p.body::text;
+RETURNING a.action_id, a.attempts + 1, a.idempotency_key, p.url, p.auth_header, p.body;
 END
 $$;
 COMMENT ON FUNCTION @extschema@._dispatch_claim(integer, integer) IS

@@ -616,6 +616,10 @@ DispatchForgetClaimed(void)
 	}
 }
 
+/*
+ * EasyGet hands out an easy handle, reusing finished ones (the connections
+ * themselves live in the multi handle's cache).
+ */
 static CURL *
 EasyGet(void)
 {
@@ -633,6 +637,9 @@ EasyGet(void)
 	return easy;
 }
 
+/*
+ * EasyPut returns a finished easy handle to the pool.
+ */
 static void
 EasyPut(CURL *easy)
 {

@@ -462,7 +462,7 @@ static TimestampTz
 WorkerTick(MemoryContext cxt)
 {
 	TimestampTz now = GetCurrentTimestamp();
-	TimestampTz next = TimestampTzPlusMilliseconds(now, WORKER_TICK_MAX_MS);
+	volatile TimestampTz next = TimestampTzPlusMilliseconds(now, WORKER_TICK_MAX_MS);
 	Oid			argtypes[1] = {TIMESTAMPTZOID};
 
 	PG_TRY();
@@ -497,7 +497,12 @@ WorkerTick(MemoryContext cxt)
 		next = TimestampTzPlusMilliseconds(now, WORKER_HEARTBEAT_MS);
 	}
 	PG_END_TRY();
-	return next;
+
+	/*
+	 * A next_due already past (more launch batches to enrol, say) means "run
+	 * again soon", never "spin".
+	 */
+	return Max(next, TimestampTzPlusMilliseconds(now, WORKER_MIN_SLEEP_MS));
 }
 
 /*
@@ -715,11 +720,11 @@ CampaignsWorkerMain(Datum main_arg)
 			pass = true;
 		if (DispatchOutcomesPending() > 0 &&
 			(DispatchInFlight() == 0 ||
-			 DispatchOutcomesPending() >= Max(1, campaigns_max_in_flight / 2) ||
+			 DispatchOutcomesPending() >= campaigns_max_in_flight ||
 			 now >= TimestampTzPlusMilliseconds(DispatchOldestOutcome(), WORKER_RECORD_DELAY_MS)))
 			pass = true;
 		if (more_due && campaigns_worker_enabled &&
-			DispatchFreeSlots() >= Max(1, campaigns_max_in_flight / 4))
+			DispatchFreeSlots() >= Max(1, campaigns_max_in_flight / 2))
 			pass = true;
 
 		if (pass)

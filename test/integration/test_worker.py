@@ -401,3 +401,22 @@ def test_schedule_maintenance_with_pg_cron(request, sink):
     assert srv.q("SELECT count(*), min(command) FROM cron.job") == [(2, "SELECT campaigns.purge_old(7)")]
     # The commands run as written.
     assert srv.q1("SELECT campaigns.purge_old(7) ->> 'actions'") == "0"
+
+
+def test_sigterm_lets_requests_in_flight_finish(pg, sink):
+    """A clean stop records the outcomes of the requests in flight (they are
+    not left to their lease and sent twice)."""
+    pg.set_conf(campaigns__request_timeout_ms="5000")
+    wait_for(lambda: pg.q1("SELECT current_setting('campaigns.request_timeout_ms')") == "5s", what="reload")
+    time.sleep(0.5)
+    sink.set_mode("slow:1500")
+    u, c = seed(pg, 5)
+    wait_for(lambda: len(sink.requests()) == 5, what="five requests in flight")
+    pid = pg.worker_pid()
+    os.kill(pid, signal.SIGTERM)
+    wait_for(lambda: states(pg, c) == {"sent": 5}, timeout=20, what="in-flight outcomes recorded")
+    new = wait_for(lambda: (pg.worker_pid() or pid) != pid and pg.worker_pid(), timeout=30,
+                   what="worker restarted")
+    wait_for(lambda: pg.worker()["state"] == "idle", what="new worker idle")
+    time.sleep(1.0)
+    assert len(sink.requests()) == 5 and new != pid
