@@ -132,8 +132,8 @@ SELECT * FROM pg_temp.req('GET', '/api/v1/campaigns/%30%30000000-0000-0000-0070-
 SELECT * FROM pg_temp.req('get', '/api/v1/auth/me', :'key1');
 
 RESET ROLE;
--- What the gateway's role may do in the schema: execute http_handle (and the
--- two functions every role may, for row-level security); no table at all.
+-- What the gateway's role may do in the schema: execute http_handle and
+-- nothing else; no table at all.
 SELECT p.oid::regprocedure AS executable FROM pg_proc p
  WHERE p.pronamespace = 'campaigns'::regnamespace AND has_function_privilege('http70_gw', p.oid, 'EXECUTE')
  ORDER BY 1::text;
