@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <netdb.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -117,6 +118,10 @@ log_msg(const char *fmt,...)
 	fprintf(stderr, "campaigns-gateway: %s\n", buf);
 }
 
+/*
+ * notice_ignore drops server notices: they would interleave with the access
+ * log, and http_handle reports nothing a client or operator needs that way.
+ */
 static void
 notice_ignore(void *arg, const char *message)
 {
@@ -177,6 +182,10 @@ thread_slot(void)
 	return my_slot;
 }
 
+/*
+ * close_all_connections closes every thread's connection at shutdown, once
+ * the daemons (and so the threads using them) have stopped.
+ */
 static void
 close_all_connections(void)
 {
@@ -357,6 +366,11 @@ json_string(Buf *b, const char *s)
 	buf_putc(b, '"');
 }
 
+/*
+ * header_to_json appends one request header to the JSON object being built
+ * in cls, its name in lower case and both as valid UTF-8 (http_handle treats
+ * names case-insensitively either way; lower case is its fast path).
+ */
 static enum MHD_Result
 header_to_json(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
@@ -533,6 +547,10 @@ send_response(struct MHD_Connection *connection, Request *req, unsigned int stat
 	return ret;
 }
 
+/*
+ * send_error answers a request the gateway refuses itself, in the same
+ * {"detail", "message"} shape as http_handle's errors.
+ */
 static enum MHD_Result
 send_error(struct MHD_Connection *connection, Request *req, unsigned int status,
 		   const char *code, const char *message)
@@ -547,9 +565,9 @@ send_error(struct MHD_Connection *connection, Request *req, unsigned int status,
 
 /*
  * call_database runs http_handle for the request and queues its answer.  A
- * broken connection is closed and reopened; a GET is retried once on the new
- * connection (it cannot have been executed on a connection that was already
- * dead), anything else gets 503.
+ * connection found closed before the call is reopened first; one that breaks
+ * during the call is closed and reopened, and a GET is retried once on the
+ * new connection (reading twice is harmless), anything else gets 503.
  */
 static enum MHD_Result
 call_database(struct MHD_Connection *connection, Request *req)
@@ -574,6 +592,23 @@ call_database(struct MHD_Connection *connection, Request *req)
 	params[3] = hdr.data;
 	params[4] = req->body ? req->body : "";
 
+	/*
+	 * A connection the server has closed while it sat idle (a restart, an
+	 * idle timeout) shows as readable: find out before sending anything, so
+	 * that a restart costs no request that arrives after it.
+	 */
+	if (slot->conn != NULL)
+	{
+		struct pollfd pfd = {PQsocket(slot->conn), POLLIN, 0};
+
+		/* An idle connection has nothing to say: input means a goodbye. */
+		if (PQstatus(slot->conn) != CONNECTION_OK || pfd.fd < 0 || poll(&pfd, 1, 0) != 0)
+		{
+			log_msg("database connection closed while idle");
+			PQfinish(slot->conn);
+			slot->conn = NULL;
+		}
+	}
 	for (int attempt = 0; attempt < 2; attempt++)
 	{
 		if (slot->conn == NULL)
@@ -783,6 +818,10 @@ usage(void)
 		   "Logs one line per request to stderr: METHOD PATH STATUS MICROSECONDS.\n");
 }
 
+/*
+ * parse_number reads a decimal flag value in [min, max], or exits with a
+ * usage error naming the flag.
+ */
 static unsigned long
 parse_number(const char *what, const char *s, unsigned long min, unsigned long max)
 {

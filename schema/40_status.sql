@@ -22,4 +22,3 @@ LANGUAGE c STABLE STRICT AS 'MODULE_PATHNAME', 'campaign_check_edit';
 COMMENT ON FUNCTION @extschema@._campaign_check_edit(text, text[]) IS
 'Refuses (SQLSTATE 55000) a change of fields that the campaign''s status does not allow.';
 
-GRANT EXECUTE ON FUNCTION @extschema@.status_transitions() TO PUBLIC;

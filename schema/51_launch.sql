@@ -303,8 +303,7 @@ BEGIN
 	IF c.status <> 'paused' THEN
 		PERFORM @extschema@._refuse(c, 'stopped', 'paused');
 	END IF;
-	UPDATE @extschema@.action a SET state = 'cancelled', updated_at = now()
-	 WHERE a.campaign_id = c.campaign_id AND a.state = 'queued';
+	PERFORM @extschema@._cancel_queued(c.campaign_id);
 	UPDATE @extschema@.campaign_lead cl
 	   SET status = 'stopped', stop_reason = 'campaign_stopped', eligible_at = NULL,
 		   next_step = NULL, next_channel = NULL, finished_at = now()

@@ -20,7 +20,9 @@ CREATE TABLE @extschema@.http_route (
 	path		text NOT NULL CHECK (path ~ '^/'),
 	segs		text[] NOT NULL GENERATED ALWAYS AS (string_to_array(btrim(path, '/'), '/')) STORED,
 	-- The path with each {parameter} as {}: what http_handle looks up.
-	shape		text NOT NULL GENERATED ALWAYS AS (regexp_replace(btrim(path, '/'), '\{[a-z_]+\}', '{}', 'g')) STORED,
+	shape		text NOT NULL GENERATED ALWAYS AS (regexp_replace(btrim(path, '/'), '\{[a-z_]+\}', '{}', 'g')) STORED
+		-- http_handle takes path parameters from the 2nd and 4th segments only
+		CHECK (shape ~ '^[^/{}]+(/\{\}(/[^/{}]+(/\{\}(/[^/{}]+)*)?)?)?(/[^/{}]+)*$'),
 	auth		boolean NOT NULL DEFAULT true,
 	body		text CHECK (body IN ('json', 'json_or_csv')),
 	query_params jsonb NOT NULL DEFAULT '[]',
@@ -70,7 +72,7 @@ VALUES
 		200, 'object', false, 'campaigns', 'Planned sends per local day and the next send time.'),
 	('campaign_leads', 'GET', '/campaigns/{campaign_id}/leads', true, NULL,
 		@extschema@._http_page_params() || '[{"name": "status", "schema": {"type": "string", "enum": ["pending", "active", "completed", "stopped", "failed"]}, "description": "Only leads in this status."}]',
-		200, 'array', false, 'campaigns', 'Leads enrolled in a campaign.'),
+		200, 'array', true, 'campaigns', 'Leads enrolled in a campaign.'),
 	('lead_events', 'GET', '/campaigns/{campaign_id}/leads/{campaign_lead_id}/events', true, NULL, '[]', 200, 'array', false, 'campaigns', 'A lead''s timeline.'),
 	('lead_event_record', 'POST', '/campaigns/{campaign_id}/leads/{campaign_lead_id}/events', true, 'json', '[]', 201, 'object', false, 'campaigns', 'Record an event of a lead (replied, bounced...).'),
 	('dataset_create', 'POST', '/datasets/', true, 'json', '[]', 201, 'object', false, 'datasets', 'Create a dataset, optionally with leads.'),
@@ -78,7 +80,7 @@ VALUES
 	('dataset_get', 'GET', '/datasets/{dataset_id}', true, NULL, '[]', 200, 'object', false, 'datasets', 'Read a dataset.'),
 	('dataset_delete', 'DELETE', '/datasets/{dataset_id}', true, NULL, '[]', 204, 'none', false, 'datasets', 'Delete a dataset and its leads.'),
 	('dataset_add_leads', 'POST', '/datasets/{dataset_id}/leads', true, 'json_or_csv', '[]', 200, 'object', false, 'datasets', 'Add leads: a JSON array of lead objects, or text/csv with a header row.'),
-	('dataset_leads', 'GET', '/datasets/{dataset_id}/leads', true, NULL, @extschema@._http_page_params(), 200, 'array', false, 'datasets', 'A dataset''s leads, oldest first.'),
+	('dataset_leads', 'GET', '/datasets/{dataset_id}/leads', true, NULL, @extschema@._http_page_params(), 200, 'array', true, 'datasets', 'A dataset''s leads, oldest first.'),
 	('template_create', 'POST', '/templates/', true, 'json', '[]', 201, 'object', false, 'templates', 'Create a template.'),
 	('template_list', 'GET', '/templates/', true, NULL, @extschema@._http_page_params(), 200, 'array', true, 'templates', 'List templates, newest first.'),
 	('template_get', 'GET', '/templates/{template_id}', true, NULL, '[]', 200, 'object', false, 'templates', 'Read a template.'),
@@ -128,29 +130,25 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
-	k @extschema@.api_key;
+	stale boolean;
 	w timestamptz;
 	mine integer;
 BEGIN
-	IF token IS NULL OR token = '' THEN
-		RETURN;
-	END IF;
-	SELECT * INTO k FROM @extschema@.api_key a
+	-- One statement: every PL/pgSQL statement costs a little on each request.
+	SELECT a.user_id, a.api_key_id, a.name, a.token_prefix,
+		   coalesce(a.rate_limit_per_minute,
+					nullif(current_setting('campaigns.http_rate_limit_per_minute', true), '')::integer, 600),
+		   a.last_used_at IS NULL OR a.last_used_at < now() - interval '1 minute'
+	  INTO user_id, api_key_id, key_name, token_prefix, rate_limit, stale
+	  FROM @extschema@.api_key a
 	 WHERE a.token_hash = sha256(convert_to(token, 'UTF8')) AND a.revoked_at IS NULL;
 	IF NOT FOUND THEN
 		RETURN;
 	END IF;
-	user_id := k.user_id;
-	api_key_id := k.api_key_id;
-	key_name := k.name;
-	token_prefix := k.token_prefix;
-	rate_limit := coalesce(k.rate_limit_per_minute,
-						   nullif(current_setting('campaigns.http_rate_limit_per_minute', true), '')::integer,
-						   600);
 	-- A write to a logged table costs a WAL flush: record use once a minute.
-	IF k.last_used_at IS NULL OR k.last_used_at < now() - interval '1 minute' THEN
+	IF stale THEN
 		UPDATE @extschema@.api_key a SET last_used_at = now()
-		 WHERE a.api_key_id = k.api_key_id
+		 WHERE a.api_key_id = _http_authenticate.api_key_id
 		   AND (a.last_used_at IS NULL OR a.last_used_at < now() - interval '1 minute');
 	END IF;
 	IF rate_limit <= 0 THEN
@@ -160,16 +158,16 @@ BEGIN
 	w := date_trunc('minute', now());
 	reset_seconds := greatest(1, ceil(extract(epoch FROM (w + interval '1 minute' - clock_timestamp())))::integer);
 	INSERT INTO @extschema@.http_rate_window AS r (api_key_id, window_start, backend, hits)
-	VALUES (k.api_key_id, w, pg_backend_pid(), 1)
+	VALUES (_http_authenticate.api_key_id, w, pg_backend_pid(), 1)
 	ON CONFLICT (api_key_id, window_start, backend) DO UPDATE SET hits = r.hits + 1
 	RETURNING r.hits INTO mine;
 	IF mine = 1 THEN
 		-- First hit of this backend in the window: forget the key's old windows.
 		DELETE FROM @extschema@.http_rate_window r
-		 WHERE r.api_key_id = k.api_key_id AND r.window_start < w;
+		 WHERE r.api_key_id = _http_authenticate.api_key_id AND r.window_start < w;
 	END IF;
 	SELECT sum(r.hits)::integer INTO hits FROM @extschema@.http_rate_window r
-	 WHERE r.api_key_id = k.api_key_id AND r.window_start = w;
+	 WHERE r.api_key_id = _http_authenticate.api_key_id AND r.window_start = w;
 END
 $$;
 COMMENT ON FUNCTION @extschema@._http_authenticate(text) IS
@@ -211,6 +209,9 @@ DECLARE
 	kv text;
 	r jsonb := '{}';
 BEGIN
+	IF left(query, 1) = '?' THEN
+		query := substr(query, 2);
+	END IF;
 	IF query IS NULL OR query = '' THEN
 		RETURN r;
 	END IF;
@@ -339,9 +340,8 @@ AS $$
 		'info', jsonb_build_object('title', 'campaigns', 'version',
 			(SELECT e.extversion FROM pg_extension e WHERE e.extname = 'campaigns'),
 			'description', 'Multi-step outreach campaigns, served from PostgreSQL.'),
-		'servers', '[{"url": "/api/v1"}]'::jsonb,
 		'security', '[{"bearerAuth": []}]'::jsonb,
-		'paths', (SELECT jsonb_object_agg(path, ops) FROM (
+		'paths', (SELECT jsonb_object_agg('/api/v1' || path, ops) FROM (
 					SELECT path, jsonb_object_agg(m, o) AS ops FROM op GROUP BY path) g),
 		'components', '{
 			"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "description": "An API key: cmp_live_..."}},
@@ -420,14 +420,12 @@ COMMENT ON FUNCTION @extschema@._http_json_error_pos(text, text, text) IS
 -- here and writes back what it returns.  Every error of the API becomes a
 -- status and a JSON body; the routing and authentication before it raise
 -- nothing a request can cause (the gateway answers 500 for an error that
--- escapes anyway).  The SET clauses empty the identity
--- GUCs for the call, so only a key can name the user.
+-- escapes anyway).  Only a key names the user: the identity GUCs are set
+-- from it, transaction-locally, before any API function runs.
 CREATE FUNCTION @extschema@.http_handle(method text, path text, query text, req_headers jsonb, req_body text,
 	OUT status integer, OUT headers jsonb, OUT body text)
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET campaigns.user_id = ''
-SET request.jwt.claims = ''
 AS $$
 DECLARE
 	h jsonb;
@@ -437,8 +435,7 @@ DECLARE
 	allowed text;
 	ids uuid[] := '{}';
 	v_shape text;
-	seg text;
-	i integer;
+	ignored text;
 	max_body bigint;
 	authz text;
 	token text;
@@ -459,8 +456,15 @@ DECLARE
 	v_ctx text;
 BEGIN
 	headers := '{"Content-Type": "application/json"}';
-	-- Route: /api/v1/<segments>, one trailing slash ignored.
+	-- Route: /api/v1/<segments>, one trailing slash ignored.  A query string
+	-- left on the path is taken as the query when none is given apart.
 	p := coalesce(path, '');
+	IF strpos(p, '?') > 0 THEN
+		IF coalesce(query, '') = '' THEN
+			query := substr(p, strpos(p, '?') + 1);
+		END IF;
+		p := left(p, strpos(p, '?') - 1);
+	END IF;
 	IF p NOT LIKE '/api/v1/%' THEN
 		status := 404;
 		body := '{"detail": "NOT_FOUND", "message": "no such route"}';
@@ -471,26 +475,10 @@ BEGIN
 		p := left(p, -1);
 	END IF;
 	-- The request's shape: uuid segments become {} (they are the path
-	-- parameters), the others must equal a route's literals.
-	req_segs := string_to_array(p, '/');
-	v_shape := '';
-	FOR i IN 1..coalesce(cardinality(req_segs), 0) LOOP
-		seg := req_segs[i];
-		IF strpos(seg, '%') > 0 THEN
-			BEGIN
-				seg := @extschema@._http_url_decode(seg, false);
-			EXCEPTION WHEN others THEN
-				seg := req_segs[i];
-			END;
-		END IF;
-		IF length(seg) IN (32, 36) AND seg ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$' THEN
-			ids := ids || seg::uuid;
-			seg := '{}';
-		ELSE
-			seg := req_segs[i];
-		END IF;
-		v_shape := CASE WHEN i = 1 THEN seg ELSE v_shape || '/' || seg END;
-	END LOOP;
+	-- parameters, always the 2nd and 4th segments), the others must equal a
+	-- route's literals.  One expression: each statement costs a little.
+	v_shape := regexp_replace(p, '(^|/)[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}(?=/|$)',
+							  '\1{}', 'g');
 	SELECT rt.* INTO r FROM @extschema@.http_route rt
 	 WHERE rt.shape = v_shape AND rt.method = upper(http_handle.method);
 	IF NOT FOUND THEN
@@ -507,9 +495,14 @@ BEGIN
 		RETURN;
 	END IF;
 
+	IF strpos(r.shape, '{}') > 0 THEN
+		req_segs := string_to_array(p, '/');
+		ids := ARRAY[req_segs[2]::uuid, CASE WHEN r.segs[4] LIKE '{%}' THEN req_segs[4]::uuid END];
+	END IF;
+
 	-- Body size, before anything reads the body.
-	max_body := coalesce(nullif(current_setting('campaigns.http_max_body_bytes', true), '')::bigint, 1048576);
-	IF octet_length(req_body) > max_body THEN
+	IF req_body <> '' AND octet_length(req_body) > coalesce(nullif(current_setting('campaigns.http_max_body_bytes', true), '')::bigint, 1048576) THEN
+		max_body := coalesce(nullif(current_setting('campaigns.http_max_body_bytes', true), '')::bigint, 1048576);
 		status := 413;
 		body := jsonb_build_object('detail', 'PAYLOAD_TOO_LARGE',
 								   'message', format('the request body exceeds %s bytes', max_body))::text;
@@ -546,8 +539,11 @@ BEGIN
 			body := '{"detail": "UNAUTHORIZED", "message": "invalid or revoked API key"}';
 			RETURN;
 		END IF;
-		PERFORM set_config('campaigns.user_id', a.user_id::text, true);
-		PERFORM set_config('request.jwt.claims', '', true);
+		-- The key's user, for this transaction (the gateway runs one per
+		-- request), whatever the caller had set; PostgREST's claims emptied.
+		-- (Assignments, not PERFORM: a simple expression skips the executor.)
+		ignored := set_config('campaigns.user_id', a.user_id::text, true);
+		ignored := set_config('request.jwt.claims', '', true);
 		IF a.rate_limit IS NOT NULL THEN
 			headers := headers || jsonb_build_object(
 				'X-RateLimit-Limit', a.rate_limit::text,
@@ -572,7 +568,8 @@ BEGIN
 			RETURN;
 		ELSIF ct = 'text/csv' AND r.body = 'json_or_csv' THEN
 			csv := true;
-		ELSIF ct IS DISTINCT FROM 'application/json' THEN
+		ELSIF coalesce(ct, '') NOT IN ('', 'application/json') AND ct !~ '^application/[a-z0-9.+-]*\+json$' THEN
+			-- No content type at all is read as JSON, as FastAPI does.
 			status := 415;
 			body := jsonb_build_object('detail', 'UNSUPPORTED_MEDIA_TYPE', 'message',
 				CASE WHEN r.body = 'json_or_csv' THEN 'the body must be application/json or text/csv'
@@ -607,105 +604,131 @@ BEGIN
 				END IF;
 			END LOOP;
 		END IF;
-		CASE r.operation_id
-			WHEN 'openapi' THEN
-				result := @extschema@._http_openapi();
-			WHEN 'auth_me' THEN
-				result := jsonb_build_object('user_id', a.user_id, 'api_key_id', a.api_key_id,
-											 'key_name', a.key_name, 'token_prefix', a.token_prefix,
-											 'rate_limit_per_minute', a.rate_limit);
-			WHEN 'campaign_create' THEN
-				result := @extschema@.campaign_create(payload);
-			WHEN 'campaign_list' THEN
-				result := @extschema@.campaign_list(filters);
-				total := @extschema@.campaign_count(filters);
-			WHEN 'campaign_get' THEN
-				result := @extschema@.campaign_get(ids[1]);
-			WHEN 'campaign_update' THEN
-				result := @extschema@.campaign_update(ids[1], payload);
-			WHEN 'campaign_delete' THEN
-				PERFORM @extschema@.campaign_delete(ids[1]);
-			WHEN 'campaign_launch' THEN
-				result := @extschema@.campaign_launch(ids[1]);
-			WHEN 'campaign_pause' THEN
-				result := @extschema@.campaign_pause(ids[1]);
-			WHEN 'campaign_resume' THEN
-				result := @extschema@.campaign_resume(ids[1]);
-			WHEN 'campaign_stop' THEN
-				result := @extschema@.campaign_stop(ids[1]);
-			WHEN 'campaign_unschedule' THEN
-				result := @extschema@.campaign_unschedule(ids[1]);
-			WHEN 'campaign_reset' THEN
-				result := @extschema@.campaign_reset(ids[1]);
-			WHEN 'campaign_playground_review' THEN
-				result := @extschema@.campaign_playground_review(ids[1]);
-			WHEN 'campaign_stats' THEN
-				result := @extschema@.campaign_stats(ids[1]);
-			WHEN 'campaign_forecast' THEN
-				IF NOT q ? 'days' THEN
-					days := 14;
-				ELSIF q ->> 'days' !~ '^\s*-?[0-9]{1,9}\s*$' THEN
-					RAISE EXCEPTION 'invalid days' USING ERRCODE = '22023',
-						DETAIL = '[{"loc": ["query", "days"], "msg": "Input should be a valid integer, unable to parse string as an integer", "type": "int_parsing"}]';
-				ELSE
-					days := (q ->> 'days')::integer;	-- campaign_forecast checks the range
-				END IF;
-				result := @extschema@.campaign_forecast(ids[1], days);
-			WHEN 'campaign_leads' THEN
-				result := @extschema@.campaign_leads(ids[1], filters);
-			WHEN 'lead_events' THEN
-				result := @extschema@.lead_events(ids[1], ids[2]);
-			WHEN 'lead_event_record' THEN
-				result := @extschema@.lead_event_record(ids[1], ids[2], payload);
-			WHEN 'dataset_create' THEN
-				result := @extschema@.dataset_create(payload);
-			WHEN 'dataset_list' THEN
-				result := @extschema@.dataset_list(filters);
-				total := @extschema@.dataset_count(filters);
-			WHEN 'dataset_get' THEN
-				result := @extschema@.dataset_get(ids[1]);
-			WHEN 'dataset_delete' THEN
-				PERFORM @extschema@.dataset_delete(ids[1]);
-			WHEN 'dataset_add_leads' THEN
-				IF csv THEN
-					result := @extschema@.dataset_add_leads_csv(ids[1], req_body);
-				ELSE
-					result := @extschema@.dataset_add_leads(ids[1], payload);
-				END IF;
-			WHEN 'dataset_leads' THEN
-				result := @extschema@.dataset_leads(ids[1], filters);
-			WHEN 'template_create' THEN
-				result := @extschema@.template_create(payload);
-			WHEN 'template_list' THEN
-				result := @extschema@.template_list(filters);
-				total := @extschema@.template_count(filters);
-			WHEN 'template_get' THEN
-				result := @extschema@.template_get(ids[1]);
-			WHEN 'template_update' THEN
-				result := @extschema@.template_update(ids[1], payload);
-			WHEN 'template_delete' THEN
-				PERFORM @extschema@.template_delete(ids[1]);
-			WHEN 'sender_profile_create' THEN
-				result := @extschema@.sender_profile_create(payload);
-			WHEN 'sender_profile_list' THEN
-				result := @extschema@.sender_profile_list(filters);
-				total := @extschema@.sender_profile_count(filters);
-			WHEN 'sender_profile_get' THEN
-				result := @extschema@.sender_profile_get(ids[1]);
-			WHEN 'sender_profile_update' THEN
-				result := @extschema@.sender_profile_update(ids[1], payload);
-			WHEN 'sender_profile_delete' THEN
-				PERFORM @extschema@.sender_profile_delete(ids[1]);
-			WHEN 'alias_create' THEN
-				result := @extschema@.alias_create(payload);
-			WHEN 'alias_list' THEN
-				result := @extschema@.alias_list(filters);
-				total := @extschema@.alias_count(filters);
-			WHEN 'connected_account_create' THEN
-				result := @extschema@.connected_account_create(payload);
-			WHEN 'connected_account_list' THEN
-				result := @extschema@.connected_account_list(filters);
-				total := @extschema@.connected_account_count(filters);
+		-- Two levels (tag, then operation, most used first): every WHEN a
+		-- request passes is an expression PL/pgSQL prepares once per transaction.
+		CASE r.tag
+		WHEN 'campaigns' THEN
+			CASE r.operation_id
+				WHEN 'campaign_get' THEN
+					result := @extschema@.campaign_get(ids[1]);
+				WHEN 'campaign_create' THEN
+					result := @extschema@.campaign_create(payload);
+				WHEN 'campaign_list' THEN
+					result := @extschema@.campaign_list(filters);
+					total := @extschema@.campaign_count(filters);
+				WHEN 'campaign_update' THEN
+					result := @extschema@.campaign_update(ids[1], payload);
+				WHEN 'campaign_delete' THEN
+					PERFORM @extschema@.campaign_delete(ids[1]);
+				WHEN 'campaign_launch' THEN
+					result := @extschema@.campaign_launch(ids[1]);
+				WHEN 'campaign_stats' THEN
+					result := @extschema@.campaign_stats(ids[1]);
+				WHEN 'campaign_pause' THEN
+					result := @extschema@.campaign_pause(ids[1]);
+				WHEN 'campaign_resume' THEN
+					result := @extschema@.campaign_resume(ids[1]);
+				WHEN 'campaign_stop' THEN
+					result := @extschema@.campaign_stop(ids[1]);
+				WHEN 'campaign_unschedule' THEN
+					result := @extschema@.campaign_unschedule(ids[1]);
+				WHEN 'campaign_reset' THEN
+					result := @extschema@.campaign_reset(ids[1]);
+				WHEN 'campaign_playground_review' THEN
+					result := @extschema@.campaign_playground_review(ids[1]);
+				WHEN 'campaign_forecast' THEN
+					IF NOT q ? 'days' THEN
+						days := 14;
+					ELSIF q ->> 'days' !~ '^\s*-?[0-9]{1,9}\s*$' THEN
+						RAISE EXCEPTION 'invalid days' USING ERRCODE = '22023',
+							DETAIL = '[{"loc": ["query", "days"], "msg": "Input should be a valid integer, unable to parse string as an integer", "type": "int_parsing"}]';
+					ELSE
+						days := (q ->> 'days')::integer;	-- campaign_forecast checks the range
+					END IF;
+					result := @extschema@.campaign_forecast(ids[1], days);
+				WHEN 'campaign_leads' THEN
+					result := @extschema@.campaign_leads(ids[1], filters);
+					-- No count function: the rows campaign_leads pages through.
+					total := (SELECT count(*) FROM @extschema@.campaign_lead cl
+							   WHERE cl.campaign_id = ids[1] AND cl.user_id = @extschema@.current_user_id()
+								 AND (filters ->> 'status' IS NULL OR cl.status = filters ->> 'status'));
+				WHEN 'lead_events' THEN
+					result := @extschema@.lead_events(ids[1], ids[2]);
+				WHEN 'lead_event_record' THEN
+					result := @extschema@.lead_event_record(ids[1], ids[2], payload);
+			END CASE;
+		WHEN 'datasets' THEN
+			CASE r.operation_id
+				WHEN 'dataset_get' THEN
+					result := @extschema@.dataset_get(ids[1]);
+				WHEN 'dataset_create' THEN
+					result := @extschema@.dataset_create(payload);
+				WHEN 'dataset_list' THEN
+					result := @extschema@.dataset_list(filters);
+					total := @extschema@.dataset_count(filters);
+				WHEN 'dataset_add_leads' THEN
+					IF csv THEN
+						result := @extschema@.dataset_add_leads_csv(ids[1], req_body);
+					ELSE
+						result := @extschema@.dataset_add_leads(ids[1], payload);
+					END IF;
+				WHEN 'dataset_leads' THEN
+					result := @extschema@.dataset_leads(ids[1], filters);
+					total := (SELECT count(*) FROM @extschema@.lead l
+							   WHERE l.dataset_id = ids[1] AND l.user_id = @extschema@.current_user_id());
+				WHEN 'dataset_delete' THEN
+					PERFORM @extschema@.dataset_delete(ids[1]);
+			END CASE;
+		WHEN 'templates' THEN
+			CASE r.operation_id
+				WHEN 'template_get' THEN
+					result := @extschema@.template_get(ids[1]);
+				WHEN 'template_create' THEN
+					result := @extschema@.template_create(payload);
+				WHEN 'template_list' THEN
+					result := @extschema@.template_list(filters);
+					total := @extschema@.template_count(filters);
+				WHEN 'template_update' THEN
+					result := @extschema@.template_update(ids[1], payload);
+				WHEN 'template_delete' THEN
+					PERFORM @extschema@.template_delete(ids[1]);
+			END CASE;
+		WHEN 'sender-profiles' THEN
+			CASE r.operation_id
+				WHEN 'sender_profile_get' THEN
+					result := @extschema@.sender_profile_get(ids[1]);
+				WHEN 'sender_profile_create' THEN
+					result := @extschema@.sender_profile_create(payload);
+				WHEN 'sender_profile_list' THEN
+					result := @extschema@.sender_profile_list(filters);
+					total := @extschema@.sender_profile_count(filters);
+				WHEN 'sender_profile_update' THEN
+					result := @extschema@.sender_profile_update(ids[1], payload);
+				WHEN 'sender_profile_delete' THEN
+					PERFORM @extschema@.sender_profile_delete(ids[1]);
+			END CASE;
+		WHEN 'identities' THEN
+			CASE r.operation_id
+				WHEN 'alias_create' THEN
+					result := @extschema@.alias_create(payload);
+				WHEN 'alias_list' THEN
+					result := @extschema@.alias_list(filters);
+					total := @extschema@.alias_count(filters);
+				WHEN 'connected_account_create' THEN
+					result := @extschema@.connected_account_create(payload);
+				WHEN 'connected_account_list' THEN
+					result := @extschema@.connected_account_list(filters);
+					total := @extschema@.connected_account_count(filters);
+			END CASE;
+		WHEN 'meta' THEN
+			CASE r.operation_id
+				WHEN 'auth_me' THEN
+					result := jsonb_build_object('user_id', a.user_id, 'api_key_id', a.api_key_id,
+												 'key_name', a.key_name, 'token_prefix', a.token_prefix,
+												 'rate_limit_per_minute', a.rate_limit);
+				WHEN 'openapi' THEN
+					result := @extschema@._http_openapi();
+			END CASE;
 		END CASE;
 		status := r.success_status;
 		IF r.response = 'none' THEN

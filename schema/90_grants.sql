@@ -1,10 +1,9 @@
 -- Privileges.  campaigns_user may call the SQL API (SECURITY INVOKER: row
 -- level security applies); administrative and worker functions stay with
--- the extension owner.
+-- the extension owner; PUBLIC gets nothing, so the gateway's role can run
+-- http_handle and nothing else.
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA @extschema@ FROM PUBLIC;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA @extschema@ TO campaigns_user;
-GRANT EXECUTE ON FUNCTION @extschema@.current_user_id() TO PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.status_transitions() TO PUBLIC;
 DO $grants$
 DECLARE
 	f regprocedure;

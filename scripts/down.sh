@@ -4,6 +4,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 DEPLOY=$(pwd)/.deploy
+# up.sh deploys to /var/tmp when postgres cannot reach this checkout.
+[ -d "$DEPLOY" ] || DEPLOY=/var/tmp/campaigns-deploy
 for p in gateway sink; do
 	[ -f "$DEPLOY/$p.pid" ] && kill "$(cat "$DEPLOY/$p.pid")" 2>/dev/null && rm -f "$DEPLOY/$p.pid"
 done

@@ -21,10 +21,17 @@ make -s
 make -s install
 [ -f gateway/Makefile ] && make -s -C gateway
 
+as_pg() { runuser -u postgres -- "$@"; }
+# The server, the sink and the gateway run as postgres; when it cannot reach
+# this checkout (one under /root, say), the deployment lives in /var/tmp.
+if ! as_pg test -x "$root"; then
+	DEPLOY=/var/tmp/campaigns-deploy
+fi
 mkdir -p "$DEPLOY"
 chown postgres "$DEPLOY"
-chmod 755 "$root" "$DEPLOY"
-as_pg() { runuser -u postgres -- "$@"; }
+chmod 755 "$DEPLOY"
+install -o postgres -m 755 scripts/demo_sink.py "$DEPLOY/demo_sink.py"
+if [ -x gateway/campaigns-gateway ]; then install -o postgres -m 755 gateway/campaigns-gateway "$DEPLOY/campaigns-gateway"; fi
 PSQL="as_pg $PGBIN/psql -X -q -v ON_ERROR_STOP=1 -h $DEPLOY -p $PG_PORT"
 
 if [ ! -f "$DEPLOY/data/PG_VERSION" ]; then
@@ -43,7 +50,7 @@ fi
 
 # The demo delivery sink.
 if ! { [ -f "$DEPLOY/sink.pid" ] && kill -0 "$(cat "$DEPLOY/sink.pid")" 2>/dev/null; }; then
-	as_pg bash -c "nohup /usr/bin/python3 '$root/scripts/demo_sink.py' $SINK_PORT '$DEPLOY/sink.jsonl' >/dev/null 2>&1 & echo \$! > '$DEPLOY/sink.pid'"
+	as_pg bash -c "nohup /usr/bin/python3 '$DEPLOY/demo_sink.py' $SINK_PORT '$DEPLOY/sink.jsonl' >/dev/null 2>&1 & echo \$! > '$DEPLOY/sink.pid'"
 fi
 
 if ! as_pg "$PGBIN/pg_ctl" -D "$DEPLOY/data" status >/dev/null 2>&1; then
@@ -99,9 +106,9 @@ KEY=$(sed -n 's/^key=//p' "$DEPLOY/demo_ids")
 DATASET_ID=$(sed -n 's/^dataset_id=//p' "$DEPLOY/demo_ids")
 
 # The HTTP gateway.
-GW=gateway/campaigns-gateway
+GW=$DEPLOY/campaigns-gateway
 if [ -x "$GW" ] && ! { [ -f "$DEPLOY/gateway.pid" ] && kill -0 "$(cat "$DEPLOY/gateway.pid")" 2>/dev/null; }; then
-	as_pg bash -c "nohup '$root/$GW' --listen 127.0.0.1:$HTTP_PORT --threads 4 \
+	as_pg bash -c "nohup '$GW' --listen 127.0.0.1:$HTTP_PORT --threads 4 \
 		--db 'host=$DEPLOY port=$PG_PORT dbname=campaigns user=campaigns_gateway_login' \
 		>> '$DEPLOY/gateway.log' 2>&1 & echo \$! > '$DEPLOY/gateway.pid'"
 	for _ in $(seq 1 50); do

@@ -132,8 +132,8 @@ SELECT * FROM pg_temp.req('GET', '/api/v1/campaigns/%30%30000000-0000-0000-0070-
 SELECT * FROM pg_temp.req('get', '/api/v1/auth/me', :'key1');
 
 RESET ROLE;
--- What the gateway's role may do in the schema: execute http_handle (and the
--- two functions every role may, for row-level security); no table at all.
+-- What the gateway's role may do in the schema: execute http_handle and
+-- nothing else; no table at all.
 SELECT p.oid::regprocedure AS executable FROM pg_proc p
  WHERE p.pronamespace = 'campaigns'::regnamespace AND has_function_privilege('http70_gw', p.oid, 'EXECUTE')
  ORDER BY 1::text;
@@ -143,5 +143,13 @@ SELECT c.relname, privilege FROM pg_class c, unnest(ARRAY['SELECT', 'INSERT', 'U
 -- The route table: what the router serves and the OpenAPI document lists.
 SELECT operation_id, method, path, auth, body, success_status, total_count FROM campaigns.http_route ORDER BY path, method;
 
+-- http_handle takes path parameters from the 2nd and 4th segments only; the
+-- table refuses routes it could not serve.
+\set VERBOSITY terse
+INSERT INTO campaigns.http_route (operation_id, method, path, success_status, response, tag, summary)
+VALUES ('bad', 'GET', '/x/y/{id}', 200, 'object', 'meta', 'a parameter in the 3rd segment');
+INSERT INTO campaigns.http_route (operation_id, method, path, success_status, response, tag, summary)
+VALUES ('bad', 'GET', '/{id}', 200, 'object', 'meta', 'a parameter first');
+\set VERBOSITY default
 DROP OWNED BY http70_gw;
 DROP ROLE http70_gw;

@@ -93,7 +93,10 @@ SELECT status, body::jsonb ->> 'name' FROM pg_temp.call('GET', '/api/v1/template
 
 -- Content types.
 SELECT * FROM pg_temp.call('POST', '/api/v1/datasets/', pg_temp.auth(:'ka', 'text/plain'), '{"name": "x"}');
-SELECT * FROM pg_temp.call('POST', '/api/v1/datasets/', jsonb_build_object('Authorization', 'Bearer ' || :'ka'), '{"name": "x"}');
+-- No content type at all is read as JSON (FastAPI does the same); +json types are JSON.
+SELECT status, body::jsonb ->> 'name' FROM pg_temp.call('POST', '/api/v1/datasets/', jsonb_build_object('Authorization', 'Bearer ' || :'ka'), '{"name": "untyped"}');
+SELECT status, body::jsonb ->> 'name' FROM pg_temp.call('PATCH', '/api/v1/templates/' || :'ta', pg_temp.auth(:'ka', 'application/merge-patch+json'), '{"name": "t"}');
+SELECT * FROM pg_temp.call('POST', '/api/v1/datasets/', pg_temp.auth(:'ka', 'application/jsonp'), '{"name": "x"}');
 SELECT * FROM pg_temp.call('POST', '/api/v1/datasets/', pg_temp.auth(:'ka', 'text/csv'), 'name');
 SELECT * FROM pg_temp.call('POST', '/api/v1/datasets/' || :'da' || '/leads', pg_temp.auth(:'ka', 'application/xml'), '<leads/>');
 SELECT * FROM pg_temp.call('POST', '/api/v1/datasets/' || :'da' || '/leads', pg_temp.auth(:'ka', 'multipart/form-data; boundary=x'), 'x');
@@ -125,6 +128,10 @@ SELECT status, hdrs FROM pg_temp.call('GET', '/api/v1/campaigns/', pg_temp.auth(
 SELECT status, body FROM pg_temp.call('GET', '/api/v1/campaigns/', pg_temp.auth(:'ka'), q => 'name=%ff%fe');
 SELECT status, hdrs FROM pg_temp.call('GET', '/api/v1/datasets/', pg_temp.auth(:'ka'), q => 'limit=2&offset=1&unknown=1&&=&limit');
 SELECT status, hdrs FROM pg_temp.call('GET', '/api/v1/datasets/', pg_temp.auth(:'ka'), q => 'limit=2&offset=1');
+-- A query string left on the path, or given with its "?", is the query.
+SELECT status, hdrs, jsonb_array_length(body::jsonb) FROM pg_temp.call('GET', '/api/v1/datasets/?limit=1', pg_temp.auth(:'ka'));
+SELECT status, hdrs, jsonb_array_length(body::jsonb) FROM pg_temp.call('GET', '/api/v1/datasets/', pg_temp.auth(:'ka'), q => '?limit=2');
+SELECT status, body FROM pg_temp.call('GET', '/api/v1/datasets?limit=0', pg_temp.auth(:'ka'));
 RESET ROLE;
 SELECT count(*) FROM campaigns.campaign WHERE false;
 
