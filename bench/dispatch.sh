@@ -11,7 +11,10 @@
 #      (default 5,000 at 500/s); due-to-delivered p50/p99;
 # and the worker's memory (VmRSS and RssAnon) at start, middle and end.
 # Run as root (servers run as postgres) or as postgres.  Ports: nginx 18081,
-# PostgreSQL 55433.
+# PostgreSQL 55433 (env SINKPORT, PGPORT).  With CAMPAIGNS_INSTALL_LOCK set,
+# the shared install lock is held from the server's start until CREATE
+# EXTENSION is done (and INSTALL_FROM=<source dir> runs `make install` there
+# under it first), so the code measured is the code installed.
 set -euo pipefail
 N=${N:-100000}
 M=${M:-5000}
@@ -71,6 +74,11 @@ wrk_out=$(wrk -t1 -c"$MAX_IN_FLIGHT" -d5s -s "$tmp/post.lua" "http://127.0.0.1:$
 sink_rps=$(echo "$wrk_out" | awk '/Requests\/sec/ {print $2}')
 
 # --- PostgreSQL ------------------------------------------------------------
+if [ -n "${CAMPAIGNS_INSTALL_LOCK:-}" ]; then
+	exec 9>"$CAMPAIGNS_INSTALL_LOCK"
+	flock 9
+	if [ -n "${INSTALL_FROM:-}" ]; then make -C "$INSTALL_FROM" -s install >/dev/null; fi
+fi
 "${RUNAS[@]}" "$PGBIN/initdb" -D "$tmp/data" -A trust -U postgres -E UTF8 --locale=C >/dev/null
 cat >> "$tmp/data/postgresql.conf" <<CONF
 port = $PGPORT
@@ -83,9 +91,11 @@ campaigns.max_in_flight = $MAX_IN_FLIGHT
 shared_buffers = 256MB
 max_wal_size = 4GB
 CONF
+if [ -n "${STATS:-}" ]; then echo "track_functions = all" >> "$tmp/data/postgresql.conf"; fi
 "${RUNAS[@]}" "$PGBIN/pg_ctl" -D "$tmp/data" -l "$tmp/server.log" -w start >/dev/null
 psql() { "${RUNAS[@]}" "$PGBIN/psql" -h 127.0.0.1 -p "$PGPORT" -U postgres -d postgres -X -q -v ON_ERROR_STOP=1 "$@"; }
 psql -c "CREATE EXTENSION campaigns"
+if [ -n "${CAMPAIGNS_INSTALL_LOCK:-}" ]; then flock -u 9; exec 9>&-; fi
 
 # Ten users, each with one active campaign; every lead has one due action.
 # load(n, first_due, spacing): actions due at first_due + i * spacing.
@@ -162,6 +172,12 @@ read -r p50_l p99_l max_l <<<"$(psql -At -F ' ' -c "
 		   round((1000 * extract(epoch FROM max(sent_at - due_at)))::numeric, 1)
 	  FROM campaigns.action WHERE state = 'sent'")"
 status=$(psql -At -F ' ' -c "SELECT claimed, sent, retried, failed, batches, errors FROM campaigns.worker_status")
+if [ -n "${STATS:-}" ]; then
+	# STATS=1: where the worker's SQL time went (both phases), per function.
+	psql -c "SELECT funcname, calls, round(total_time) AS total_ms, round(self_time) AS self_ms,
+					round((1000 * total_time / calls)::numeric, 1) AS us_per_call
+			   FROM pg_stat_user_functions WHERE schemaname = 'campaigns' ORDER BY total_time DESC LIMIT 12"
+fi
 
 printf '\ncampaigns dispatch benchmark (%s cores, max_in_flight %s)\n\n' "$(nproc)" "$MAX_IN_FLIGHT"
 printf '%-52s %14s\n' "measure" "value"

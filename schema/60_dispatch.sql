@@ -384,18 +384,22 @@ COMMENT ON FUNCTION @extschema@.schedule_maintenance(integer) IS
 -- Worker housekeeping --------------------------------------------------------------
 
 CREATE FUNCTION @extschema@._dispatch_next_due() RETURNS timestamptz
-	LANGUAGE sql STABLE
+	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, pg_temp
+	-- (plpgsql, so that the worker's session plans the query once: a SQL
+	-- function with SET is not inlined and was planned on every call)
 	AS $$
-SELECT a.next_attempt_at
-  FROM @extschema@.action a
-  JOIN @extschema@.campaign c ON c.campaign_id = a.campaign_id
-  JOIN @extschema@.campaign_lead cl ON cl.campaign_lead_id = a.campaign_lead_id
- WHERE a.state IN ('queued', 'in_flight')
-   AND c.status = 'active'
-   AND cl.status IN ('pending', 'active')
- ORDER BY a.next_attempt_at
- LIMIT 1
+BEGIN
+	RETURN (SELECT a.next_attempt_at
+			  FROM @extschema@.action a
+			  JOIN @extschema@.campaign c ON c.campaign_id = a.campaign_id
+			  JOIN @extschema@.campaign_lead cl ON cl.campaign_lead_id = a.campaign_lead_id
+			 WHERE a.state IN ('queued', 'in_flight')
+			   AND c.status = 'active'
+			   AND cl.status IN ('pending', 'active')
+			 ORDER BY a.next_attempt_at
+			 LIMIT 1);
+END
 $$;
 COMMENT ON FUNCTION @extschema@._dispatch_next_due() IS
 'When the next claimable action falls due (queued, or in flight until its lease ends): the worker sleeps until then.';
