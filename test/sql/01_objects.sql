@@ -103,6 +103,24 @@ SELECT pg_temp.try($$SELECT campaigns.connected_account_create('{"name": "Li", "
 SELECT campaigns.connected_account_create('{"name": "My LinkedIn"}') - '{connected_account_id,created_at}'::text[] AS account;
 SELECT jsonb_array_length(campaigns.connected_account_list()) AS accounts;
 
+-- Field limits at their boundaries (max accepted, max+1 rejected).
+SELECT campaigns.dataset_create(jsonb_build_object('name', 'limits')) ->> 'dataset_id' AS lim \gset
+SELECT campaigns.dataset_add_leads(:'lim', jsonb_build_array(jsonb_build_object(
+	'email', 'edge@example.com', 'first_name', repeat('f', 255), 'last_name', repeat('l', 255),
+	'company', repeat('c', 255), 'title', repeat('t', 255), 'linkedin_url', repeat('u', 2048)))) ->> 'inserted' AS at_max;
+SELECT pg_temp.try(format($$SELECT campaigns.dataset_add_leads(%L, %L)$$, :'lim', jsonb_build_array(jsonb_build_object(
+	'email', 'edge2@example.com', 'first_name', repeat('f', 256), 'last_name', repeat('l', 256),
+	'company', repeat('c', 256), 'title', repeat('t', 256), 'linkedin_url', repeat('u', 2049)))));
+SELECT pg_temp.try(format($$SELECT campaigns.dataset_add_leads(%L, %L)$$, :'lim', '[{"linkedin_url": ""}, {"email": null, "linkedin_url": null}]'));
+SELECT pg_temp.try($$SELECT campaigns.template_create(jsonb_build_object('name', repeat('n', 256), 'channel', 'email', 'subject', repeat('s', 999), 'body', 'x'))$$);
+SELECT campaigns.template_create(jsonb_build_object('name', repeat('n', 255), 'channel', 'linkedin', 'subject', repeat('s', 998), 'body', 'x')) ->> 'channel' AS template_at_max;
+SELECT pg_temp.try($$SELECT campaigns.alias_create(jsonb_build_object('alias_id', repeat('a', 256), 'full_email', 'x@example.com'))$$);
+SELECT campaigns.alias_create(jsonb_build_object('alias_id', repeat('a', 255), 'full_email', 'x@example.com')) ->> 'full_email' AS alias_at_max;
+SELECT pg_temp.try($$SELECT campaigns.connected_account_create('{"name": ""}')$$);
+SELECT pg_temp.try(format($$SELECT campaigns.dataset_leads(%L, '{"offset": "x", "limit": "1.5"}')$$, :'lim'));
+SELECT jsonb_array_length(campaigns.dataset_leads(:'lim', '{"limit": 100, "offset": 0}')) AS limit_100,
+	   jsonb_array_length(campaigns.dataset_leads(:'lim', '{"limit": "1", "offset": "1"}')) AS past_the_end;
+
 -- Dataset delete
 SELECT campaigns.dataset_delete(:'ds');
 SELECT count(*) AS leads_left FROM campaigns.lead WHERE user_id = campaigns.current_user_id() AND dataset_id = :'ds';
