@@ -5,9 +5,6 @@
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS campaigns;
 RESET client_min_messages;
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS campaigns;
-RESET client_min_messages;
 
 -- Two users: 04..01 (the caller) and 04..02 (someone else).
 INSERT INTO campaigns.dataset (dataset_id, user_id, name) VALUES
