@@ -11,10 +11,11 @@
 #      (default 5,000 at 500/s); due-to-delivered p50/p99;
 # and the worker's memory (VmRSS and RssAnon) at start, middle and end.
 # Run as root (servers run as postgres) or as postgres.  Ports: nginx 18081,
-# PostgreSQL 55433 (env SINKPORT, PGPORT).  With CAMPAIGNS_INSTALL_LOCK set,
-# the shared install lock is held from the server's start until CREATE
-# EXTENSION is done (and INSTALL_FROM=<source dir> runs `make install` there
-# under it first), so the code measured is the code installed.
+# PostgreSQL 55433 (env SINKPORT, PGPORT).  The shared install lock
+# (CAMPAIGNS_INSTALL_LOCK, default /tmp/campaigns-install.lock; NO_LOCK=1 to
+# skip it) is held from the server's start until CREATE EXTENSION is done
+# (and INSTALL_FROM=<source dir> runs `make install` there under it first),
+# so the code measured is the code installed.
 set -euo pipefail
 N=${N:-100000}
 M=${M:-5000}
@@ -23,6 +24,7 @@ MAX_IN_FLIGHT=${MAX_IN_FLIGHT:-64}
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 PGPORT=${PGPORT:-55433}
 SINKPORT=${SINKPORT:-18081}
+if [ -n "${NO_LOCK:-}" ]; then CAMPAIGNS_INSTALL_LOCK=; else CAMPAIGNS_INSTALL_LOCK=${CAMPAIGNS_INSTALL_LOCK:-/tmp/campaigns-install.lock}; fi
 RUNAS=()
 if [ "$(id -u)" = 0 ]; then RUNAS=(runuser -u postgres --); fi
 
@@ -133,6 +135,12 @@ SELECT count(*) FROM campaigns.action WHERE campaign_id IN (SELECT campaign_id F
 SQL
 }
 worker_pid=$(psql -At -c "SELECT pid FROM campaigns.worker_status")
+# cpu [tid]: CPU time (utime + stime, clock ticks) of the worker's main thread
+# (tid = pid) or, without an argument, of all its threads.
+cpu() {
+	if [ -n "${1:-}" ]; then awk '{print $14 + $15}' "/proc/$worker_pid/task/$1/stat"
+	else cat /proc/"$worker_pid"/task/*/stat | awk '{s += $14 + $15} END {print s}'; fi
+}
 mem() { awk '/^VmRSS|^RssAnon/ {printf "%s %s kB  ", $1, $2}' "/proc/$worker_pid/status"; }
 sent() { psql -At -c "SELECT count(*) FROM campaigns.action WHERE state = 'sent'"; }
 wait_sent() {
@@ -148,10 +156,15 @@ wait_sent() {
 
 # 1. Throughput: N actions due at the same instant, a few seconds ahead.
 mem_start=$(mem)
+cpu_main0=$(cpu "$worker_pid"); cpu_all0=$(cpu)
 due=$(psql -At -c "SELECT now() + interval '8 s'")
 load "$N" "$due" "0 s" >/dev/null
 wait_sent "$N" mid
+cpu_main1=$(cpu "$worker_pid"); cpu_all1=$(cpu)
 mem_end=$(mem)
+hz=$(getconf CLK_TCK)
+cpu_main_us=$(python3 -c "print(round(($cpu_main1 - $cpu_main0) * 1e6 / $hz / $N, 1))")
+cpu_all_us=$(python3 -c "print(round(($cpu_all1 - $cpu_all0) * 1e6 / $hz / $N, 1))")
 read -r t_s p50_s p99_s <<<"$(psql -At -F ' ' -c "
 	SELECT round(extract(epoch FROM max(sent_at) - min(due_at))::numeric, 3),
 		   round((1000 * extract(epoch FROM percentile_cont(0.5) WITHIN GROUP (ORDER BY sent_at - due_at)))::numeric, 1),
@@ -188,6 +201,8 @@ printf '%-52s %14s\n' "due -> last delivered (s)" "$t_s"
 printf '%-52s %14s\n' "throughput (actions/s)" "$rate"
 printf '%-52s %14s\n' "ratio to the sink's limit" "$ratio"
 printf '%-52s %14s\n' "not sent at the end" "$failed"
+printf '%-52s %14s\n' "worker CPU per action (us): main thread / all" "$cpu_main_us / $cpu_all_us"
+printf '%-52s %14s\n' "load average (1 min) at the end" "$(cut -d' ' -f1 /proc/loadavg)"
 printf '%-52s %14s\n' "saturated: due -> delivered p50 / p99 (ms)" "$p50_s / $p99_s"
 printf '%-52s %14s\n' "unsaturated ($M at $RATE/s): p50 / p99 / max (ms)" "$p50_l / $p99_l / $max_l"
 printf '%-52s %14s\n' "worker counters: claimed sent retried failed batches errors" "$status"

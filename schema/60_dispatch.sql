@@ -73,9 +73,14 @@ CREATE FUNCTION @extschema@._default_prompt() RETURNS text
 COMMENT ON FUNCTION @extschema@._default_prompt() IS
 'The built-in personalization prompt, used when neither the campaign''s system_prompt nor the sender profile''s custom_prompt is set.';
 
-CREATE FUNCTION @extschema@._dispatch_claim(n integer, lease_ms integer)
-	RETURNS TABLE (action_id bigint, attempt integer, idempotency_key text,
-				   url text, auth_header text, body text)
+CREATE FUNCTION @extschema@._dispatch_claim_rows(n integer, lease_ms integer)
+	RETURNS TABLE (action_id bigint, attempt integer, idempotency_key text, url text, auth_header text,
+				   campaign_id uuid, campaign_lead_id uuid, lead_id uuid, email text, linkedin_url text,
+				   first_name text, last_name text, company text, title text, timezone text, fields jsonb,
+				   step integer, variant text, channel text, action_type text, template_id uuid,
+				   missing_fields jsonb, sender_profile_id uuid, track_clicks boolean,
+				   ai_personalization boolean, prompt text, due_at timestamptz, subject text,
+				   body text, alias_id text, alias_email text, connected_account_id uuid)
 	LANGUAGE plpgsql VOLATILE
 	SET search_path = pg_catalog, pg_temp
 	-- One plan, made once: every join is a nested loop over the few rows
@@ -90,7 +95,11 @@ CREATE FUNCTION @extschema@._dispatch_claim(n integer, lease_ms integer)
 BEGIN
 	RETURN QUERY
 WITH picked AS (
-	SELECT a.action_id
+	-- Everything later steps need from the action, its campaign and its
+	-- campaign_lead comes from the locked rows, so none is read twice.
+	SELECT a.action_id, a.user_id, a.campaign_id, a.campaign_lead_id, a.step, a.variant, a.channel,
+		   a.action_type, a.alias_id, a.connected_account_id, a.idempotency_key, a.due_at, a.attempts,
+		   c.steps_config, c.system_prompt, cl.lead_id
 	  FROM @extschema@.action a
 	  JOIN @extschema@.campaign c ON c.campaign_id = a.campaign_id
 	  JOIN @extschema@.campaign_lead cl ON cl.campaign_lead_id = a.campaign_lead_id
@@ -103,62 +112,41 @@ WITH picked AS (
 	   FOR UPDATE OF a SKIP LOCKED
 	   FOR SHARE OF c SKIP LOCKED
 ), payload AS MATERIALIZED (
-	-- The body is built as json text (no key sorting, no binary round trip);
-	-- email and LinkedIn differ only in their last keys.
-	SELECT a.action_id,
-		   coalesce(de.url, nullif(current_setting('campaigns.' || a.channel || '_endpoint', true), '')) AS url,
+	-- The request's parts; the JSON body is built from them in C
+	-- (src/dispatch.c), so they are returned as they are.
+	SELECT p.action_id,
+		   coalesce(de.url, nullif(current_setting('campaigns.' || p.channel || '_endpoint', true), '')) AS url,
 		   de.auth_header,
+		   l.lead_id, l.email, l.linkedin_url, l.first_name, l.last_name, l.company, l.title, l.timezone, l.fields,
+		   t.template_id,
 		   ren.missing,
 		   ren.errors,
-		   (rtrim(json_build_object(
-			   'action_id', a.action_id,
-			   'idempotency_key', a.idempotency_key,
-			   'attempt', a.attempts + 1,
-			   'campaign_id', a.campaign_id,
-			   'campaign_lead_id', a.campaign_lead_id,
-			   'lead', json_build_object(
-				   'lead_id', l.lead_id, 'email', l.email, 'linkedin_url', l.linkedin_url,
-				   'first_name', l.first_name, 'last_name', l.last_name, 'company', l.company,
-				   'title', l.title, 'timezone', l.timezone, 'fields', l.fields),
-			   'step', a.step,
-			   'variant', a.variant,
-			   'channel', a.channel,
-			   'action_type', a.action_type,
-			   'template_id', t.template_id,
-			   'missing_fields', ren.missing,
-			   'sender_profile_id', sp.sender_profile_id,
-			   'track_clicks', coalesce((st.cfg ->> 'track_clicks')::boolean, false),
-			   'ai_personalization', ai.enabled,
-			   'prompt', CASE WHEN ai.enabled THEN
-							coalesce(c.system_prompt, nullif(sp.sender_data ->> 'custom_prompt', ''),
-									 @extschema@._default_prompt()) END,
-			   'due_at', a.due_at)::text, '}')
-			|| ', ' || ltrim(CASE WHEN a.channel = 'email'
-				   THEN json_build_object('subject', ren.subject ->> 'text', 'body', ren.body ->> 'text',
-										  'alias_id', a.alias_id,
-										  'alias_email', (SELECT ea.full_email FROM @extschema@.email_alias ea
-														   WHERE ea.user_id = a.user_id AND ea.alias_id = a.alias_id))
-				   ELSE json_build_object('message', ren.body ->> 'text',
-										  'connected_account_id', a.connected_account_id) END::text, '{'))
-		   AS body
+		   sp.sender_profile_id,
+		   coalesce((st.cfg ->> 'track_clicks')::boolean, false) AS track_clicks,
+		   ai.enabled AS ai_personalization,
+		   CASE WHEN ai.enabled THEN
+				coalesce(p.system_prompt, nullif(sp.sender_data ->> 'custom_prompt', ''),
+						 @extschema@._default_prompt()) END AS prompt,
+		   ren.subject ->> 'text' AS subject,
+		   ren.body ->> 'text' AS body,
+		   CASE WHEN p.channel = 'email'
+				THEN (SELECT ea.full_email FROM @extschema@.email_alias ea
+					   WHERE ea.user_id = p.user_id AND ea.alias_id = p.alias_id) END AS alias_email
 	  FROM picked p
-	  JOIN @extschema@.action a ON a.action_id = p.action_id
-	  JOIN @extschema@.campaign c ON c.campaign_id = a.campaign_id
-	  JOIN @extschema@.campaign_lead cl ON cl.campaign_lead_id = a.campaign_lead_id
-	  JOIN @extschema@.lead l ON l.lead_id = cl.lead_id
-	  LEFT JOIN LATERAL (SELECT s AS cfg FROM jsonb_array_elements(c.steps_config) s
-						  WHERE (s ->> 'step')::integer = a.step LIMIT 1) st ON true
+	  JOIN @extschema@.lead l ON l.lead_id = p.lead_id
+	  LEFT JOIN LATERAL (SELECT s AS cfg FROM jsonb_array_elements(p.steps_config) s
+						  WHERE (s ->> 'step')::integer = p.step LIMIT 1) st ON true
 	  LEFT JOIN LATERAL (SELECT v AS cfg FROM jsonb_array_elements(st.cfg -> 'variants') v
-						  WHERE v ->> 'label' = a.variant LIMIT 1) va ON true
+						  WHERE v ->> 'label' = p.variant LIMIT 1) va ON true
 	  LEFT JOIN @extschema@.template t
-			 ON t.template_id = (va.cfg ->> 'template_id')::uuid AND t.user_id = a.user_id
+			 ON t.template_id = (va.cfg ->> 'template_id')::uuid AND t.user_id = p.user_id
 	  LEFT JOIN LATERAL (SELECT sp.* FROM @extschema@.sender_profile sp
-						  WHERE sp.user_id = a.user_id
+						  WHERE sp.user_id = p.user_id
 							AND CASE WHEN va.cfg ->> 'sender_profile_id' IS NOT NULL
 									 THEN sp.sender_profile_id = (va.cfg ->> 'sender_profile_id')::uuid
 									 ELSE sp.is_default END
 						  LIMIT 1) sp ON true
-	  LEFT JOIN @extschema@.delivery_endpoint de ON de.user_id = a.user_id AND de.channel = a.channel
+	  LEFT JOIN @extschema@.delivery_endpoint de ON de.user_id = p.user_id AND de.channel = p.channel
 	  CROSS JOIN LATERAL (SELECT coalesce((st.cfg ->> 'ai_personalization_enabled')::boolean, false)
 								 OR va.cfg ->> 'type' = 'PERSONALIZATION' AS enabled) ai
 	  CROSS JOIN LATERAL (SELECT l.fields || jsonb_strip_nulls(jsonb_build_object(
@@ -180,7 +168,7 @@ WITH picked AS (
 									  THEN '{}'::jsonb
 									  ELSE jsonb_strip_nulls(jsonb_build_object('subject', r.subject -> 'error',
 																				'body', r.body -> 'error')) END AS errors
-							FROM (SELECT CASE WHEN a.channel = 'email'
+							FROM (SELECT CASE WHEN p.channel = 'email'
 											  THEN @extschema@._dispatch_render(t.subject, ld.data) END AS subject,
 										 @extschema@._dispatch_render(coalesce(t.body, st.cfg ->> 'message_template'),
 																	   ld.data) AS body OFFSET 0) r) ren
@@ -196,11 +184,26 @@ UPDATE @extschema@.action a
 	   updated_at = now()
   FROM payload p
  WHERE a.action_id = p.action_id
-RETURNING a.action_id, a.attempts + 1, a.idempotency_key, p.url, p.auth_header, p.body;
+RETURNING a.action_id, a.attempts + 1, a.idempotency_key, p.url, p.auth_header,
+		  a.campaign_id, a.campaign_lead_id, p.lead_id, p.email, p.linkedin_url,
+		  p.first_name, p.last_name, p.company, p.title, p.timezone, p.fields,
+		  a.step, a.variant, a.channel, a.action_type, p.template_id,
+		  p.missing, p.sender_profile_id, p.track_clicks,
+		  p.ai_personalization, p.prompt, a.due_at, p.subject,
+		  p.body, a.alias_id, p.alias_email, a.connected_account_id;
 END
 $$;
+COMMENT ON FUNCTION @extschema@._dispatch_claim_rows(integer, integer) IS
+'The claim: takes up to n due actions (queued and due, or in flight past their lease) of active campaigns and live leads, oldest first, skipping locked rows; marks them in flight for lease_ms and returns each request''s parts (templates rendered for the lead), from which _dispatch_claim and the worker build the JSON body.';
+REVOKE ALL ON FUNCTION @extschema@._dispatch_claim_rows(integer, integer) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@._dispatch_claim(n integer, lease_ms integer)
+	RETURNS TABLE (action_id bigint, attempt integer, idempotency_key text,
+				   url text, auth_header text, body text)
+	LANGUAGE c VOLATILE
+	AS 'MODULE_PATHNAME', 'campaigns_dispatch_claim';
 COMMENT ON FUNCTION @extschema@._dispatch_claim(integer, integer) IS
-'Claims up to n due actions (queued and due, or in flight past their lease) of active campaigns and live leads, oldest first, skipping locked rows; marks them in flight for lease_ms and returns each request: the attempt it is (attempts counts recorded outcomes), URL, auth header and JSON body.';
+'Claims up to n due actions (queued and due, or in flight past their lease) of active campaigns and live leads, oldest first, skipping locked rows; marks them in flight for lease_ms and returns each request: the attempt it is (attempts counts recorded outcomes), URL, auth header and JSON body (built by the same C code the worker uses).';
 REVOKE ALL ON FUNCTION @extschema@._dispatch_claim(integer, integer) FROM PUBLIC;
 
 -- Stats ------------------------------------------------------------------------

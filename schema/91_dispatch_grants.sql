@@ -2,6 +2,7 @@
 -- 90_grants.sql gives campaigns_user every function; these stay with the
 -- extension owner (the worker runs as a superuser).
 REVOKE EXECUTE ON FUNCTION @extschema@._dispatch_claim(integer, integer) FROM campaigns_user;
+REVOKE EXECUTE ON FUNCTION @extschema@._dispatch_claim_rows(integer, integer) FROM campaigns_user;
 REVOKE EXECUTE ON FUNCTION @extschema@._dispatch_release() FROM campaigns_user;
 REVOKE EXECUTE ON FUNCTION @extschema@._dispatch_next_due() FROM campaigns_user;
 REVOKE EXECUTE ON FUNCTION @extschema@.purge_old(integer) FROM campaigns_user;

@@ -14,6 +14,16 @@
  * jitter, honouring Retry-After; other statuses failed) and recorded for a
  * whole batch in one call.  HTTP failures are data, never errors.
  *
+ * The multi handle is driven by a plain thread of the worker process (the
+ * "I/O thread"): it adds the requests handed to it, runs curl and hands back
+ * the finished ones, so the sockets and the kernel's work on them use the
+ * second core while the worker's main thread runs SQL.  The I/O thread calls
+ * libcurl and the C library only, never PostgreSQL: it allocates nothing
+ * with palloc, raises no errors, and blocks every signal (they stay with the
+ * main thread).  Everything else -- claims, outcome classification, retries,
+ * recording -- stays in the main thread, which owns every Request except
+ * while it is in the I/O thread's hands.
+ *
  * This is the only file that includes curl.  Requests and outcomes live in
  * malloc'd memory owned by this module, since they outlive transactions.
  *
@@ -22,17 +32,27 @@
 #include "campaigns.h"
 
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <math.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "catalog/pg_type.h"
 #include "common/pg_prng.h"
 #include "executor/spi.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
 #include "utils/json.h"
+#include "utils/jsonb.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
+#include "utils/uuid.h"
 
 #include "dispatch.h"
 #include "render.h"
@@ -41,6 +61,7 @@
 PG_FUNCTION_INFO_V1(campaigns_dispatch_classify);
 PG_FUNCTION_INFO_V1(campaigns_dispatch_backoff_ms);
 PG_FUNCTION_INFO_V1(campaigns_dispatch_render);
+PG_FUNCTION_INFO_V1(campaigns_dispatch_claim);
 
 /* render.c's SQL function; called after checking the syntax ourselves. */
 extern Datum render_template(PG_FUNCTION_ARGS);
@@ -52,6 +73,50 @@ extern Datum render_template(PG_FUNCTION_ARGS);
 /* The SQL function that records a batch of outcomes (schema/56_outcome.sql). */
 #define RECORD_OUTCOMES_SQL \
 	"SELECT campaigns.action_record_outcomes($1, $2, $3, $4, $5, $6)"
+/* The claim (schema/60_dispatch.sql): rows of request parts. */
+#define CLAIM_ROWS_SQL \
+	"SELECT * FROM campaigns._dispatch_claim_rows($1, $2)"
+
+/*
+ * Columns of _dispatch_claim_rows, in order.  The body is built from
+ * columns CR_CAMPAIGN_ID onwards.
+ */
+enum
+{
+	CR_ACTION_ID = 1,
+	CR_ATTEMPT,
+	CR_IDEMPOTENCY_KEY,
+	CR_URL,
+	CR_AUTH_HEADER,
+	CR_CAMPAIGN_ID,
+	CR_CAMPAIGN_LEAD_ID,
+	CR_LEAD_ID,
+	CR_EMAIL,
+	CR_LINKEDIN_URL,
+	CR_FIRST_NAME,
+	CR_LAST_NAME,
+	CR_COMPANY,
+	CR_TITLE,
+	CR_TIMEZONE,
+	CR_FIELDS,
+	CR_STEP,
+	CR_VARIANT,
+	CR_CHANNEL,
+	CR_ACTION_TYPE,
+	CR_TEMPLATE_ID,
+	CR_MISSING_FIELDS,
+	CR_SENDER_PROFILE_ID,
+	CR_TRACK_CLICKS,
+	CR_AI_PERSONALIZATION,
+	CR_PROMPT,
+	CR_DUE_AT,
+	CR_SUBJECT,
+	CR_BODY,
+	CR_ALIAS_ID,
+	CR_ALIAS_EMAIL,
+	CR_CONNECTED_ACCOUNT_ID,
+	CR_NCOLUMNS = CR_CONNECTED_ACCOUNT_ID
+};
 
 int			campaigns_max_in_flight = 64;
 int			campaigns_request_timeout_ms = 10000;
@@ -74,6 +139,11 @@ typedef struct Request
 	char		snippet[SNIPPET_MAX + 1];
 	int			snippet_len;
 	char		errbuf[CURL_ERROR_SIZE];
+	/* Set by the I/O thread when the request finished. */
+	CURLcode	result;
+	long		http_status;
+	bool		start_failed;	/* curl_multi_add_handle refused it */
+	TimestampTz done_at;
 	struct Request *next;
 } Request;
 
@@ -87,9 +157,24 @@ typedef struct Outcome
 	TimestampTz retry_at;		/* 0 = none */
 } Outcome;
 
-static CURLM *multi = NULL;
+static CURLM *multi = NULL;		/* used by the I/O thread only, but for
+								 * curl_multi_wakeup */
 static Request *claimed = NULL; /* claimed in the open transaction */
-static int	in_flight = 0;
+static int	in_flight = 0;		/* handed to the I/O thread, not collected */
+
+/*
+ * The I/O thread and what it shares with the main thread: requests to start
+ * and requests finished (lists under io_mutex), and a pipe on which it
+ * signals that some finished.
+ */
+static pthread_t io_thread;
+static bool io_thread_started = false;
+static pthread_mutex_t io_mutex = PTHREAD_MUTEX_INITIALIZER;
+static Request *io_incoming = NULL;
+static Request *io_finished = NULL;
+static bool io_stop = false;
+static long io_max_connections = 64;
+static int	io_notify[2] = {-1, -1};
 static CURL **easy_pool = NULL;
 static int	easy_pool_len = 0;
 static int	easy_pool_cap = 0;
@@ -97,6 +182,9 @@ static Outcome *outcomes = NULL;
 static int	outcomes_len = 0;
 static int	outcomes_cap = 0;
 static pg_prng_state jitter_state;
+/* Plans the worker keeps for its whole life. */
+static SPIPlanPtr record_plan = NULL;
+static SPIPlanPtr claim_plan = NULL;
 
 /*
  * DispatchInit defines the dispatcher's GUCs.
@@ -259,6 +347,196 @@ campaigns_dispatch_render(PG_FUNCTION_ARGS)
 }
 
 /*
+ * JsonValue appends one value of a claim row as json_build_object would
+ * write it: numbers and booleans bare, text and uuids as JSON strings,
+ * jsonb as its text, timestamptz in ISO 8601 form, NULL as null.
+ */
+static void
+JsonValue(StringInfo out, HeapTuple tup, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+
+	if (isnull)
+	{
+		appendStringInfoString(out, "null");
+		return;
+	}
+	switch (SPI_gettypeid(desc, col))
+	{
+		case INT4OID:
+			appendStringInfo(out, "%d", DatumGetInt32(d));
+			break;
+		case INT8OID:
+			appendStringInfo(out, INT64_FORMAT, DatumGetInt64(d));
+			break;
+		case BOOLOID:
+			appendStringInfoString(out, DatumGetBool(d) ? "true" : "false");
+			break;
+		case TEXTOID:
+			escape_json(out, TextDatumGetCString(d));
+			break;
+		case UUIDOID:
+			{
+				static const char hex[] = "0123456789abcdef";
+				pg_uuid_t  *u = DatumGetUUIDP(d);
+				int			i;
+
+				appendStringInfoChar(out, '"');
+				for (i = 0; i < UUID_LEN; i++)
+				{
+					if (i == 4 || i == 6 || i == 8 || i == 10)
+						appendStringInfoChar(out, '-');
+					appendStringInfoChar(out, hex[u->data[i] >> 4]);
+					appendStringInfoChar(out, hex[u->data[i] & 0x0f]);
+				}
+				appendStringInfoChar(out, '"');
+			}
+			break;
+		case JSONBOID:
+			{
+				Jsonb	   *jb = DatumGetJsonbP(d);
+
+				(void) JsonbToCString(out, &jb->root, VARSIZE(jb));
+			}
+			break;
+		case TIMESTAMPTZOID:
+			{
+				char		buf[MAXDATELEN + 1];
+
+				JsonEncodeDateTime(buf, d, TIMESTAMPTZOID, NULL);
+				appendStringInfo(out, "\"%s\"", buf);
+			}
+			break;
+		default:
+			elog(ERROR, "unexpected type %u in column %d of a claim row",
+				 SPI_gettypeid(desc, col), col);
+	}
+}
+
+/*
+ * JsonMember appends "key" : value (after ", " unless it is the first).
+ */
+static void
+JsonMember(StringInfo out, const char *key, HeapTuple tup, TupleDesc desc, int col, bool first)
+{
+	if (!first)
+		appendStringInfoString(out, ", ");
+	appendStringInfoChar(out, '"');
+	appendStringInfoString(out, key);
+	appendStringInfoString(out, "\" : ");
+	JsonValue(out, tup, desc, col);
+}
+
+/*
+ * DispatchBuildBody appends the JSON request body of a claim row (a row of
+ * _dispatch_claim_rows) to out, in one pass: the keys of the README's
+ * table, in that order, the last ones by channel (email: subject, body,
+ * alias_id, alias_email; LinkedIn: message, connected_account_id).
+ */
+static void
+DispatchBuildBody(StringInfo out, HeapTuple tup, TupleDesc desc)
+{
+	bool		isnull;
+	Datum		channel;
+	bool		email;
+
+	if (desc->natts != CR_NCOLUMNS)
+		elog(ERROR, "a claim row has %d columns, expected %d", desc->natts, CR_NCOLUMNS);
+	channel = SPI_getbinval(tup, desc, CR_CHANNEL, &isnull);
+	email = !isnull && strcmp(TextDatumGetCString(channel), "email") == 0;
+
+	appendStringInfoChar(out, '{');
+	JsonMember(out, "action_id", tup, desc, CR_ACTION_ID, true);
+	JsonMember(out, "idempotency_key", tup, desc, CR_IDEMPOTENCY_KEY, false);
+	JsonMember(out, "attempt", tup, desc, CR_ATTEMPT, false);
+	JsonMember(out, "campaign_id", tup, desc, CR_CAMPAIGN_ID, false);
+	JsonMember(out, "campaign_lead_id", tup, desc, CR_CAMPAIGN_LEAD_ID, false);
+	appendStringInfoString(out, ", \"lead\" : {");
+	JsonMember(out, "lead_id", tup, desc, CR_LEAD_ID, true);
+	JsonMember(out, "email", tup, desc, CR_EMAIL, false);
+	JsonMember(out, "linkedin_url", tup, desc, CR_LINKEDIN_URL, false);
+	JsonMember(out, "first_name", tup, desc, CR_FIRST_NAME, false);
+	JsonMember(out, "last_name", tup, desc, CR_LAST_NAME, false);
+	JsonMember(out, "company", tup, desc, CR_COMPANY, false);
+	JsonMember(out, "title", tup, desc, CR_TITLE, false);
+	JsonMember(out, "timezone", tup, desc, CR_TIMEZONE, false);
+	JsonMember(out, "fields", tup, desc, CR_FIELDS, false);
+	appendStringInfoChar(out, '}');
+	JsonMember(out, "step", tup, desc, CR_STEP, false);
+	JsonMember(out, "variant", tup, desc, CR_VARIANT, false);
+	JsonMember(out, "channel", tup, desc, CR_CHANNEL, false);
+	JsonMember(out, "action_type", tup, desc, CR_ACTION_TYPE, false);
+	JsonMember(out, "template_id", tup, desc, CR_TEMPLATE_ID, false);
+	JsonMember(out, "missing_fields", tup, desc, CR_MISSING_FIELDS, false);
+	JsonMember(out, "sender_profile_id", tup, desc, CR_SENDER_PROFILE_ID, false);
+	JsonMember(out, "track_clicks", tup, desc, CR_TRACK_CLICKS, false);
+	JsonMember(out, "ai_personalization", tup, desc, CR_AI_PERSONALIZATION, false);
+	JsonMember(out, "prompt", tup, desc, CR_PROMPT, false);
+	JsonMember(out, "due_at", tup, desc, CR_DUE_AT, false);
+	if (email)
+	{
+		JsonMember(out, "subject", tup, desc, CR_SUBJECT, false);
+		JsonMember(out, "body", tup, desc, CR_BODY, false);
+		JsonMember(out, "alias_id", tup, desc, CR_ALIAS_ID, false);
+		JsonMember(out, "alias_email", tup, desc, CR_ALIAS_EMAIL, false);
+	}
+	else
+	{
+		JsonMember(out, "message", tup, desc, CR_BODY, false);
+		JsonMember(out, "connected_account_id", tup, desc, CR_CONNECTED_ACCOUNT_ID, false);
+	}
+	appendStringInfoChar(out, '}');
+}
+
+/*
+ * campaigns_dispatch_claim: SQL campaigns._dispatch_claim(n, lease_ms), the
+ * worker's claim for tests and tools: claims like the worker and returns
+ * each request with the body the worker would send.
+ */
+Datum
+campaigns_dispatch_claim(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			argtypes[2] = {INT4OID, INT4OID};
+	Datum		args[2];
+	char		nulls[2] = {' ', ' '};
+	int			rc;
+	uint64		i;
+	StringInfoData body;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		return (Datum) 0;
+	args[0] = PG_GETARG_DATUM(0);
+	args[1] = PG_GETARG_DATUM(1);
+
+	SPI_connect();
+	rc = SPI_execute_with_args(CLAIM_ROWS_SQL, 2, argtypes, args, nulls, false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "claiming actions failed: %s", SPI_result_code_string(rc));
+	initStringInfo(&body);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		Datum		values[6];
+		bool		isnull[6];
+		int			k;
+
+		for (k = 0; k < 5; k++)
+			values[k] = SPI_getbinval(tup, desc, k + 1, &isnull[k]);
+		resetStringInfo(&body);
+		DispatchBuildBody(&body, tup, desc);
+		values[5] = PointerGetDatum(cstring_to_text_with_len(body.data, body.len));
+		isnull[5] = false;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull);
+	}
+	SPI_finish();
+	return (Datum) 0;
+}
+
+/*
  * CurlWrite keeps the start of a response body for last_error.
  */
 static size_t
@@ -325,12 +603,110 @@ CurlHeader(char *buffer, size_t size, size_t nitems, void *userdata)
 }
 
 /*
- * DispatchStart creates the multi handle; called once in the worker.
+ * IoThreadMain is the I/O thread: it starts the requests handed to it,
+ * drives curl, and hands back the finished requests with their result.
+ * It calls libcurl and the C library only (GetCurrentTimestamp is
+ * gettimeofday), never PostgreSQL.
+ */
+static void *
+IoThreadMain(void *arg)
+{
+	long		max_connections = -1;
+
+	for (;;)
+	{
+		Request    *start;
+		Request    *done = NULL;
+		Request    *done_tail = NULL;
+		bool		stop;
+		long		want_connections;
+		int			running;
+		int			msgs;
+		CURLMsg    *msg;
+
+		pthread_mutex_lock(&io_mutex);
+		start = io_incoming;
+		io_incoming = NULL;
+		stop = io_stop;
+		want_connections = io_max_connections;
+		pthread_mutex_unlock(&io_mutex);
+		if (stop)
+			break;
+
+		if (want_connections != max_connections)
+		{
+			curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, want_connections);
+			curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, want_connections);
+			max_connections = want_connections;
+		}
+		while (start)
+		{
+			Request    *req = start;
+
+			start = req->next;
+			req->next = NULL;
+			if (curl_multi_add_handle(multi, req->easy) != CURLM_OK)
+			{
+				req->start_failed = true;
+				req->done_at = GetCurrentTimestamp();
+				if (done_tail)
+					done_tail->next = req;
+				else
+					done = req;
+				done_tail = req;
+			}
+		}
+
+		curl_multi_perform(multi, &running);
+		while ((msg = curl_multi_info_read(multi, &msgs)) != NULL)
+		{
+			Request    *req;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &req);
+			req->result = msg->data.result;
+			if (req->result == CURLE_OK)
+				curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &req->http_status);
+			req->done_at = GetCurrentTimestamp();
+			curl_multi_remove_handle(multi, msg->easy_handle);
+			if (done_tail)
+				done_tail->next = req;
+			else
+				done = req;
+			done_tail = req;
+		}
+
+		if (done)
+		{
+			ssize_t		rc;
+
+			pthread_mutex_lock(&io_mutex);
+			done_tail->next = io_finished;
+			io_finished = done;
+			pthread_mutex_unlock(&io_mutex);
+			/* A full pipe already says "something finished". */
+			rc = write(io_notify[1], "x", 1);
+			(void) rc;
+		}
+
+		/* Until a socket is ready, curl's next timeout, or a wake-up. */
+		curl_multi_poll(multi, NULL, 0, 1000, NULL);
+	}
+	return NULL;
+}
+
+/*
+ * DispatchStart creates the multi handle and the I/O thread; called once
+ * in the worker.
  */
 void
 DispatchStart(void)
 {
 	struct rlimit rl;
+	sigset_t	all,
+				old;
+	int			rc;
 
 	/*
 	 * Each request in flight holds a socket that PostgreSQL's fd accounting
@@ -347,11 +723,32 @@ DispatchStart(void)
 	if (multi == NULL)
 		elog(ERROR, "curl_multi_init failed");
 	pg_prng_seed(&jitter_state, (uint64) MyProcPid ^ (uint64) GetCurrentTimestamp());
+
+	if (pipe(io_notify) != 0 ||
+		fcntl(io_notify[0], F_SETFL, O_NONBLOCK) != 0 ||
+		fcntl(io_notify[1], F_SETFL, O_NONBLOCK) != 0 ||
+		fcntl(io_notify[0], F_SETFD, FD_CLOEXEC) != 0 ||
+		fcntl(io_notify[1], F_SETFD, FD_CLOEXEC) != 0)
+		elog(ERROR, "could not create the dispatcher's pipe: %m");
+
+	/*
+	 * The thread blocks every signal, so that PostgreSQL's handlers (latch,
+	 * SIGTERM, SIGHUP) always run in the main thread.
+	 */
+	io_stop = false;
+	io_max_connections = campaigns_max_in_flight;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&io_thread, NULL, IoThreadMain, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0)
+		elog(ERROR, "could not start the dispatcher's I/O thread: %s", strerror(rc));
+	io_thread_started = true;
 }
 
 /*
- * DispatchStop releases curl; in-flight requests are abandoned (their
- * leases expire and they go again).
+ * DispatchStop stops the I/O thread and releases curl; requests in flight
+ * are abandoned (their leases expire and they go again).
  */
 void
 DispatchStop(void)
@@ -360,6 +757,15 @@ DispatchStop(void)
 
 	if (multi == NULL)
 		return;
+	if (io_thread_started)
+	{
+		pthread_mutex_lock(&io_mutex);
+		io_stop = true;
+		pthread_mutex_unlock(&io_mutex);
+		curl_multi_wakeup(multi);
+		pthread_join(io_thread, NULL);
+		io_thread_started = false;
+	}
 	for (i = 0; i < easy_pool_len; i++)
 		curl_easy_cleanup(easy_pool[i]);
 	easy_pool_len = 0;
@@ -412,15 +818,15 @@ RequestFree(Request *req)
 }
 
 /*
- * AddOutcome queues the outcome of a finished request for recording, with
- * the retry time computed here.
+ * AddOutcome queues the outcome of a request that finished at now for
+ * recording, with the retry time computed here.
  */
 static void
-AddOutcome(Request *req, long http_status, bool transport_error, const char *detail)
+AddOutcome(Request *req, long http_status, bool transport_error, const char *detail,
+		   TimestampTz now)
 {
 	Outcome    *o;
 	const char *what = DispatchClassify(http_status, transport_error);
-	TimestampTz now = GetCurrentTimestamp();
 
 	if (outcomes_len == outcomes_cap)
 	{
@@ -527,7 +933,15 @@ DispatchRecordOutcomes(void)
 	args[4] = PointerGetDatum(construct_md_array(details, detail_nulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
 	args[5] = PointerGetDatum(construct_md_array(retry_ats, retry_nulls, 1, dims, lbs, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 
-	rc = SPI_execute_with_args(RECORD_OUTCOMES_SQL, 6, argtypes, args, NULL, false, 1);
+	if (record_plan == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(RECORD_OUTCOMES_SQL, 6, argtypes);
+
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "preparing the outcome recorder failed: %s", SPI_result_code_string(SPI_result));
+		record_plan = plan;
+	}
+	rc = SPI_execute_plan(record_plan, args, NULL, false, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "recording dispatch outcomes failed: %s", SPI_result_code_string(rc));
 	DispatchForgetOutcomes();
@@ -546,26 +960,31 @@ DispatchClaim(int n)
 	int			lease_ms;
 	int			rc;
 	uint64		i;
+	StringInfoData body;
 
 	lease_ms = Max(campaigns_lease_seconds * 1000, 2 * campaigns_request_timeout_ms + 1000);
 	args[0] = Int32GetDatum(n);
 	args[1] = Int32GetDatum(lease_ms);
-	rc = SPI_execute_with_args("SELECT action_id, attempt, idempotency_key, url, auth_header, body"
-							   " FROM campaigns._dispatch_claim($1, $2)",
-							   2, argtypes, args, NULL, false, 0);
+	if (claim_plan == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(CLAIM_ROWS_SQL, 2, argtypes);
+
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "preparing the claim failed: %s", SPI_result_code_string(SPI_result));
+		claim_plan = plan;
+	}
+	rc = SPI_execute_plan(claim_plan, args, NULL, false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "claiming actions failed: %s", SPI_result_code_string(rc));
 
+	initStringInfo(&body);
 	for (i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
 		Request    *req;
-		char	   *key,
-				   *url,
-				   *auth,
-				   *body;
+		Datum		d;
 		char	   *line;
 
 		req = calloc(1, sizeof(Request));
@@ -574,25 +993,31 @@ DispatchClaim(int n)
 		req->next = claimed;
 		claimed = req;
 		req->retry_after_ms = -1;
-		req->action_id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-		req->attempt = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
-		key = SPI_getvalue(tup, desc, 3);
-		url = SPI_getvalue(tup, desc, 4);
-		auth = SPI_getvalue(tup, desc, 5);
-		body = SPI_getvalue(tup, desc, 6);
-		req->url = url ? xstrdup(url) : NULL;
-		req->body = xstrdup(body ? body : "{}");
+		req->action_id = DatumGetInt64(SPI_getbinval(tup, desc, CR_ACTION_ID, &isnull));
+		req->attempt = DatumGetInt32(SPI_getbinval(tup, desc, CR_ATTEMPT, &isnull));
+		d = SPI_getbinval(tup, desc, CR_URL, &isnull);
+		req->url = isnull ? NULL : xstrdup(TextDatumGetCString(d));
+		resetStringInfo(&body);
+		DispatchBuildBody(&body, tup, desc);
+		req->body = xstrdup(body.data);
 		req->headers = curl_slist_append(NULL, "Content-Type: application/json");
 		req->headers = curl_slist_append(req->headers, "Expect:");
-		line = psprintf("Idempotency-Key: %s", key);
+		d = SPI_getbinval(tup, desc, CR_IDEMPOTENCY_KEY, &isnull);
+		line = psprintf("Idempotency-Key: %s", isnull ? "" : TextDatumGetCString(d));
 		req->headers = curl_slist_append(req->headers, line);
-		if (auth && auth[0] != '\0')
+		d = SPI_getbinval(tup, desc, CR_AUTH_HEADER, &isnull);
+		if (!isnull)
 		{
-			if (strchr(auth, ':') != NULL)
-				line = psprintf("%s", auth);
-			else
-				line = psprintf("Authorization: %s", auth);
-			req->headers = curl_slist_append(req->headers, line);
+			char	   *auth = TextDatumGetCString(d);
+
+			if (auth[0] != '\0')
+			{
+				if (strchr(auth, ':') != NULL)
+					line = auth;
+				else
+					line = psprintf("Authorization: %s", auth);
+				req->headers = curl_slist_append(req->headers, line);
+			}
 		}
 		if (req->headers == NULL)
 			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
@@ -667,8 +1092,8 @@ EasyPut(CURL *easy)
 void
 DispatchLaunchClaimed(void)
 {
-	curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long) campaigns_max_in_flight);
-	curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long) campaigns_max_in_flight);
+	Request    *handed = NULL;
+	Request    *handed_tail = NULL;
 
 	while (claimed)
 	{
@@ -679,7 +1104,8 @@ DispatchLaunchClaimed(void)
 		req->next = NULL;
 		if (req->url == NULL)
 		{
-			AddOutcome(req, 0, true, "no delivery endpoint configured for the action's channel");
+			AddOutcome(req, 0, true, "no delivery endpoint configured for the action's channel",
+					   GetCurrentTimestamp());
 			RequestFree(req);
 			continue;
 		}
@@ -701,70 +1127,69 @@ DispatchLaunchClaimed(void)
 		curl_easy_setopt(easy, CURLOPT_HEADERDATA, req);
 		curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, req->errbuf);
 		curl_easy_setopt(easy, CURLOPT_PRIVATE, req);
-		if (curl_multi_add_handle(multi, easy) != CURLM_OK)
-		{
-			AddOutcome(req, 0, true, "could not start the request");
-			EasyPut(easy);
-			RequestFree(req);
-			continue;
-		}
+		if (handed_tail)
+			handed_tail->next = req;
+		else
+			handed = req;
+		handed_tail = req;
 		in_flight++;
+	}
+	if (handed)
+	{
+		pthread_mutex_lock(&io_mutex);
+		handed_tail->next = io_incoming;
+		io_incoming = handed;
+		io_max_connections = campaigns_max_in_flight;
+		pthread_mutex_unlock(&io_mutex);
+		curl_multi_wakeup(multi);
 	}
 	WorkerSetInFlight(in_flight);
 }
 
 /*
- * DispatchPerform advances the requests in flight, waiting up to wait_ms
- * for network activity, and turns finished ones into outcomes.  Returns
- * how many finished.
+ * DispatchCollect turns the requests the I/O thread finished into
+ * outcomes.  Returns how many finished.
  */
-int
-DispatchPerform(long wait_ms)
+static int
+DispatchCollect(void)
 {
-	int			running;
-	int			done = 0;
-	int			msgs;
-	CURLMsg    *msg;
+	Request    *done;
+	char		drain[64];
+	int			n = 0;
 
-	if (multi == NULL || in_flight == 0)
-		return 0;
-	curl_multi_perform(multi, &running);
-	if (running == in_flight && wait_ms > 0)
+	while (read(io_notify[0], drain, sizeof(drain)) > 0)
+		;
+	pthread_mutex_lock(&io_mutex);
+	done = io_finished;
+	io_finished = NULL;
+	pthread_mutex_unlock(&io_mutex);
+
+	while (done)
 	{
-		curl_multi_poll(multi, NULL, 0, (int) wait_ms, NULL);
-		curl_multi_perform(multi, &running);
-	}
+		Request    *req = done;
 
-	while ((msg = curl_multi_info_read(multi, &msgs)) != NULL)
-	{
-		Request    *req;
-		CURL	   *easy;
-
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		easy = msg->easy_handle;
-		curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **) &req);
-		if (msg->data.result == CURLE_OK)
+		done = req->next;
+		req->next = NULL;
+		if (req->start_failed)
+			AddOutcome(req, 0, true, "could not start the request", req->done_at);
+		else if (req->result == CURLE_OK)
 		{
-			long		status = 0;
-			const char *what;
+			const char *what = DispatchClassify(req->http_status, false);
 
-			curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-			what = DispatchClassify(status, false);
 			if (strcmp(what, "sent") == 0)
-				AddOutcome(req, status, false, NULL);
+				AddOutcome(req, req->http_status, false, NULL, req->done_at);
 			else
 			{
 				char		detail[SNIPPET_MAX + 32];
 
-				snprintf(detail, sizeof(detail), "HTTP %ld%s%s", status,
+				snprintf(detail, sizeof(detail), "HTTP %ld%s%s", req->http_status,
 						 req->snippet_len > 0 ? ": " : "", req->snippet);
-				AddOutcome(req, status, false, detail);
+				AddOutcome(req, req->http_status, false, detail, req->done_at);
 			}
 		}
 		else
 		{
-			const char *err = req->errbuf[0] ? req->errbuf : curl_easy_strerror(msg->data.result);
+			const char *err = req->errbuf[0] ? req->errbuf : curl_easy_strerror(req->result);
 			char		detail[CURL_ERROR_SIZE + 64];
 			int			k;
 
@@ -772,14 +1197,40 @@ DispatchPerform(long wait_ms)
 			for (k = 0; detail[k]; k++)
 				if ((unsigned char) detail[k] < 0x20 || (unsigned char) detail[k] >= 0x7f)
 					detail[k] = ' ';
-			AddOutcome(req, 0, true, detail);
+			AddOutcome(req, 0, true, detail, req->done_at);
 		}
-		curl_multi_remove_handle(multi, easy);
-		EasyPut(easy);
+		EasyPut(req->easy);
 		RequestFree(req);
 		in_flight--;
-		done++;
+		n++;
 	}
-	WorkerSetInFlight(in_flight);
+	if (n > 0)
+		WorkerSetInFlight(in_flight);
+	return n;
+}
+
+/*
+ * DispatchPerform collects the requests the I/O thread finished, waiting
+ * up to wait_ms for one to finish when none has.  Returns how many
+ * finished.
+ */
+int
+DispatchPerform(long wait_ms)
+{
+	int			done;
+
+	if (multi == NULL || in_flight == 0)
+		return 0;
+	done = DispatchCollect();
+	if (done == 0 && wait_ms > 0)
+	{
+		struct pollfd pfd;
+
+		pfd.fd = io_notify[0];
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		(void) poll(&pfd, 1, (int) wait_ms);
+		done = DispatchCollect();
+	}
 	return done;
 }
