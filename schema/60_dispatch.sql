@@ -86,10 +86,15 @@ CREATE FUNCTION @extschema@._dispatch_claim_rows(n integer, lease_ms integer)
 	-- One plan, made once: every join is a nested loop over the few rows
 	-- claimed.  (A generic plan guesses 10% of the table for LIMIT n and
 	-- would hash-join every lead, and its cost would invite JIT; a custom
-	-- plan costs more to make than it takes to run.)
+	-- plan costs more to make than it takes to run.  The plan may be made
+	-- while the queue is empty or just truncated: only index walks keep it
+	-- cheap at every size, so nothing else is allowed.)
 	SET plan_cache_mode = force_generic_plan
 	SET enable_hashjoin = off
 	SET enable_mergejoin = off
+	SET enable_seqscan = off
+	SET enable_bitmapscan = off
+	SET enable_sort = off
 	SET jit = off
 	AS $$
 BEGIN
@@ -390,7 +395,17 @@ CREATE FUNCTION @extschema@._dispatch_next_due() RETURNS timestamptz
 	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, pg_temp
 	-- (plpgsql, so that the worker's session plans the query once: a SQL
-	-- function with SET is not inlined and was planned on every call)
+	-- function with SET is not inlined and was planned on every call.)
+	-- The plan is made once per session, maybe while the queue is empty or
+	-- just truncated, and then kept: only the walk of action_claim in
+	-- order, stopping at the first live row, stays cheap at every size (a
+	-- sort of the queue cost 2.3 ms per call at 5,000 rows).
+	SET enable_seqscan = off
+	SET enable_bitmapscan = off
+	SET enable_sort = off
+	SET enable_hashjoin = off
+	SET enable_mergejoin = off
+	SET jit = off
 	AS $$
 BEGIN
 	RETURN (SELECT a.next_attempt_at
