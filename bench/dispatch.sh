@@ -93,10 +93,16 @@ campaigns.max_in_flight = $MAX_IN_FLIGHT
 shared_buffers = 256MB
 max_wal_size = 4GB
 CONF
-if [ -n "${STATS:-}" ]; then echo "track_functions = all" >> "$tmp/data/postgresql.conf"; fi
+if [ -n "${STATS:-}" ]; then
+	# STATS=1: per-function and per-statement times (pg_stat_statements is
+	# loaded in this private server only).
+	sed -i "s/^shared_preload_libraries = 'campaigns'/shared_preload_libraries = 'campaigns,pg_stat_statements'/" "$tmp/data/postgresql.conf"
+	printf 'track_functions = all\npg_stat_statements.track = all\n' >> "$tmp/data/postgresql.conf"
+fi
 "${RUNAS[@]}" "$PGBIN/pg_ctl" -D "$tmp/data" -l "$tmp/server.log" -w start >/dev/null
 psql() { "${RUNAS[@]}" "$PGBIN/psql" -h 127.0.0.1 -p "$PGPORT" -U postgres -d postgres -X -q -v ON_ERROR_STOP=1 "$@"; }
 psql -c "CREATE EXTENSION campaigns"
+if [ -n "${STATS:-}" ]; then psql -c "CREATE EXTENSION pg_stat_statements"; fi
 if [ -n "${CAMPAIGNS_INSTALL_LOCK:-}" ]; then flock -u 9; exec 9>&-; fi
 
 # Ten users, each with one active campaign; every lead has one due action.
@@ -113,12 +119,12 @@ SELECT template_id, user_id, 't', 'email', 'Hello {{first_name}}',
 INSERT INTO campaigns.email_alias (user_id, alias_id, full_email) SELECT user_id, 'a', 'a@example.com' FROM u;
 INSERT INTO campaigns.campaign (campaign_id, user_id, dataset_id, name, type, status, launch_type, daily_limit,
 	sending_window_start, sending_window_end, min_interval_seconds, timezone, send_days, steps_config, alias_ids,
-	unreviewed_launch_policy)
+	unreviewed_launch_policy, total_leads)
 SELECT campaign_id, user_id, dataset_id, 'bench', 'email', 'active', 'immediate', 10000, '00:00', '24:00', 60, 'UTC',
 	   '{mon,tue,wed,thu,fri,sat,sun}',
 	   jsonb_build_array(jsonb_build_object('step', 1, 'delay_days', 0, 'channel', 'email',
 			'variants', jsonb_build_array(jsonb_build_object('label', 'A', 'weight', 50, 'type', 'TEMPLATE',
-																'template_id', template_id)))), '{a}', 'launch_default'
+																'template_id', template_id)))), '{a}', 'launch_default', $1 / 10
   FROM u;
 INSERT INTO campaigns.lead (user_id, dataset_id, email, first_name, company)
 SELECT u.user_id, u.dataset_id, 'l' || g || '@example.com', 'First' || g, CASE WHEN g % 2 = 0 THEN 'Co' || g END
@@ -141,6 +147,9 @@ cpu() {
 	if [ -n "${1:-}" ]; then awk '{print $14 + $15}' "/proc/$worker_pid/task/$1/stat"
 	else cat /proc/"$worker_pid"/task/*/stat | awk '{s += $14 + $15} END {print s}'; fi
 }
+# sched: nanoseconds the worker's main thread ran and waited for a CPU while
+# runnable (/proc/.../schedstat).
+sched() { awk '{print $1, $2}' "/proc/$worker_pid/task/$worker_pid/schedstat"; }
 mem() { awk '/^VmRSS|^RssAnon/ {printf "%s %s kB  ", $1, $2}' "/proc/$worker_pid/status"; }
 sent() { psql -At -c "SELECT count(*) FROM campaigns.action WHERE state = 'sent'"; }
 wait_sent() {
@@ -156,11 +165,11 @@ wait_sent() {
 
 # 1. Throughput: N actions due at the same instant, a few seconds ahead.
 mem_start=$(mem)
-cpu_main0=$(cpu "$worker_pid"); cpu_all0=$(cpu)
+cpu_main0=$(cpu "$worker_pid"); cpu_all0=$(cpu); read -r run0 delay0 <<<"$(sched)"
 due=$(psql -At -c "SELECT now() + interval '8 s'")
 load "$N" "$due" "0 s" >/dev/null
 wait_sent "$N" mid
-cpu_main1=$(cpu "$worker_pid"); cpu_all1=$(cpu)
+cpu_main1=$(cpu "$worker_pid"); cpu_all1=$(cpu); read -r run1 delay1 <<<"$(sched)"
 mem_end=$(mem)
 hz=$(getconf CLK_TCK)
 cpu_main_us=$(python3 -c "print(round(($cpu_main1 - $cpu_main0) * 1e6 / $hz / $N, 1))")
@@ -190,6 +199,9 @@ if [ -n "${STATS:-}" ]; then
 	psql -c "SELECT funcname, calls, round(total_time) AS total_ms, round(self_time) AS self_ms,
 					round((1000 * total_time / calls)::numeric, 1) AS us_per_call
 			   FROM pg_stat_user_functions WHERE schemaname = 'campaigns' ORDER BY total_time DESC LIMIT 12"
+	psql -c "SELECT calls, round(total_exec_time) AS total_ms, round((1000 * total_exec_time / calls)::numeric, 1) AS us_per_call,
+					rows, left(regexp_replace(query, '\s+', ' ', 'g'), 70) AS query
+			   FROM pg_stat_statements WHERE toplevel = false ORDER BY total_exec_time DESC LIMIT 12"
 fi
 
 printf '\ncampaigns dispatch benchmark (%s cores, max_in_flight %s)\n\n' "$(nproc)" "$MAX_IN_FLIGHT"
@@ -202,6 +214,7 @@ printf '%-52s %14s\n' "throughput (actions/s)" "$rate"
 printf '%-52s %14s\n' "ratio to the sink's limit" "$ratio"
 printf '%-52s %14s\n' "not sent at the end" "$failed"
 printf '%-52s %14s\n' "worker CPU per action (us): main thread / all" "$cpu_main_us / $cpu_all_us"
+printf '%-52s %14s\n' "worker main thread: ran / waited for a CPU (s)" "$(python3 -c "print('%.2f / %.2f' % (($run1 - $run0) / 1e9, ($delay1 - $delay0) / 1e9))")"
 printf '%-52s %14s\n' "load average (1 min) at the end" "$(cut -d' ' -f1 /proc/loadavg)"
 printf '%-52s %14s\n' "saturated: due -> delivered p50 / p99 (ms)" "$p50_s / $p99_s"
 printf '%-52s %14s\n' "unsaturated ($M at $RATE/s): p50 / p99 / max (ms)" "$p50_l / $p99_l / $max_l"
