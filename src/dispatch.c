@@ -118,6 +118,14 @@ enum
 	CR_NCOLUMNS = CR_CONNECTED_ACCOUNT_ID
 };
 
+/* A claim row, deformed. */
+typedef struct ClaimRow
+{
+	TupleDesc	desc;
+	Datum		values[CR_NCOLUMNS];
+	bool		nulls[CR_NCOLUMNS];
+} ClaimRow;
+
 int			campaigns_max_in_flight = 64;
 int			campaigns_request_timeout_ms = 10000;
 int			campaigns_max_attempts = 5;
@@ -352,17 +360,16 @@ campaigns_dispatch_render(PG_FUNCTION_ARGS)
  * jsonb as its text, timestamptz in ISO 8601 form, NULL as null.
  */
 static void
-JsonValue(StringInfo out, HeapTuple tup, TupleDesc desc, int col)
+JsonValue(StringInfo out, const ClaimRow *row, int col)
 {
-	bool		isnull;
-	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+	Datum		d = row->values[col - 1];
 
-	if (isnull)
+	if (row->nulls[col - 1])
 	{
 		appendStringInfoString(out, "null");
 		return;
 	}
-	switch (SPI_gettypeid(desc, col))
+	switch (TupleDescAttr(row->desc, col - 1)->atttypid)
 	{
 		case INT4OID:
 			appendStringInfo(out, "%d", DatumGetInt32(d));
@@ -410,7 +417,7 @@ JsonValue(StringInfo out, HeapTuple tup, TupleDesc desc, int col)
 			break;
 		default:
 			elog(ERROR, "unexpected type %u in column %d of a claim row",
-				 SPI_gettypeid(desc, col), col);
+				 TupleDescAttr(row->desc, col - 1)->atttypid, col);
 	}
 }
 
@@ -418,14 +425,27 @@ JsonValue(StringInfo out, HeapTuple tup, TupleDesc desc, int col)
  * JsonMember appends "key" : value (after ", " unless it is the first).
  */
 static void
-JsonMember(StringInfo out, const char *key, HeapTuple tup, TupleDesc desc, int col, bool first)
+JsonMember(StringInfo out, const char *key, const ClaimRow *row, int col, bool first)
 {
 	if (!first)
 		appendStringInfoString(out, ", ");
 	appendStringInfoChar(out, '"');
 	appendStringInfoString(out, key);
 	appendStringInfoString(out, "\" : ");
-	JsonValue(out, tup, desc, col);
+	JsonValue(out, row, col);
+}
+
+/*
+ * ClaimRowRead deforms a row of _dispatch_claim_rows once, for all of its
+ * columns.
+ */
+static void
+ClaimRowRead(ClaimRow *row, HeapTuple tup, TupleDesc desc)
+{
+	if (desc->natts != CR_NCOLUMNS)
+		elog(ERROR, "a claim row has %d columns, expected %d", desc->natts, CR_NCOLUMNS);
+	row->desc = desc;
+	heap_deform_tuple(tup, desc, row->values, row->nulls);
 }
 
 /*
@@ -435,56 +455,52 @@ JsonMember(StringInfo out, const char *key, HeapTuple tup, TupleDesc desc, int c
  * alias_id, alias_email; LinkedIn: message, connected_account_id).
  */
 static void
-DispatchBuildBody(StringInfo out, HeapTuple tup, TupleDesc desc)
+DispatchBuildBody(StringInfo out, const ClaimRow *row)
 {
-	bool		isnull;
-	Datum		channel;
 	bool		email;
 
-	if (desc->natts != CR_NCOLUMNS)
-		elog(ERROR, "a claim row has %d columns, expected %d", desc->natts, CR_NCOLUMNS);
-	channel = SPI_getbinval(tup, desc, CR_CHANNEL, &isnull);
-	email = !isnull && strcmp(TextDatumGetCString(channel), "email") == 0;
+	email = !row->nulls[CR_CHANNEL - 1] &&
+		strcmp(TextDatumGetCString(row->values[CR_CHANNEL - 1]), "email") == 0;
 
 	appendStringInfoChar(out, '{');
-	JsonMember(out, "action_id", tup, desc, CR_ACTION_ID, true);
-	JsonMember(out, "idempotency_key", tup, desc, CR_IDEMPOTENCY_KEY, false);
-	JsonMember(out, "attempt", tup, desc, CR_ATTEMPT, false);
-	JsonMember(out, "campaign_id", tup, desc, CR_CAMPAIGN_ID, false);
-	JsonMember(out, "campaign_lead_id", tup, desc, CR_CAMPAIGN_LEAD_ID, false);
+	JsonMember(out, "action_id", row, CR_ACTION_ID, true);
+	JsonMember(out, "idempotency_key", row, CR_IDEMPOTENCY_KEY, false);
+	JsonMember(out, "attempt", row, CR_ATTEMPT, false);
+	JsonMember(out, "campaign_id", row, CR_CAMPAIGN_ID, false);
+	JsonMember(out, "campaign_lead_id", row, CR_CAMPAIGN_LEAD_ID, false);
 	appendStringInfoString(out, ", \"lead\" : {");
-	JsonMember(out, "lead_id", tup, desc, CR_LEAD_ID, true);
-	JsonMember(out, "email", tup, desc, CR_EMAIL, false);
-	JsonMember(out, "linkedin_url", tup, desc, CR_LINKEDIN_URL, false);
-	JsonMember(out, "first_name", tup, desc, CR_FIRST_NAME, false);
-	JsonMember(out, "last_name", tup, desc, CR_LAST_NAME, false);
-	JsonMember(out, "company", tup, desc, CR_COMPANY, false);
-	JsonMember(out, "title", tup, desc, CR_TITLE, false);
-	JsonMember(out, "timezone", tup, desc, CR_TIMEZONE, false);
-	JsonMember(out, "fields", tup, desc, CR_FIELDS, false);
+	JsonMember(out, "lead_id", row, CR_LEAD_ID, true);
+	JsonMember(out, "email", row, CR_EMAIL, false);
+	JsonMember(out, "linkedin_url", row, CR_LINKEDIN_URL, false);
+	JsonMember(out, "first_name", row, CR_FIRST_NAME, false);
+	JsonMember(out, "last_name", row, CR_LAST_NAME, false);
+	JsonMember(out, "company", row, CR_COMPANY, false);
+	JsonMember(out, "title", row, CR_TITLE, false);
+	JsonMember(out, "timezone", row, CR_TIMEZONE, false);
+	JsonMember(out, "fields", row, CR_FIELDS, false);
 	appendStringInfoChar(out, '}');
-	JsonMember(out, "step", tup, desc, CR_STEP, false);
-	JsonMember(out, "variant", tup, desc, CR_VARIANT, false);
-	JsonMember(out, "channel", tup, desc, CR_CHANNEL, false);
-	JsonMember(out, "action_type", tup, desc, CR_ACTION_TYPE, false);
-	JsonMember(out, "template_id", tup, desc, CR_TEMPLATE_ID, false);
-	JsonMember(out, "missing_fields", tup, desc, CR_MISSING_FIELDS, false);
-	JsonMember(out, "sender_profile_id", tup, desc, CR_SENDER_PROFILE_ID, false);
-	JsonMember(out, "track_clicks", tup, desc, CR_TRACK_CLICKS, false);
-	JsonMember(out, "ai_personalization", tup, desc, CR_AI_PERSONALIZATION, false);
-	JsonMember(out, "prompt", tup, desc, CR_PROMPT, false);
-	JsonMember(out, "due_at", tup, desc, CR_DUE_AT, false);
+	JsonMember(out, "step", row, CR_STEP, false);
+	JsonMember(out, "variant", row, CR_VARIANT, false);
+	JsonMember(out, "channel", row, CR_CHANNEL, false);
+	JsonMember(out, "action_type", row, CR_ACTION_TYPE, false);
+	JsonMember(out, "template_id", row, CR_TEMPLATE_ID, false);
+	JsonMember(out, "missing_fields", row, CR_MISSING_FIELDS, false);
+	JsonMember(out, "sender_profile_id", row, CR_SENDER_PROFILE_ID, false);
+	JsonMember(out, "track_clicks", row, CR_TRACK_CLICKS, false);
+	JsonMember(out, "ai_personalization", row, CR_AI_PERSONALIZATION, false);
+	JsonMember(out, "prompt", row, CR_PROMPT, false);
+	JsonMember(out, "due_at", row, CR_DUE_AT, false);
 	if (email)
 	{
-		JsonMember(out, "subject", tup, desc, CR_SUBJECT, false);
-		JsonMember(out, "body", tup, desc, CR_BODY, false);
-		JsonMember(out, "alias_id", tup, desc, CR_ALIAS_ID, false);
-		JsonMember(out, "alias_email", tup, desc, CR_ALIAS_EMAIL, false);
+		JsonMember(out, "subject", row, CR_SUBJECT, false);
+		JsonMember(out, "body", row, CR_BODY, false);
+		JsonMember(out, "alias_id", row, CR_ALIAS_ID, false);
+		JsonMember(out, "alias_email", row, CR_ALIAS_EMAIL, false);
 	}
 	else
 	{
-		JsonMember(out, "message", tup, desc, CR_BODY, false);
-		JsonMember(out, "connected_account_id", tup, desc, CR_CONNECTED_ACCOUNT_ID, false);
+		JsonMember(out, "message", row, CR_BODY, false);
+		JsonMember(out, "connected_account_id", row, CR_CONNECTED_ACCOUNT_ID, false);
 	}
 	appendStringInfoChar(out, '}');
 }
@@ -518,16 +534,19 @@ campaigns_dispatch_claim(PG_FUNCTION_ARGS)
 	initStringInfo(&body);
 	for (i = 0; i < SPI_processed; i++)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
+		ClaimRow	row;
 		Datum		values[6];
 		bool		isnull[6];
 		int			k;
 
+		ClaimRowRead(&row, SPI_tuptable->vals[i], SPI_tuptable->tupdesc);
 		for (k = 0; k < 5; k++)
-			values[k] = SPI_getbinval(tup, desc, k + 1, &isnull[k]);
+		{
+			values[k] = row.values[k];
+			isnull[k] = row.nulls[k];
+		}
 		resetStringInfo(&body);
-		DispatchBuildBody(&body, tup, desc);
+		DispatchBuildBody(&body, &row);
 		values[5] = PointerGetDatum(cstring_to_text_with_len(body.data, body.len));
 		isnull[5] = false;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull);
@@ -980,11 +999,8 @@ DispatchClaim(int n)
 	initStringInfo(&body);
 	for (i = 0; i < SPI_processed; i++)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
+		ClaimRow	row;
 		Request    *req;
-		Datum		d;
 		char	   *line;
 
 		req = calloc(1, sizeof(Request));
@@ -993,22 +1009,22 @@ DispatchClaim(int n)
 		req->next = claimed;
 		claimed = req;
 		req->retry_after_ms = -1;
-		req->action_id = DatumGetInt64(SPI_getbinval(tup, desc, CR_ACTION_ID, &isnull));
-		req->attempt = DatumGetInt32(SPI_getbinval(tup, desc, CR_ATTEMPT, &isnull));
-		d = SPI_getbinval(tup, desc, CR_URL, &isnull);
-		req->url = isnull ? NULL : xstrdup(TextDatumGetCString(d));
+		ClaimRowRead(&row, SPI_tuptable->vals[i], SPI_tuptable->tupdesc);
+		req->action_id = DatumGetInt64(row.values[CR_ACTION_ID - 1]);
+		req->attempt = DatumGetInt32(row.values[CR_ATTEMPT - 1]);
+		req->url = row.nulls[CR_URL - 1] ? NULL :
+			xstrdup(TextDatumGetCString(row.values[CR_URL - 1]));
 		resetStringInfo(&body);
-		DispatchBuildBody(&body, tup, desc);
+		DispatchBuildBody(&body, &row);
 		req->body = xstrdup(body.data);
 		req->headers = curl_slist_append(NULL, "Content-Type: application/json");
 		req->headers = curl_slist_append(req->headers, "Expect:");
-		d = SPI_getbinval(tup, desc, CR_IDEMPOTENCY_KEY, &isnull);
-		line = psprintf("Idempotency-Key: %s", isnull ? "" : TextDatumGetCString(d));
+		line = psprintf("Idempotency-Key: %s", row.nulls[CR_IDEMPOTENCY_KEY - 1] ? "" :
+						TextDatumGetCString(row.values[CR_IDEMPOTENCY_KEY - 1]));
 		req->headers = curl_slist_append(req->headers, line);
-		d = SPI_getbinval(tup, desc, CR_AUTH_HEADER, &isnull);
-		if (!isnull)
+		if (!row.nulls[CR_AUTH_HEADER - 1])
 		{
-			char	   *auth = TextDatumGetCString(d);
+			char	   *auth = TextDatumGetCString(row.values[CR_AUTH_HEADER - 1]);
 
 			if (auth[0] != '\0')
 			{

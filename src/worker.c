@@ -506,10 +506,13 @@ WorkerTick(MemoryContext cxt)
 }
 
 /*
- * WorkerPass is one dispatch transaction: record finished outcomes, then
- * claim due actions for the free request slots; the claimed requests start
- * after commit.  *more_due says whether the claim filled every slot (so
- * more may be due), *next_due when the earliest other action falls due.
+ * WorkerPass is one dispatch pass: a transaction that claims due actions
+ * for the free request slots (the claimed requests start after commit),
+ * then one that records the outcomes of finished requests, while the
+ * requests just started are out: the SQL of the pass overlaps the HTTP of
+ * the batch instead of waiting for it.  *more_due says whether the claim
+ * filled every slot (so more may be due), *next_due when the earliest
+ * other action falls due.
  */
 static void
 WorkerPass(MemoryContext cxt, bool *more_due, TimestampTz *next_due)
@@ -537,8 +540,6 @@ WorkerPass(MemoryContext cxt, bool *more_due, TimestampTz *next_due)
 		{
 			int			want;
 
-			if (DispatchOutcomesPending() > 0)
-				DispatchRecordOutcomes();
 			want = campaigns_worker_enabled ? DispatchFreeSlots() : 0;
 			if (want > 0)
 			{
@@ -572,6 +573,22 @@ WorkerPass(MemoryContext cxt, bool *more_due, TimestampTz *next_due)
 		WorkerEnd();
 		MemoryContextSwitchTo(cxt);
 		DispatchLaunchClaimed();
+
+		/*
+		 * Outcomes (including those DispatchLaunchClaimed just added for
+		 * actions without an endpoint) are recorded in a transaction of
+		 * their own; a crash before it commits only sends them again.
+		 */
+		if (DispatchOutcomesPending() > 0)
+		{
+			WorkerBegin("campaigns dispatch: outcomes");
+			if (OidIsValid(get_extension_oid("campaigns", true)))
+				DispatchRecordOutcomes();
+			else
+				DispatchForgetOutcomes();
+			WorkerEnd();
+			MemoryContextSwitchTo(cxt);
+		}
 		WorkerCount(WC_BATCHES, 1);
 		WorkerSetTime(&worker_shared->last_pass_at, now);
 	}
