@@ -172,6 +172,9 @@ SELECT count(*) AS nothing_more FROM campaigns._dispatch_claim(10, 60000);
 -- A lease that ran out (the worker died) is claimed again, same key, same attempt.
 UPDATE campaigns.action SET next_attempt_at = now() - interval '1 s', lease_until = now() - interval '1 s'
  WHERE idempotency_key = 'k-b1';
+-- (a NULL batch size or lease claims nothing)
+SELECT count(*) AS null_claims_nothing FROM campaigns._dispatch_claim(NULL, 60000);
+SELECT count(*) AS null_claims_nothing FROM campaigns._dispatch_claim(10, NULL);
 SELECT idempotency_key, attempt, (body::jsonb ->> 'idempotency_key') AS body_key FROM campaigns._dispatch_claim(10, 60000);
 
 -- Recording outcomes (action_record_outcomes, 56_outcome.sql): bad input
@@ -310,6 +313,7 @@ SELECT campaigns.campaign_stats('00000000-0000-0000-0060-0000000000c1');
 SELECT campaigns.campaign_stats('00000000-0000-0000-0060-0000000000c9') -> 'actions' AS own;
 SELECT state FROM campaigns.worker_status;
 SELECT campaigns._dispatch_claim(1, 1000);
+SELECT campaigns._dispatch_claim_rows(1, 1000);
 SELECT campaigns.action_record_outcomes(ARRAY[1], ARRAY['sent'], ARRAY[now()], NULL, NULL, NULL);
 RESET ROLE;
 RESET campaigns.user_id;
