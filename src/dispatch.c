@@ -33,6 +33,7 @@
 
 #include <curl/curl.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <math.h>
 #include <poll.h>
 #include <pthread.h>
@@ -147,6 +148,7 @@ typedef struct Request
 	char		snippet[SNIPPET_MAX + 1];
 	int			snippet_len;
 	char		errbuf[CURL_ERROR_SIZE];
+	long		timeout_ms;		/* campaigns.request_timeout_ms at launch */
 	/* Set by the I/O thread when the request finished. */
 	CURLcode	result;
 	long		http_status;
@@ -622,6 +624,48 @@ CurlHeader(char *buffer, size_t size, size_t nitems, void *userdata)
 }
 
 /*
+ * EasyGet hands out an easy handle, reusing finished ones (the connections
+ * themselves live in the multi handle's cache), or NULL.  The easy handles
+ * belong to the I/O thread: curl allocates and frees their buffers in that
+ * thread only (DispatchStop cleans the pool up after joining it).
+ */
+static CURL *
+EasyGet(void)
+{
+	CURL	   *easy;
+
+	if (easy_pool_len > 0)
+	{
+		easy = easy_pool[--easy_pool_len];
+		curl_easy_reset(easy);
+		return easy;
+	}
+	return curl_easy_init();
+}
+
+/*
+ * EasyPut returns a finished easy handle to the pool.
+ */
+static void
+EasyPut(CURL *easy)
+{
+	if (easy_pool_len == easy_pool_cap)
+	{
+		int			cap = easy_pool_cap == 0 ? 64 : easy_pool_cap * 2;
+		CURL	  **n = realloc(easy_pool, sizeof(CURL *) * cap);
+
+		if (n == NULL)
+		{
+			curl_easy_cleanup(easy);
+			return;
+		}
+		easy_pool = n;
+		easy_pool_cap = cap;
+	}
+	easy_pool[easy_pool_len++] = easy;
+}
+
+/*
  * IoThreadMain is the I/O thread: it starts the requests handed to it,
  * drives curl, and hands back the finished requests with their result.
  * It calls libcurl and the C library only (GetCurrentTimestamp is
@@ -661,10 +705,37 @@ IoThreadMain(void *arg)
 		while (start)
 		{
 			Request    *req = start;
+			CURL	   *easy;
 
 			start = req->next;
 			req->next = NULL;
-			if (curl_multi_add_handle(multi, req->easy) != CURLM_OK)
+			easy = EasyGet();
+			if (easy != NULL)
+			{
+				curl_easy_setopt(easy, CURLOPT_URL, req->url);
+				curl_easy_setopt(easy, CURLOPT_POST, 1L);
+				curl_easy_setopt(easy, CURLOPT_POSTFIELDS, req->body);
+				curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long) strlen(req->body));
+				curl_easy_setopt(easy, CURLOPT_HTTPHEADER, req->headers);
+				curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, req->timeout_ms);
+				curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+				curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+				curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+				curl_easy_setopt(easy, CURLOPT_USERAGENT, "campaigns-dispatch");
+				curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, CurlWrite);
+				curl_easy_setopt(easy, CURLOPT_WRITEDATA, req);
+				curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, CurlHeader);
+				curl_easy_setopt(easy, CURLOPT_HEADERDATA, req);
+				curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, req->errbuf);
+				curl_easy_setopt(easy, CURLOPT_PRIVATE, req);
+				if (curl_multi_add_handle(multi, easy) != CURLM_OK)
+				{
+					EasyPut(easy);
+					easy = NULL;
+				}
+			}
+			req->easy = easy;
+			if (easy == NULL)
 			{
 				req->start_failed = true;
 				req->done_at = GetCurrentTimestamp();
@@ -689,6 +760,8 @@ IoThreadMain(void *arg)
 				curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &req->http_status);
 			req->done_at = GetCurrentTimestamp();
 			curl_multi_remove_handle(multi, msg->easy_handle);
+			EasyPut(msg->easy_handle);
+			req->easy = NULL;
 			if (done_tail)
 				done_tail->next = req;
 			else
@@ -749,6 +822,15 @@ DispatchStart(void)
 		fcntl(io_notify[0], F_SETFD, FD_CLOEXEC) != 0 ||
 		fcntl(io_notify[1], F_SETFD, FD_CLOEXEC) != 0)
 		elog(ERROR, "could not create the dispatcher's pipe: %m");
+
+	/*
+	 * One malloc arena for both threads: with an arena of its own the I/O
+	 * thread's resident memory kept creeping up (~25-35 kB per 150,000
+	 * requests); with one, the worker's memory stays flat.
+	 */
+#ifdef M_ARENA_MAX
+	(void) mallopt(M_ARENA_MAX, 1);
+#endif
 
 	/*
 	 * The thread blocks every signal, so that PostgreSQL's handlers (latch,
@@ -1058,49 +1140,6 @@ DispatchForgetClaimed(void)
 }
 
 /*
- * EasyGet hands out an easy handle, reusing finished ones (the connections
- * themselves live in the multi handle's cache).
- */
-static CURL *
-EasyGet(void)
-{
-	CURL	   *easy;
-
-	if (easy_pool_len > 0)
-	{
-		easy = easy_pool[--easy_pool_len];
-		curl_easy_reset(easy);
-		return easy;
-	}
-	easy = curl_easy_init();
-	if (easy == NULL)
-		elog(ERROR, "curl_easy_init failed");
-	return easy;
-}
-
-/*
- * EasyPut returns a finished easy handle to the pool.
- */
-static void
-EasyPut(CURL *easy)
-{
-	if (easy_pool_len == easy_pool_cap)
-	{
-		int			cap = easy_pool_cap == 0 ? 64 : easy_pool_cap * 2;
-		CURL	  **n = realloc(easy_pool, sizeof(CURL *) * cap);
-
-		if (n == NULL)
-		{
-			curl_easy_cleanup(easy);
-			return;
-		}
-		easy_pool = n;
-		easy_pool_cap = cap;
-	}
-	easy_pool[easy_pool_len++] = easy;
-}
-
-/*
  * DispatchLaunchClaimed starts the requests of the claims just committed.
  * An action whose channel has no endpoint is retried like a refused
  * connection: configuring the endpoint lets it go.
@@ -1114,7 +1153,6 @@ DispatchLaunchClaimed(void)
 	while (claimed)
 	{
 		Request    *req = claimed;
-		CURL	   *easy;
 
 		claimed = req->next;
 		req->next = NULL;
@@ -1125,24 +1163,7 @@ DispatchLaunchClaimed(void)
 			RequestFree(req);
 			continue;
 		}
-		easy = EasyGet();
-		req->easy = easy;
-		curl_easy_setopt(easy, CURLOPT_URL, req->url);
-		curl_easy_setopt(easy, CURLOPT_POST, 1L);
-		curl_easy_setopt(easy, CURLOPT_POSTFIELDS, req->body);
-		curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long) strlen(req->body));
-		curl_easy_setopt(easy, CURLOPT_HTTPHEADER, req->headers);
-		curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long) campaigns_request_timeout_ms);
-		curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
-		curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-		curl_easy_setopt(easy, CURLOPT_USERAGENT, "campaigns-dispatch");
-		curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, CurlWrite);
-		curl_easy_setopt(easy, CURLOPT_WRITEDATA, req);
-		curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, CurlHeader);
-		curl_easy_setopt(easy, CURLOPT_HEADERDATA, req);
-		curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, req->errbuf);
-		curl_easy_setopt(easy, CURLOPT_PRIVATE, req);
+		req->timeout_ms = campaigns_request_timeout_ms;
 		if (handed_tail)
 			handed_tail->next = req;
 		else
@@ -1215,7 +1236,6 @@ DispatchCollect(void)
 					detail[k] = ' ';
 			AddOutcome(req, 0, true, detail, req->done_at);
 		}
-		EasyPut(req->easy);
 		RequestFree(req);
 		in_flight--;
 		n++;
