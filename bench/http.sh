@@ -87,7 +87,8 @@ sql() { "${PSQL[@]}" -c "$1"; }
 sql "CREATE ROLE bench_gateway LOGIN; GRANT campaigns_gateway TO bench_gateway;
 	 CREATE ROLE bench_app LOGIN; GRANT campaigns_user TO bench_app;" >/dev/null
 KEY=$(sql "SELECT campaigns.api_key_create('$USER_ID', 'bench')")
-sql "UPDATE campaigns.api_key SET rate_limit_per_minute = 0" >/dev/null	# no limit: measure the work
+# A limit no run reaches: every request is counted, as in production.
+sql "UPDATE campaigns.api_key SET rate_limit_per_minute = 1000000000" >/dev/null
 IDS=$(sql "SET campaigns.user_id = '$USER_ID';
 	SELECT campaigns.alias_create('{\"alias_id\": \"b1\", \"full_email\": \"b1@example.com\"}') IS NOT NULL;
 	SELECT campaigns.template_create('{\"name\": \"t\", \"channel\": \"email\", \"subject\": \"Hi {{first_name|there}}\", \"body\": \"Hello {{company|there}}\"}') ->> 'template_id';
@@ -121,19 +122,54 @@ wrk.body = [[$BODY]]
 EOF
 chmod a+r "$DIR"/*.sql "$DIR"/*.lua
 
+# CPU accounting, in clock ticks: each run also reports where the CPU went
+# (client, gateway, PostgreSQL), per request.  pgbench's backends exit with
+# it, so PostgreSQL's share of a pgbench run is what the postmaster reaped
+# (cutime + cstime); the gateway's backends live on, so theirs is read from
+# /proc before and after.
+TCK=$(getconf CLK_TCK)
+PM_PID=$(head -1 "$DIR/data/postmaster.pid")
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+child_ticks() { awk '{ print $16 + $17 }' "/proc/$1/stat"; }
+gw_backend_ticks() {
+	local t=0 p
+	for p in $(sql "SELECT pid FROM pg_stat_activity WHERE usename = 'bench_gateway'"); do
+		t=$((t + $(ticks "$p")))
+	done
+	echo "$t"
+}
+# The last run's "client gateway postgres" ticks go to $DIR/last_cpu (the
+# runs are called in command substitutions, i.e. subshells).
+
 pgbench_tps() {	# file role
-	as_pg env PGOPTIONS="-c campaigns.user_id=$USER_ID" "$PGBIN/pgbench" -h "$DIR" -p "$PORT" -U "$2" \
-		-n -M prepared -c "$CLIENTS" -j "$CLIENTS" -T "$DURATION" -f "$1" postgres 2>&1 |
-		sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
+	local out pm0 pm1
+	pm0=$(child_ticks "$PM_PID")
+	out=$(/usr/bin/time -f 'CPU %U %S' runuser -u postgres -- env PGOPTIONS="-c campaigns.user_id=$USER_ID" \
+		"$PGBIN/pgbench" -h "$DIR" -p "$PORT" -U "$2" \
+		-n -M prepared -c "$CLIENTS" -j "$CLIENTS" -T "$DURATION" -f "$1" postgres 2>&1)
+	sleep 0.5	# let the postmaster reap the backends
+	pm1=$(child_ticks "$PM_PID")
+	echo "$(echo "$out" | awk -v t="$TCK" '/^CPU/ { printf "%d", ($2 + $3) * t }') 0 $((pm1 - pm0))" > "$DIR/last_cpu"
+	echo "$out" | sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
 }
 wrk_rps() {	# path [lua]
-	local out
-	out=$(wrk -t 2 -c "$((CLIENTS * 4))" -d "${DURATION}s" --timeout 30s \
-		-H "Authorization: Bearer $KEY" ${2:+-s "$2"} "http://127.0.0.1:$GW_PORT$1")
+	local out g0 g1 b0 b1
+	g0=$(ticks "$GW_PID"); b0=$(gw_backend_ticks)
+	out=$(/usr/bin/time -f 'CPU %U %S' wrk -t 2 -c "$((CLIENTS * 4))" -d "${DURATION}s" --timeout 30s \
+		-H "Authorization: Bearer $KEY" ${2:+-s "$2"} "http://127.0.0.1:$GW_PORT$1" 2>&1)
+	g1=$(ticks "$GW_PID"); b1=$(gw_backend_ticks)
 	if echo "$out" | grep -q 'Non-2xx\|Socket errors'; then
 		echo "wrk reported errors:" >&2; echo "$out" >&2; exit 1
 	fi
+	echo "$(echo "$out" | awk -v t="$TCK" '/^CPU/ { printf "%d", ($2 + $3) * t }') $((g1 - g0)) $((b1 - b0))" > "$DIR/last_cpu"
 	echo "$out" | sed -n 's/^Requests\/sec: *\([0-9.]*\)/\1/p'
+}
+# cpu_row label rate: microseconds of CPU per request, by process, of the last run
+CPU_ROWS=()
+cpu_row() {
+	CPU_ROWS+=("$(awk -v l="$1" -v r="$2" -v d="$DURATION" -v t="$TCK" '{
+		n = r * d; f = 1e6 / t / n
+		printf "%-36s %10.0f %10.0f %10.0f %10.0f", l, $1 * f, $2 * f, $3 * f, ($1 + $2 + $3) * f }' "$DIR/last_cpu")")
 }
 
 "$GATEWAY" --listen "127.0.0.1:$GW_PORT" --threads "$CLIENTS" \
@@ -142,9 +178,9 @@ GW_PID=$!
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$GW_PORT/api/v1/openapi.json" && break; sleep 0.1; done
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $KEY" "http://127.0.0.1:$GW_PORT/api/v1/campaigns/$CAMPAIGN")" = 200 ]
 
-get_direct=$(pgbench_tps "$DIR/get_direct.sql" bench_app)
-get_handle=$(pgbench_tps "$DIR/get_handle.sql" bench_gateway)
-get_gw=$(wrk_rps "/api/v1/campaigns/$CAMPAIGN")
+get_direct=$(pgbench_tps "$DIR/get_direct.sql" bench_app); cpu_row "GET direct SQL (pgbench)" "$get_direct"
+get_handle=$(pgbench_tps "$DIR/get_handle.sql" bench_gateway); cpu_row "GET http_handle (pgbench)" "$get_handle"
+get_gw=$(wrk_rps "/api/v1/campaigns/$CAMPAIGN"); cpu_row "GET gateway (wrk)" "$get_gw"
 # Each POST run starts from an empty campaign table, so that no run pays
 # for the rows an earlier one left.
 fresh() { sql "SET client_min_messages = warning; TRUNCATE campaigns.campaign CASCADE" >/dev/null; sql "VACUUM ANALYZE campaigns.campaign" >/dev/null; }
@@ -164,3 +200,7 @@ row() {
 row "GET /api/v1/campaigns/{id}" "$get_direct" "$get_handle" "$get_gw"
 row "POST /api/v1/campaigns/ (10 steps)" "$post_direct" "$post_handle" "$post_gw"
 echo "(requests per second; $created campaigns created in all)"
+echo
+echo "CPU time per GET request, microseconds, by process (client: pgbench or wrk)"
+printf '%-36s %10s %10s %10s %10s\n' "run" "client" "gateway" "postgres" "total"
+for r in "${CPU_ROWS[@]}"; do echo "$r"; done

@@ -4,11 +4,13 @@
 --
 --   http_route          one row per (method, path): the router and the OpenAPI
 --                       document both read it, so they cannot disagree
---   http_rate_window    per-key, per-minute request counters (unlogged)
---   _http_authenticate  SECURITY DEFINER: token -> user, and counts the hit
+--   http_rate_window    per-key, per-minute request counters (unlogged), for
+--                       keys the shared-memory counters (src/http_rate.c) cannot hold
+--   http_rate_usage     both sets of counters, for operators
 --   _http_error         SQLSTATE -> HTTP status and body
 --   _http_openapi       the OpenAPI 3 document of http_route
---   http_handle         (method, path, query, headers, body) -> (status, headers, body)
+--   http_handle         (method, path, query, headers, body) -> (status, headers, body),
+--                       in C (src/http_handle.c)
 --
 -- http_handle is SECURITY DEFINER owned by campaigns_user (not a superuser),
 -- so the API functions it calls run under row-level security as that role,
@@ -101,11 +103,13 @@ ALTER TABLE @extschema@.http_route ENABLE ROW LEVEL SECURITY;
 CREATE POLICY everyone ON @extschema@.http_route FOR SELECT USING (true);
 GRANT SELECT ON @extschema@.http_route TO campaigns_user;
 
--- Rate limiting: fixed one-minute windows per API key.  Each backend counts
--- in its own row (backend = pg_backend_pid()), so concurrent requests on one
--- key never wait on each other's row lock; the count of a window is the sum
--- of its rows.  Unlogged: counters are not worth a WAL flush per GET, and a
--- crash only forgets the current minute.
+-- Rate limiting: fixed one-minute windows per API key.  When the library is
+-- preloaded, http_handle counts in shared memory (campaigns.http_rate_slots
+-- keys at once); otherwise, or for a key that finds no free slot, it counts
+-- here.  Each backend counts in its own row (backend = pg_backend_pid()), so
+-- concurrent requests on one key never wait on each other's row lock; the
+-- count of a window is the sum of its rows.  Unlogged: counters are not
+-- worth a WAL flush per GET, and a crash only forgets the current minute.
 CREATE UNLOGGED TABLE @extschema@.http_rate_window (
 	api_key_id	uuid NOT NULL,
 	window_start timestamptz NOT NULL,
@@ -115,65 +119,69 @@ CREATE UNLOGGED TABLE @extschema@.http_rate_window (
 );
 ALTER TABLE @extschema@.http_rate_window ENABLE ROW LEVEL SECURITY;
 COMMENT ON TABLE @extschema@.http_rate_window IS
-'Requests per API key per minute, one row per backend (no grants: only _http_authenticate touches it).';
+'Requests per API key per minute that the shared counters could not hold, one row per backend (no grants: only http_handle, as the owner of api_key, touches it).';
 
--- _http_authenticate(token) is the one place that reads api_key across
--- users: it finds the live key whose SHA-256 matches, counts the request in
--- the key's current window and returns who the key belongs to, or a row of
--- nulls for an unknown or revoked key.  It takes the token itself (not a key
--- id), so only a holder of a token can spend that key's rate.
-CREATE FUNCTION @extschema@._http_authenticate(token text,
-	OUT user_id uuid, OUT api_key_id uuid, OUT key_name text, OUT token_prefix text,
-	OUT rate_limit integer, OUT hits integer, OUT reset_seconds integer)
-LANGUAGE plpgsql SECURITY DEFINER
+CREATE FUNCTION @extschema@._http_rate_shared(OUT api_key_id uuid, OUT window_start timestamptz, OUT hits integer)
+RETURNS SETOF record
+LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'http_rate_shared';
+COMMENT ON FUNCTION @extschema@._http_rate_shared() IS
+'This database''s request counters in shared memory (none when the library is not preloaded).';
+REVOKE EXECUTE ON FUNCTION @extschema@._http_rate_shared() FROM PUBLIC;
+
+-- http_rate_usage() shows every key's counted requests per window, from
+-- shared memory and from the table (for operators; superuser only).
+CREATE FUNCTION @extschema@.http_rate_usage(OUT api_key_id uuid, OUT window_start timestamptz,
+	OUT hits integer, OUT store text)
+RETURNS SETOF record
+LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-#variable_conflict use_column
-DECLARE
-	stale boolean;
-	w timestamptz;
-	mine integer;
-BEGIN
-	-- One statement: every PL/pgSQL statement costs a little on each request.
-	SELECT a.user_id, a.api_key_id, a.name, a.token_prefix,
-		   coalesce(a.rate_limit_per_minute,
-					nullif(current_setting('campaigns.http_rate_limit_per_minute', true), '')::integer, 600),
-		   a.last_used_at IS NULL OR a.last_used_at < now() - interval '1 minute'
-	  INTO user_id, api_key_id, key_name, token_prefix, rate_limit, stale
-	  FROM @extschema@.api_key a
-	 WHERE a.token_hash = sha256(convert_to(token, 'UTF8')) AND a.revoked_at IS NULL;
-	IF NOT FOUND THEN
-		RETURN;
-	END IF;
-	-- A write to a logged table costs a WAL flush: record use once a minute.
-	IF stale THEN
-		UPDATE @extschema@.api_key a SET last_used_at = now()
-		 WHERE a.api_key_id = _http_authenticate.api_key_id
-		   AND (a.last_used_at IS NULL OR a.last_used_at < now() - interval '1 minute');
-	END IF;
-	IF rate_limit <= 0 THEN
-		rate_limit := NULL;		-- no limit
-		RETURN;
-	END IF;
-	w := date_trunc('minute', now());
-	reset_seconds := greatest(1, ceil(extract(epoch FROM (w + interval '1 minute' - clock_timestamp())))::integer);
-	INSERT INTO @extschema@.http_rate_window AS r (api_key_id, window_start, backend, hits)
-	VALUES (_http_authenticate.api_key_id, w, pg_backend_pid(), 1)
-	ON CONFLICT (api_key_id, window_start, backend) DO UPDATE SET hits = r.hits + 1
-	RETURNING r.hits INTO mine;
-	IF mine = 1 THEN
-		-- First hit of this backend in the window: forget the key's old windows.
-		DELETE FROM @extschema@.http_rate_window r
-		 WHERE r.api_key_id = _http_authenticate.api_key_id AND r.window_start < w;
-	END IF;
-	SELECT sum(r.hits)::integer INTO hits FROM @extschema@.http_rate_window r
-	 WHERE r.api_key_id = _http_authenticate.api_key_id AND r.window_start = w;
-END
+	SELECT s.api_key_id, s.window_start, s.hits, 'shared_memory' FROM @extschema@._http_rate_shared() s
+	UNION ALL
+	SELECT w.api_key_id, w.window_start, sum(w.hits)::integer, 'table' FROM @extschema@.http_rate_window w
+	 GROUP BY w.api_key_id, w.window_start
 $$;
-COMMENT ON FUNCTION @extschema@._http_authenticate(text) IS
-'Authenticates an API token (SHA-256 lookup, revoked keys refused) and counts the request in the key''s rate window; nulls when the token is unknown.';
-REVOKE EXECUTE ON FUNCTION @extschema@._http_authenticate(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@._http_authenticate(text) TO campaigns_user;
+COMMENT ON FUNCTION @extschema@.http_rate_usage() IS
+'Requests counted per API key and one-minute window, and where they are counted (shared_memory or table).';
+REVOKE EXECUTE ON FUNCTION @extschema@.http_rate_usage() FROM PUBLIC;
+
+-- The X-Total-Count of the two routes whose list function has no count
+-- function of its own: the rows campaign_leads / dataset_leads page through.
+CREATE FUNCTION @extschema@._campaign_leads_count(campaign_id uuid, filters jsonb) RETURNS bigint
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT count(*) FROM @extschema@.campaign_lead cl
+	 WHERE cl.campaign_id = $1 AND cl.user_id = @extschema@.current_user_id()
+	   AND ($2 ->> 'status' IS NULL OR cl.status = $2 ->> 'status')
+$$;
+COMMENT ON FUNCTION @extschema@._campaign_leads_count(uuid, jsonb) IS
+'How many leads of a campaign (of the current user) campaign_leads pages through.';
+CREATE FUNCTION @extschema@._dataset_leads_count(dataset_id uuid, filters jsonb) RETURNS bigint
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT count(*) FROM @extschema@.lead l
+	 WHERE l.dataset_id = $1 AND l.user_id = @extschema@.current_user_id()
+$$;
+COMMENT ON FUNCTION @extschema@._dataset_leads_count(uuid, jsonb) IS
+'How many leads of a dataset (of the current user) dataset_leads pages through.';
+
+-- http_handle caches what api_key says about each token it has seen, per
+-- backend.  Any change that matters (a key created, revoked, deleted, its
+-- limit or owner changed) fires this trigger, which invalidates every
+-- backend's cache when the change commits: a revoked key is refused from
+-- the next request on.  (last_used_at, which http_handle itself writes, does
+-- not fire it.)
+CREATE FUNCTION @extschema@._api_key_changed() RETURNS trigger
+LANGUAGE c AS 'MODULE_PATHNAME', 'api_key_changed';
+COMMENT ON FUNCTION @extschema@._api_key_changed() IS
+'Statement trigger of api_key: makes every backend''s http_handle key cache stale at commit.';
+CREATE TRIGGER api_key_changed
+	AFTER INSERT OR DELETE OR TRUNCATE
+	   OR UPDATE OF api_key_id, user_id, name, token_hash, token_prefix, rate_limit_per_minute, revoked_at
+	ON @extschema@.api_key
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._api_key_changed();
 
 -- _http_url_decode(s, plus_is_space) undoes percent-encoding (and, in a
 -- query string, '+' for space).  A '%' not followed by two hex digits stays
@@ -417,345 +425,16 @@ COMMENT ON FUNCTION @extschema@._http_json_error_pos(text, text, text) IS
 'The character offset of a JSON syntax error, from PostgreSQL''s error context (best effort, 0 when unknown).';
 
 -- http_handle is the whole HTTP surface: the gateway passes each request
--- here and writes back what it returns.  Every error of the API becomes a
--- status and a JSON body; the routing and authentication before it raise
--- nothing a request can cause (the gateway answers 500 for an error that
--- escapes anyway).  Only a key names the user: the identity GUCs are set
--- from it, transaction-locally, before any API function runs.
+-- here and writes back what it returns (src/http_handle.c).  Every error of
+-- the API becomes a status and a JSON body; the routing and authentication
+-- before it raise nothing a request can cause (the gateway answers 500 for
+-- an error that escapes anyway).  Only a key names the user: the identity
+-- GUCs are set from it, transaction-locally, before any API function runs.
 CREATE FUNCTION @extschema@.http_handle(method text, path text, query text, req_headers jsonb, req_body text,
 	OUT status integer, OUT headers jsonb, OUT body text)
-LANGUAGE plpgsql SECURITY DEFINER
+LANGUAGE c VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	h jsonb;
-	p text;
-	req_segs text[];
-	r @extschema@.http_route;
-	allowed text;
-	ids uuid[] := '{}';
-	v_shape text;
-	ignored text;
-	max_body bigint;
-	authz text;
-	token text;
-	a record;
-	ct text;
-	payload jsonb;
-	csv boolean := false;
-	q jsonb;
-	filters jsonb := '{}';
-	qp jsonb;
-	days integer;
-	result jsonb;
-	total bigint;
-	e record;
-	v_state text;
-	v_msg text;
-	v_detail text;
-	v_ctx text;
-BEGIN
-	headers := '{"Content-Type": "application/json"}';
-	-- Route: /api/v1/<segments>, one trailing slash ignored.  A query string
-	-- left on the path is taken as the query when none is given apart.
-	p := coalesce(path, '');
-	IF strpos(p, '?') > 0 THEN
-		IF coalesce(query, '') = '' THEN
-			query := substr(p, strpos(p, '?') + 1);
-		END IF;
-		p := left(p, strpos(p, '?') - 1);
-	END IF;
-	IF p NOT LIKE '/api/v1/%' THEN
-		status := 404;
-		body := '{"detail": "NOT_FOUND", "message": "no such route"}';
-		RETURN;
-	END IF;
-	p := substr(p, 9);
-	IF right(p, 1) = '/' THEN
-		p := left(p, -1);
-	END IF;
-	-- The request's shape: uuid segments become {} (they are the path
-	-- parameters, always the 2nd and 4th segments), the others must equal a
-	-- route's literals.  One expression: each statement costs a little.
-	v_shape := regexp_replace(p, '(^|/)[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}(?=/|$)',
-							  '\1{}', 'g');
-	SELECT rt.* INTO r FROM @extschema@.http_route rt
-	 WHERE rt.shape = v_shape AND rt.method = upper(http_handle.method);
-	IF NOT FOUND THEN
-		SELECT string_agg(rt.method, ', ' ORDER BY rt.method) INTO allowed
-		  FROM @extschema@.http_route rt WHERE rt.shape = v_shape;
-		IF allowed IS NULL THEN
-			status := 404;
-			body := '{"detail": "NOT_FOUND", "message": "no such route"}';
-		ELSE
-			status := 405;
-			headers := headers || jsonb_build_object('Allow', allowed);
-			body := '{"detail": "METHOD_NOT_ALLOWED", "message": "method not allowed on this route"}';
-		END IF;
-		RETURN;
-	END IF;
-
-	IF strpos(r.shape, '{}') > 0 THEN
-		req_segs := string_to_array(p, '/');
-		ids := ARRAY[req_segs[2]::uuid, CASE WHEN r.segs[4] LIKE '{%}' THEN req_segs[4]::uuid END];
-	END IF;
-
-	-- Body size, before anything reads the body.
-	IF req_body <> '' AND octet_length(req_body) > coalesce(nullif(current_setting('campaigns.http_max_body_bytes', true), '')::bigint, 1048576) THEN
-		max_body := coalesce(nullif(current_setting('campaigns.http_max_body_bytes', true), '')::bigint, 1048576);
-		status := 413;
-		body := jsonb_build_object('detail', 'PAYLOAD_TOO_LARGE',
-								   'message', format('the request body exceeds %s bytes', max_body))::text;
-		RETURN;
-	END IF;
-
-	-- Header names are case-insensitive (the gateway sends them in lower
-	-- case, so the scan is for other callers).
-	IF jsonb_typeof(req_headers) = 'object' THEN
-		h := req_headers;
-		IF (r.auth AND NOT h ? 'authorization') OR (r.body IS NOT NULL AND NOT h ? 'content-type') THEN
-			SELECT jsonb_object_agg(lower(k), v) INTO h FROM jsonb_each(req_headers) AS x(k, v);
-		END IF;
-	ELSE
-		h := '{}';
-	END IF;
-
-	-- Authentication and rate limit.
-	IF r.auth THEN
-		authz := btrim(h ->> 'authorization');
-		token := btrim(substr(authz, 7));
-		IF authz IS NULL OR lower(left(authz, 7)) <> 'bearer ' OR token = '' OR token ~ '\s' THEN
-			status := 401;
-			headers := headers || '{"WWW-Authenticate": "Bearer"}';
-			body := jsonb_build_object('detail', 'UNAUTHORIZED', 'message',
-				CASE WHEN authz IS NULL THEN 'missing API key (Authorization: Bearer <key>)'
-					 ELSE 'malformed Authorization header (expected Bearer <key>)' END)::text;
-			RETURN;
-		END IF;
-		a := @extschema@._http_authenticate(token);
-		IF a.user_id IS NULL THEN
-			status := 401;
-			headers := headers || '{"WWW-Authenticate": "Bearer error=\"invalid_token\""}';
-			body := '{"detail": "UNAUTHORIZED", "message": "invalid or revoked API key"}';
-			RETURN;
-		END IF;
-		-- The key's user, for this transaction (the gateway runs one per
-		-- request), whatever the caller had set; PostgREST's claims emptied.
-		-- (Assignments, not PERFORM: a simple expression skips the executor.)
-		ignored := set_config('campaigns.user_id', a.user_id::text, true);
-		ignored := set_config('request.jwt.claims', '', true);
-		IF a.rate_limit IS NOT NULL THEN
-			headers := headers || jsonb_build_object(
-				'X-RateLimit-Limit', a.rate_limit::text,
-				'X-RateLimit-Remaining', greatest(a.rate_limit - a.hits, 0)::text,
-				'X-RateLimit-Reset', a.reset_seconds::text);
-			IF a.hits > a.rate_limit THEN
-				status := 429;
-				headers := headers || jsonb_build_object('Retry-After', a.reset_seconds::text);
-				body := jsonb_build_object('detail', 'RATE_LIMITED', 'message',
-					format('rate limit of %s requests per minute exceeded', a.rate_limit))::text;
-				RETURN;
-			END IF;
-		END IF;
-	END IF;
-
-	-- The body: JSON, or CSV where the route allows it.
-	IF r.body IS NOT NULL THEN
-		ct := lower(btrim(split_part(h ->> 'content-type', ';', 1)));
-		IF coalesce(req_body, '') = '' THEN
-			status := 422;
-			body := '{"detail": [{"loc": ["body"], "msg": "Field required", "type": "missing"}]}';
-			RETURN;
-		ELSIF ct = 'text/csv' AND r.body = 'json_or_csv' THEN
-			csv := true;
-		ELSIF coalesce(ct, '') NOT IN ('', 'application/json') AND ct !~ '^application/[a-z0-9.+-]*\+json$' THEN
-			-- No content type at all is read as JSON, as FastAPI does.
-			status := 415;
-			body := jsonb_build_object('detail', 'UNSUPPORTED_MEDIA_TYPE', 'message',
-				CASE WHEN r.body = 'json_or_csv' THEN 'the body must be application/json or text/csv'
-					 ELSE 'the body must be application/json' END)::text;
-			RETURN;
-		ELSE
-			BEGIN
-				payload := req_body::jsonb;
-			EXCEPTION WHEN others THEN
-				GET STACKED DIAGNOSTICS v_ctx = PG_EXCEPTION_CONTEXT, v_detail = PG_EXCEPTION_DETAIL;
-				status := 422;
-				body := jsonb_build_object('detail', jsonb_build_array(jsonb_build_object(
-					'loc', jsonb_build_array('body', @extschema@._http_json_error_pos(req_body, v_ctx, v_detail)),
-					'msg', 'JSON decode error', 'type', 'json_invalid')))::text;
-				RETURN;
-			END;
-		END IF;
-	END IF;
-
-	-- Dispatch.  Errors of the API roll back its writes (not the rate count).
-	BEGIN
-		IF r.query_params <> '[]' THEN
-			BEGIN
-				q := @extschema@._http_query(query);
-			EXCEPTION WHEN others THEN
-				RAISE EXCEPTION 'invalid query string' USING ERRCODE = '22023',
-					DETAIL = '[{"loc": ["query"], "msg": "Invalid query string: not UTF-8 once percent-decoded", "type": "value_error"}]';
-			END;
-			FOR qp IN SELECT jsonb_array_elements(r.query_params) LOOP
-				IF q ? (qp ->> 'name') THEN
-					filters := filters || jsonb_build_object(qp ->> 'name', q -> (qp ->> 'name'));
-				END IF;
-			END LOOP;
-		END IF;
-		-- Two levels (tag, then operation, most used first): every WHEN a
-		-- request passes is an expression PL/pgSQL prepares once per transaction.
-		CASE r.tag
-		WHEN 'campaigns' THEN
-			CASE r.operation_id
-				WHEN 'campaign_get' THEN
-					result := @extschema@.campaign_get(ids[1]);
-				WHEN 'campaign_create' THEN
-					result := @extschema@.campaign_create(payload);
-				WHEN 'campaign_list' THEN
-					result := @extschema@.campaign_list(filters);
-					total := @extschema@.campaign_count(filters);
-				WHEN 'campaign_update' THEN
-					result := @extschema@.campaign_update(ids[1], payload);
-				WHEN 'campaign_delete' THEN
-					PERFORM @extschema@.campaign_delete(ids[1]);
-				WHEN 'campaign_launch' THEN
-					result := @extschema@.campaign_launch(ids[1]);
-				WHEN 'campaign_stats' THEN
-					result := @extschema@.campaign_stats(ids[1]);
-				WHEN 'campaign_pause' THEN
-					result := @extschema@.campaign_pause(ids[1]);
-				WHEN 'campaign_resume' THEN
-					result := @extschema@.campaign_resume(ids[1]);
-				WHEN 'campaign_stop' THEN
-					result := @extschema@.campaign_stop(ids[1]);
-				WHEN 'campaign_unschedule' THEN
-					result := @extschema@.campaign_unschedule(ids[1]);
-				WHEN 'campaign_reset' THEN
-					result := @extschema@.campaign_reset(ids[1]);
-				WHEN 'campaign_playground_review' THEN
-					result := @extschema@.campaign_playground_review(ids[1]);
-				WHEN 'campaign_forecast' THEN
-					IF NOT q ? 'days' THEN
-						days := 14;
-					ELSIF q ->> 'days' !~ '^\s*-?[0-9]{1,9}\s*$' THEN
-						RAISE EXCEPTION 'invalid days' USING ERRCODE = '22023',
-							DETAIL = '[{"loc": ["query", "days"], "msg": "Input should be a valid integer, unable to parse string as an integer", "type": "int_parsing"}]';
-					ELSE
-						days := (q ->> 'days')::integer;	-- campaign_forecast checks the range
-					END IF;
-					result := @extschema@.campaign_forecast(ids[1], days);
-				WHEN 'campaign_leads' THEN
-					result := @extschema@.campaign_leads(ids[1], filters);
-					-- No count function: the rows campaign_leads pages through.
-					total := (SELECT count(*) FROM @extschema@.campaign_lead cl
-							   WHERE cl.campaign_id = ids[1] AND cl.user_id = @extschema@.current_user_id()
-								 AND (filters ->> 'status' IS NULL OR cl.status = filters ->> 'status'));
-				WHEN 'lead_events' THEN
-					result := @extschema@.lead_events(ids[1], ids[2]);
-				WHEN 'lead_event_record' THEN
-					result := @extschema@.lead_event_record(ids[1], ids[2], payload);
-			END CASE;
-		WHEN 'datasets' THEN
-			CASE r.operation_id
-				WHEN 'dataset_get' THEN
-					result := @extschema@.dataset_get(ids[1]);
-				WHEN 'dataset_create' THEN
-					result := @extschema@.dataset_create(payload);
-				WHEN 'dataset_list' THEN
-					result := @extschema@.dataset_list(filters);
-					total := @extschema@.dataset_count(filters);
-				WHEN 'dataset_add_leads' THEN
-					IF csv THEN
-						result := @extschema@.dataset_add_leads_csv(ids[1], req_body);
-					ELSE
-						result := @extschema@.dataset_add_leads(ids[1], payload);
-					END IF;
-				WHEN 'dataset_leads' THEN
-					result := @extschema@.dataset_leads(ids[1], filters);
-					total := (SELECT count(*) FROM @extschema@.lead l
-							   WHERE l.dataset_id = ids[1] AND l.user_id = @extschema@.current_user_id());
-				WHEN 'dataset_delete' THEN
-					PERFORM @extschema@.dataset_delete(ids[1]);
-			END CASE;
-		WHEN 'templates' THEN
-			CASE r.operation_id
-				WHEN 'template_get' THEN
-					result := @extschema@.template_get(ids[1]);
-				WHEN 'template_create' THEN
-					result := @extschema@.template_create(payload);
-				WHEN 'template_list' THEN
-					result := @extschema@.template_list(filters);
-					total := @extschema@.template_count(filters);
-				WHEN 'template_update' THEN
-					result := @extschema@.template_update(ids[1], payload);
-				WHEN 'template_delete' THEN
-					PERFORM @extschema@.template_delete(ids[1]);
-			END CASE;
-		WHEN 'sender-profiles' THEN
-			CASE r.operation_id
-				WHEN 'sender_profile_get' THEN
-					result := @extschema@.sender_profile_get(ids[1]);
-				WHEN 'sender_profile_create' THEN
-					result := @extschema@.sender_profile_create(payload);
-				WHEN 'sender_profile_list' THEN
-					result := @extschema@.sender_profile_list(filters);
-					total := @extschema@.sender_profile_count(filters);
-				WHEN 'sender_profile_update' THEN
-					result := @extschema@.sender_profile_update(ids[1], payload);
-				WHEN 'sender_profile_delete' THEN
-					PERFORM @extschema@.sender_profile_delete(ids[1]);
-			END CASE;
-		WHEN 'identities' THEN
-			CASE r.operation_id
-				WHEN 'alias_create' THEN
-					result := @extschema@.alias_create(payload);
-				WHEN 'alias_list' THEN
-					result := @extschema@.alias_list(filters);
-					total := @extschema@.alias_count(filters);
-				WHEN 'connected_account_create' THEN
-					result := @extschema@.connected_account_create(payload);
-				WHEN 'connected_account_list' THEN
-					result := @extschema@.connected_account_list(filters);
-					total := @extschema@.connected_account_count(filters);
-			END CASE;
-		WHEN 'meta' THEN
-			CASE r.operation_id
-				WHEN 'auth_me' THEN
-					result := jsonb_build_object('user_id', a.user_id, 'api_key_id', a.api_key_id,
-												 'key_name', a.key_name, 'token_prefix', a.token_prefix,
-												 'rate_limit_per_minute', a.rate_limit);
-				WHEN 'openapi' THEN
-					result := @extschema@._http_openapi();
-			END CASE;
-		END CASE;
-		status := r.success_status;
-		IF r.response = 'none' THEN
-			headers := headers - 'Content-Type';
-			body := '';
-		ELSE
-			body := coalesce(result, 'null'::jsonb)::text;
-		END IF;
-		IF r.total_count THEN
-			headers := headers || jsonb_build_object('X-Total-Count', total::text);
-		END IF;
-	EXCEPTION WHEN others THEN
-		GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT, v_detail = PG_EXCEPTION_DETAIL,
-								v_ctx = PG_EXCEPTION_CONTEXT;
-		e := @extschema@._http_error(v_state, v_msg, v_detail, v_ctx);
-		status := e.status;
-		body := e.body::text;
-		IF status = 503 THEN
-			headers := headers || '{"Retry-After": "1"}';
-		ELSIF status = 401 THEN
-			headers := headers || '{"WWW-Authenticate": "Bearer"}';
-		ELSIF status >= 500 THEN
-			RAISE LOG 'campaigns http_handle: % % failed: % %', method, path, v_state, v_msg;
-		END IF;
-	END;
-END
-$$;
+AS 'MODULE_PATHNAME', 'http_handle';
 COMMENT ON FUNCTION @extschema@.http_handle(text, text, text, jsonb, text) IS
 'The HTTP surface of SPEC §8: routes a request (method, raw path, raw query string, headers, body) and returns its status, headers and body; authenticates Bearer API keys, applies rate limits and maps every error.';
 ALTER FUNCTION @extschema@.http_handle(text, text, text, jsonb, text) OWNER TO campaigns_user;

@@ -13,7 +13,7 @@ BEGIN
 			  WHERE p.pronamespace = '@extschema@'::regnamespace
 				AND p.proname IN ('api_key_create', 'api_key_revoke', '_api_key_token', 'tick',
 								  'action_record_outcome', 'action_record_outcomes', '_tick', '_queue_due', '_queue_pass', '_start_scheduled',
-								  'schedule_maintenance')
+								  'schedule_maintenance', 'http_rate_usage', '_http_rate_shared')
 	LOOP
 		EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM campaigns_user', f);
 	END LOOP;

@@ -54,6 +54,9 @@ if ! { [ -f "$DEPLOY/sink.pid" ] && kill -0 "$(cat "$DEPLOY/sink.pid")" 2>/dev/n
 fi
 
 if ! as_pg "$PGBIN/pg_ctl" -D "$DEPLOY/data" status >/dev/null 2>&1; then
+	# PostgreSQL refuses a data directory others can read (a recursive chmod
+	# of the checkout, say): put its mode back.
+	chmod 700 "$DEPLOY/data"
 	as_pg "$PGBIN/pg_ctl" -D "$DEPLOY/data" -l "$DEPLOY/postgresql.log" -w start >/dev/null
 fi
 

@@ -53,6 +53,7 @@ _PG_init(void)
 	DispatchInit();
 	WorkerInit();
 	HttpApiInit();
+	HttpRateInit();
 
 	MarkGUCPrefixReserved("campaigns");
 }

@@ -421,6 +421,13 @@ def test_rate_limit(env):
     # Another key of the same user is not limited by it.
     s, h, _ = env.json("GET", "/api/v1/auth/me", env.key_a)
     assert s == 200 and "x-ratelimit-limit" not in h
+    # The gateway's server preloads the library: counted in shared memory
+    # (the table is the fallback pg_regress covers).  Its window ends with
+    # the 4th request, the one refused.
+    rows = env.sql("SELECT w.store, w.hits FROM campaigns.http_rate_usage() w"
+                   " JOIN campaigns.api_key k USING (api_key_id) WHERE k.name = 'limited'")
+    assert {r[0] for r in rows} == {"shared_memory"}, rows
+    assert [r[1] for r in rows] == [4], (rows, statuses)
 
 
 def test_access_log(env):

@@ -40,7 +40,7 @@ SET ROLE http70_gw;
 -- The gateway role reads no table and calls no API function itself.
 SELECT count(*) FROM campaigns.campaign;
 SELECT campaigns.campaign_get('00000000-0000-0000-0070-000000000099');
-SELECT campaigns._http_authenticate('x');
+SELECT * FROM campaigns.http_rate_usage();
 
 -- Meta routes.
 SELECT status, hdrs, left(body, 40) FROM pg_temp.req('GET', '/api/v1/openapi.json');
