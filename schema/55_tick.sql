@@ -63,7 +63,9 @@ COMMENT ON FUNCTION @extschema@._start_scheduled(uuid, timestamptz) IS
 
 -- _queue_pass_sql(): the pacing pass of _queue_due as one statement, $1 =
 -- now, $2 = the ids of the due campaigns (locked by the caller).  Run by
--- _queue_pass (src/schedexec.c) with kept plans.
+-- _queue_pass (src/schedexec.c) with kept plans.  Returns how many actions
+-- it queued and how many leads it marked (the same, unless a lead row went
+-- away under it, which _queue_pass refuses).
 CREATE FUNCTION @extschema@._queue_pass_sql() RETURNS text
 LANGUAGE sql IMMUTABLE
 AS $sql$ SELECT $pass$
@@ -210,7 +212,8 @@ AS $sql$ SELECT $pass$
 		 WHERE c.campaign_id = nx.campaign_id
 		RETURNING 1
 	)
-	SELECT ((SELECT count(*) FROM ins) + 0 * (SELECT count(*) FROM upd) + 0 * (SELECT count(*) FROM lead_upd))::integer
+	SELECT (SELECT count(*) FROM ins)::integer AS queued, (SELECT count(*) FROM lead_upd)::integer AS leads_updated,
+		   (SELECT count(*) FROM upd)::integer AS campaigns_updated
 $pass$::text $sql$;
 COMMENT ON FUNCTION @extschema@._queue_pass_sql() IS
 'The text of the pacing pass statement ($1 now, $2 due campaign ids), run by _queue_pass.';

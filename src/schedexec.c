@@ -27,7 +27,16 @@
  * due.  It keeps two plans of the statement, one always planned for the
  * call's values (CURSOR_OPT_CUSTOM_PLAN) for many campaigns, one generic
  * (planned once) for a few; plan_cache_mode could not make that choice for
- * this statement alone.
+ * this statement alone.  With many campaigns the pass also skips the two
+ * per-row foreign-key checks of each queued action (campaign_id: the caller
+ * holds every due campaign's row FOR UPDATE; campaign_lead_id: the same
+ * statement updates that lead row, and queue_pass refuses the pass when
+ * fewer leads were updated than actions queued, i.e. a lead row was deleted
+ * under it).  Skipping ordinary triggers also skips the statement triggers
+ * that wake the worker on commit, so queue_pass asks for that wake-up
+ * itself.  Switching session_replication_role discards the session's cached
+ * plans, so a pass over a few campaigns (generic plan, planned once) keeps
+ * the checks.
  *
  *-------------------------------------------------------------------------
  */
@@ -37,6 +46,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
+#include "commands/trigger.h"
 #include "utils/guc.h"
 #include "parser/parse_func.h"
 #include "utils/lsyscache.h"
@@ -210,6 +220,7 @@ enrol_insert(PG_FUNCTION_ARGS)
 static Oid	pass_fn_oid = InvalidOid;
 static SPIPlanPtr pass_generic = NULL;
 static SPIPlanPtr pass_custom = NULL;
+static Oid	wake_fn = InvalidOid;
 
 /*
  * PassPrepare reads the statement from _queue_pass_sql() and prepares its
@@ -235,6 +246,7 @@ PassPrepare(Oid fn_oid)
 	pass_generic = pass_custom = NULL;
 
 	sql_fn = LookupFuncName(list_make2(makeString(nsp), makeString("_queue_pass_sql")), 0, NULL, false);
+	wake_fn = LookupFuncName(list_make2(makeString(nsp), makeString("_wake_worker")), 0, NULL, false);
 	sql = TextDatumGetCString(OidFunctionCall0(sql_fn));
 
 	plan = SPI_prepare_cursor(sql, 2, args, CURSOR_OPT_GENERIC_PLAN);
@@ -259,9 +271,12 @@ PG_FUNCTION_INFO_V1(queue_pass);
 Datum
 queue_pass(PG_FUNCTION_ARGS)
 {
+	bool		custom = PG_GETARG_BOOL(2);
 	Datum		values[2];
 	bool		isnull;
-	int32		queued;
+	int32		queued,
+				leads_updated;
+	int			nestlevel = -1;
 	int			ret;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
@@ -273,10 +288,28 @@ queue_pass(PG_FUNCTION_ARGS)
 	PassPrepare(fcinfo->flinfo->fn_oid);
 	values[0] = PG_GETARG_DATUM(0);
 	values[1] = PG_GETARG_DATUM(1);
-	ret = SPI_execute_plan(PG_GETARG_BOOL(2) ? pass_custom : pass_generic, values, NULL, false, 0);
+	if (custom && SessionReplicationRole != SESSION_REPLICATION_ROLE_REPLICA)
+	{
+		nestlevel = NewGUCNestLevel();
+		(void) set_config_option("session_replication_role", "replica",
+								 PGC_SUSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	}
+	ret = SPI_execute_plan(custom ? pass_custom : pass_generic, values, NULL, false, 0);
+	if (nestlevel >= 0)
+		AtEOXact_GUC(true, nestlevel);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "pacing pass failed: %s", SPI_result_code_string(ret));
 	queued = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	leads_updated = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	if (leads_updated != queued)
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not queue actions: an enrolled lead was deleted concurrently"),
+				 errdetail("%d actions were queued but %d of their leads were found.", queued, leads_updated),
+				 errhint("The next tick retries.")));
+	if (nestlevel >= 0)
+		(void) OidFunctionCall0(wake_fn);
 	SPI_finish();
-	PG_RETURN_INT32(isnull ? 0 : queued);
+	PG_RETURN_INT32(queued);
 }
