@@ -22,7 +22,9 @@ COMMENT ON FUNCTION @extschema@._launch_channels(@extschema@.campaign) IS
 CREATE FUNCTION @extschema@._enrol_insert(cid uuid, after_lead uuid, batch integer, first_step integer,
 	first_channel text, first_eligible timestamptz, enrolled_at timestamptz,
 	needs_email boolean, needs_linkedin boolean, OUT n integer, OUT last_lead_id uuid)
-LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'enrol_insert';
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp	-- its kept plan is prepared under this path
+AS 'MODULE_PATHNAME', 'enrol_insert';
 COMMENT ON FUNCTION @extschema@._enrol_insert(uuid, uuid, integer, integer, text, timestamptz, timestamptz, boolean, boolean) IS
 'Enrols up to batch reachable leads of a campaign''s dataset after lead after_lead (lead_id order) as pending leads of first_step; returns how many and the last lead_id.  Locks the campaign row (FOR KEY SHARE) and takes campaign_id and user_id from it, which stands in for the per-row foreign-key check.';
 

@@ -219,7 +219,9 @@ COMMENT ON FUNCTION @extschema@._queue_pass_sql() IS
 'The text of the pacing pass statement ($1 now, $2 due campaign ids), run by _queue_pass.';
 
 CREATE FUNCTION @extschema@._queue_pass(now timestamptz, ids uuid[], custom_plan boolean) RETURNS integer
-LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'queue_pass';
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp	-- its kept plans are prepared under this path
+AS 'MODULE_PATHNAME', 'queue_pass';
 COMMENT ON FUNCTION @extschema@._queue_pass(timestamptz, uuid[], boolean) IS
 'Runs the pacing pass (_queue_pass_sql) for the given locked due campaigns with a kept plan: one planned for these values (custom_plan) or one generic plan; returns the number of actions queued.';
 
