@@ -15,7 +15,7 @@
 # loads).  Run as root (it uses runuser -u postgres) or as postgres.
 #
 # Environment: PORT, LEADS (1000000), CAMPAIGNS (10000), CALLS (300000),
-# REPEAT (3: runs of each side of (c), the fastest counts),
+# REPEAT (5: runs of each side of (c), the fastest counts),
 # PGBIN (the PostgreSQL bin directory; default from pg_config),
 # NO_LOCK=1 (skip the lock, for a private installation).
 set -euo pipefail
@@ -24,7 +24,7 @@ PORT=${PORT:-55421}
 LEADS=${LEADS:-1000000}
 CAMPAIGNS=${CAMPAIGNS:-10000}
 CALLS=${CALLS:-300000}
-REPEAT=${REPEAT:-3}
+REPEAT=${REPEAT:-5}
 PGBIN=${PGBIN:-$(pg_config --bindir)}
 DIR=$(mktemp -d /tmp/campaigns-bench.XXXXXX)
 LOCK=/tmp/campaigns-install.lock
@@ -230,21 +230,30 @@ SELECT '2031-01-01 00:00Z'::timestamptz + make_interval(secs => (hashint4(i) & 2
 	   (ARRAY['{mon,tue,wed,thu,fri}', '{tue}', '{mon,wed,fri}', '{mon,tue,wed,thu,fri,sat,sun}'])[1 + i % 4]::text[] AS days
   FROM generate_series(1, $CALLS) i;" >/dev/null
 # The same statement shape over the same inputs for both (and for the
-# baseline); each is run $REPEAT times, alternating, each in a fresh session,
-# and the fastest run of each counts, so a moment of load on a shared
-# machine does not decide the ratio.
-c_s=; p_s=; scan_s=; c_runs=; p_runs=
+# baseline), alternating, $REPEAT times each, all in one session (after one
+# unmeasured run of each, so catalog caches are warm for both), and the
+# fastest run of each counts, so a moment of load on a shared machine does
+# not decide the ratio.  No parallel workers: only the C function is
+# declared parallel safe, so a parallel plan favoured it and made its time
+# depend on how many CPUs were free.
+c_q="SELECT count(campaigns.next_send_time(t, '09:00', '17:00', tz, days, 100, 300, NULL, 0, t - interval '2 minutes'))::text FROM bench_inputs"
+p_q="SELECT count(bench_nst_plpgsql(t, '09:00', '17:00', tz, days, 100, 300, NULL, 0, t - interval '2 minutes'))::text FROM bench_inputs"
+s_q="SELECT count(t - interval '2 minutes')::text FROM bench_inputs"
+runs=(-c "SET max_parallel_workers_per_gather = 0" -c "$c_q" -c "$p_q" -c "$s_q")
 for round in $(seq 1 "$REPEAT"); do
-	r=$(measure "SELECT count(campaigns.next_send_time(t, '09:00', '17:00', tz, days, 100, 300, NULL, 0, t - interval '2 minutes'))::text FROM bench_inputs")
-	set -- $r; c_runs="$c_runs $(printf '%.3f' "$1")"
-	if [ -z "$c_s" ] || [ "$(echo "$1 < $c_s" | bc -l)" = 1 ]; then c_s=$1; c_cpu=$2; fi
-	r=$(measure "SELECT count(bench_nst_plpgsql(t, '09:00', '17:00', tz, days, 100, 300, NULL, 0, t - interval '2 minutes'))::text FROM bench_inputs")
-	set -- $r; p_runs="$p_runs $(printf '%.3f' "$1")"
-	if [ -z "$p_s" ] || [ "$(echo "$1 < $p_s" | bc -l)" = 1 ]; then p_s=$1; p_cpu=$2; fi
-	r=$(measure "SELECT count(t - interval '2 minutes')::text FROM bench_inputs")
-	set -- $r
-	if [ -z "$scan_s" ] || [ "$(echo "$1 < $scan_s" | bc -l)" = 1 ]; then scan_s=$1; fi
+	runs+=(-c "SELECT 'c ' || bench_measure(\$q\$$c_q\$q\$)" -c "SELECT 'p ' || bench_measure(\$q\$$p_q\$q\$)"
+		   -c "SELECT 's ' || bench_measure(\$q\$$s_q\$q\$)")
 done
+c_s=; p_s=; scan_s=; c_runs=; p_runs=
+while read -r side wall cpu _; do
+	case $side in
+		c)	c_runs="$c_runs $(printf '%.3f' "$wall")"
+			if [ -z "$c_s" ] || [ "$(echo "$wall < $c_s" | bc -l)" = 1 ]; then c_s=$wall; c_cpu=$cpu; fi ;;
+		p)	p_runs="$p_runs $(printf '%.3f' "$wall")"
+			if [ -z "$p_s" ] || [ "$(echo "$wall < $p_s" | bc -l)" = 1 ]; then p_s=$wall; p_cpu=$cpu; fi ;;
+		s)	if [ -z "$scan_s" ] || [ "$(echo "$wall < $scan_s" | bc -l)" = 1 ]; then scan_s=$wall; fi ;;
+	esac
+done < <("${PSQL[@]}" "${runs[@]}" | grep -E '^[cps] ')
 agree=$(sql "SELECT count(*) FILTER (WHERE campaigns.next_send_time(t, '09:00', '17:00', tz, days, 100, 300, NULL, 0, t - interval '2 minutes')
 	= bench_nst_plpgsql(t, '09:00', '17:00', tz, days, 100, 300, NULL, 0, t - interval '2 minutes')) FROM bench_inputs")
 c_rate=$(echo "$CALLS / $c_s" | bc -l)

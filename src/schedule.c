@@ -68,8 +68,10 @@ FloorDiv(int64 a, int64 b)
 
 /*
  * Offsets in effect over an interval [lo, hi) of a zone, remembered per
- * zone (a few zones at a time): most lookups of the scheduler fall in the
- * interval of the previous one.
+ * zone (up to 64 zones, by a hash of the zone's address, and two intervals
+ * of each): most lookups of the scheduler fall in the interval of the
+ * previous one, and times spread over a year fall in one of two (summer and
+ * winter time).
  */
 typedef struct OffsetSpan
 {
@@ -79,8 +81,10 @@ typedef struct OffsetSpan
 	int64		offset;
 } OffsetSpan;
 
-#define OFFSET_SPANS 16
-static OffsetSpan offset_spans[OFFSET_SPANS];
+#define OFFSET_SPAN_BITS 6
+#define OFFSET_SPAN_WAYS 2
+static OffsetSpan offset_spans[1 << OFFSET_SPAN_BITS][OFFSET_SPAN_WAYS];
+static uint8 offset_span_last[1 << OFFSET_SPAN_BITS];	/* way of the last hit or fill */
 
 /*
  * ZoneOffset returns the UTC offset, in microseconds, in effect in tz at
@@ -89,21 +93,48 @@ static OffsetSpan offset_spans[OFFSET_SPANS];
 static int64
 ZoneOffset(TimestampTz t, const pg_tz *tz)
 {
-	OffsetSpan *span = &offset_spans[((uintptr_t) tz >> 4) % OFFSET_SPANS];
+	/* Fibonacci hashing: pg_tz structs are large, so low bits say little */
+	int			set = (int) (((uint64) (uintptr_t) tz * UINT64CONST(0x9E3779B97F4A7C15)) >> (64 - OFFSET_SPAN_BITS));
+	int			w = offset_span_last[set];
+	OffsetSpan *span = &offset_spans[set][w];
 	pg_time_t	secs;
 	long int	before_gmtoff,
 				after_gmtoff;
 	int			before_isdst,
 				after_isdst;
 	pg_time_t	boundary;
+	pg_time_t	start;
 	int			r;
+	int			i;
 
 	if (span->tz == tz && t >= span->lo && t < span->hi)
 		return span->offset;
+	w = (w + 1) % OFFSET_SPAN_WAYS;
+	span = &offset_spans[set][w];
+	if (span->tz == tz && t >= span->lo && t < span->hi)
+	{
+		offset_span_last[set] = (uint8) w;
+		return span->offset;
+	}
 
+	/*
+	 * pg_next_dst_boundary gives the interval from the time asked about to
+	 * the next offset change; asking from 200 days earlier, then from each
+	 * change found, gives the whole interval around t (from the previous
+	 * change), which later lookups at earlier times hit as well.
+	 */
 	secs = (pg_time_t) (FloorDiv(t, USECS_PER_SEC) + PG_EPOCH_SECS);
-	r = pg_next_dst_boundary(&secs, &before_gmtoff, &before_isdst, &boundary,
-							 &after_gmtoff, &after_isdst, tz);
+	start = secs - 200 * SECS_PER_DAY;
+	for (i = 0;; i++)
+	{
+		if (i == 16)
+			start = secs;		/* many changes: the interval from t on */
+		r = pg_next_dst_boundary(&start, &before_gmtoff, &before_isdst, &boundary,
+								 &after_gmtoff, &after_isdst, tz);
+		if (r <= 0 || boundary > secs || i >= 16)
+			break;
+		start = boundary;
+	}
 	if (r < 0)
 	{
 		struct pg_tm *tm = pg_localtime(&secs, tz);
@@ -114,8 +145,10 @@ ZoneOffset(TimestampTz t, const pg_tz *tz)
 					 errmsg("timestamp out of range for time zone arithmetic")));
 		return (int64) tm->tm_gmtoff * USECS_PER_SEC;
 	}
+	/* replace the way not hit last (w: the other one) */
+	offset_span_last[set] = (uint8) w;
 	span->tz = tz;
-	span->lo = (secs - PG_EPOCH_SECS) * USECS_PER_SEC;
+	span->lo = (start - PG_EPOCH_SECS) * USECS_PER_SEC;
 	span->hi = (r == 1) ? (boundary - PG_EPOCH_SECS) * USECS_PER_SEC : DT_NOEND;
 	span->offset = (int64) before_gmtoff * USECS_PER_SEC;
 	return span->offset;

@@ -162,6 +162,20 @@ SELECT campaigns.next_send_time(t, '09:00', '17:00', tz, CASE WHEN i = 30 THEN '
   FROM nst_in WHERE i <= 30 ORDER BY i;
 \set VERBOSITY default
 
+-- UTC offsets are remembered for whole daylight-saving periods; instants
+-- looked up in no particular order over three years still give the local
+-- weekday and the next local midnight PostgreSQL's own conversions give.
+SELECT count(*) AS n,
+	   count(*) FILTER (WHERE campaigns.next_send_time(t, '00:00', '24:00', tz,
+			ARRAY[to_char(t AT TIME ZONE tz, 'dy')], 1, 0, NULL, 0, NULL) = t) AS same_day,
+	   count(*) FILTER (WHERE campaigns.next_send_time(t, '00:00', '24:00', tz,
+			array_remove('{mon,tue,wed,thu,fri,sat,sun}'::text[], to_char(t AT TIME ZONE tz, 'dy')), 1, 0, NULL, 0, NULL)
+			= ((t AT TIME ZONE tz)::date + 1)::timestamp AT TIME ZONE tz) AS next_midnight
+  FROM (SELECT '2030-01-01 00:00Z'::timestamptz + make_interval(secs => (hashint4(i) & 2147483647) % (3 * 365 * 86400)) AS t,
+			   (ARRAY['America/New_York', 'Europe/London', 'Australia/Lord_Howe', 'Australia/Sydney',
+					  'Pacific/Chatham', 'America/Santiago'])[1 + i % 6] AS tz
+		  FROM generate_series(1, 3000) i) s;
+
 -- The pacing pass: 120 due campaigns (more than 100) are planned for their
 -- number, a few share the generic plan.  Both plans queue the same actions
 -- and leave the same pacing state.
