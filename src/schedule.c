@@ -68,10 +68,10 @@ FloorDiv(int64 a, int64 b)
 
 /*
  * Offsets in effect over an interval [lo, hi) of a zone, remembered per
- * zone (up to 64 zones, by a hash of the zone's address, and two intervals
+ * zone (up to 64 zones, by a hash of the zone's address, and four intervals
  * of each): most lookups of the scheduler fall in the interval of the
- * previous one, and times spread over a year fall in one of two (summer and
- * winter time).
+ * previous one, and times spread over a year fall in one of three (winter,
+ * summer, winter).
  */
 typedef struct OffsetSpan
 {
@@ -82,7 +82,7 @@ typedef struct OffsetSpan
 } OffsetSpan;
 
 #define OFFSET_SPAN_BITS 6
-#define OFFSET_SPAN_WAYS 2
+#define OFFSET_SPAN_WAYS 4
 static OffsetSpan offset_spans[1 << OFFSET_SPAN_BITS][OFFSET_SPAN_WAYS];
 static uint8 offset_span_last[1 << OFFSET_SPAN_BITS];	/* way of the last hit or fill */
 
@@ -109,12 +109,14 @@ ZoneOffset(TimestampTz t, const pg_tz *tz)
 
 	if (span->tz == tz && t >= span->lo && t < span->hi)
 		return span->offset;
-	w = (w + 1) % OFFSET_SPAN_WAYS;
-	span = &offset_spans[set][w];
-	if (span->tz == tz && t >= span->lo && t < span->hi)
+	for (i = 1; i < OFFSET_SPAN_WAYS; i++)
 	{
-		offset_span_last[set] = (uint8) w;
-		return span->offset;
+		span = &offset_spans[set][(w + i) % OFFSET_SPAN_WAYS];
+		if (span->tz == tz && t >= span->lo && t < span->hi)
+		{
+			offset_span_last[set] = (uint8) ((w + i) % OFFSET_SPAN_WAYS);
+			return span->offset;
+		}
 	}
 
 	/*
@@ -145,8 +147,10 @@ ZoneOffset(TimestampTz t, const pg_tz *tz)
 					 errmsg("timestamp out of range for time zone arithmetic")));
 		return (int64) tm->tm_gmtoff * USECS_PER_SEC;
 	}
-	/* replace the way not hit last (w: the other one) */
+	/* replace the way after the one hit last (round robin) */
+	w = (w + 1) % OFFSET_SPAN_WAYS;
 	offset_span_last[set] = (uint8) w;
+	span = &offset_spans[set][w];
 	span->tz = tz;
 	span->lo = (start - PG_EPOCH_SECS) * USECS_PER_SEC;
 	span->hi = (r == 1) ? (boundary - PG_EPOCH_SECS) * USECS_PER_SEC : DT_NOEND;
