@@ -18,6 +18,16 @@ $$;
 COMMENT ON FUNCTION @extschema@._launch_channels(@extschema@.campaign) IS
 'Which channels a campaign''s steps use.';
 
+-- _enrol_insert(...): the bulk insert of one enrolment batch (src/schedexec.c).
+CREATE FUNCTION @extschema@._enrol_insert(cid uuid, after_lead uuid, batch integer, first_step integer,
+	first_channel text, first_eligible timestamptz, enrolled_at timestamptz,
+	needs_email boolean, needs_linkedin boolean, OUT n integer, OUT last_lead_id uuid)
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp	-- its kept plan is prepared under this path
+AS 'MODULE_PATHNAME', 'enrol_insert';
+COMMENT ON FUNCTION @extschema@._enrol_insert(uuid, uuid, integer, integer, text, timestamptz, timestamptz, boolean, boolean) IS
+'Enrols up to batch reachable leads of a campaign''s dataset after lead after_lead (lead_id order) as pending leads of first_step; returns how many and the last lead_id.  Locks the campaign row (FOR KEY SHARE) and takes campaign_id and user_id from it, which stands in for the per-row foreign-key check.';
+
 -- _enrol_batch(campaign_id, now): enrols the next batch of reachable leads
 -- (lead_id order after enrol_cursor); when the dataset is exhausted the
 -- launch finishes: launching -> active (immediate) or scheduled.  Returns
@@ -45,21 +55,11 @@ BEGIN
 	first_channel := @extschema@._step_channel(c.type, first);
 	first_eligible := @extschema@.add_local_days(c.activated_at, coalesce((first ->> 'delay_days')::int, 0), c.timezone);
 
-	WITH ins AS (
-		INSERT INTO @extschema@.campaign_lead
-			(campaign_lead_id, user_id, campaign_id, lead_id, status, current_step, next_step, next_channel, eligible_at, enrolled_at)
-		SELECT @extschema@._uuid_ordered(), c.user_id, c.campaign_id, l.lead_id, 'pending', 0, (first ->> 'step')::int, first_channel,
-			   first_eligible, now
-		  FROM @extschema@.lead l
-		 WHERE l.dataset_id = c.dataset_id AND l.user_id = c.user_id
-		   AND l.lead_id > coalesce(c.enrol_cursor, '00000000-0000-0000-0000-000000000000')
-		   AND (NOT ch.needs_email OR nullif(btrim(l.email), '') IS NOT NULL)
-		   AND (NOT ch.needs_linkedin OR nullif(btrim(l.linkedin_url), '') IS NOT NULL)
-		 ORDER BY l.lead_id
-		 LIMIT batch
-		RETURNING lead_id
-	)
-	SELECT count(*), max(lead_id::text)::uuid INTO n, last_id FROM ins;
+	-- One statement in C (src/schedexec.c): the campaign row lock stands in for
+	-- the per-row foreign-key check of campaign_id.
+	SELECT e.n, e.last_lead_id INTO n, last_id
+	  FROM @extschema@._enrol_insert(cid, c.enrol_cursor, batch, (first ->> 'step')::int, first_channel,
+									 first_eligible, now, ch.needs_email, ch.needs_linkedin) e;
 
 	IF n >= batch AND EXISTS (
 			SELECT 1 FROM @extschema@.lead l

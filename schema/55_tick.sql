@@ -61,45 +61,25 @@ $$;
 COMMENT ON FUNCTION @extschema@._start_scheduled(uuid, timestamptz) IS
 'Starts a scheduled campaign whose start_date has come, under its unreviewed_launch_policy.';
 
--- _queue_due(now, only_campaign): the pacing pass over active campaigns due at now
--- (the 20,000 most overdue, or only the one given; the rest stay due for the
--- next call).  For each campaign that may send at
--- now (window, send day, daily limit: next_send_time(now) = now), each free
--- lane (an alias, or the connected account, whose last send is at least
--- min_interval_seconds ago) takes the best eligible lead of its channel --
--- follow-ups first, then earliest eligible -- up to the day's remaining
--- limit; lanes are taken in rotation after lane_cursor.  Then every due
--- campaign's next_action_at becomes its next allowed send time.
-CREATE FUNCTION @extschema@._queue_due(now timestamptz, only_campaign uuid DEFAULT NULL) RETURNS integer
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	ids uuid[];
-	queued integer;
-BEGIN
-	SELECT array_agg(c.campaign_id) INTO ids
-	  FROM (SELECT c.campaign_id FROM @extschema@.campaign c
-			 WHERE c.status = 'active' AND c.next_action_at <= now
-			   AND (only_campaign IS NULL OR c.campaign_id = only_campaign)
-			 ORDER BY c.next_action_at
-			 LIMIT 20000
-			   FOR UPDATE SKIP LOCKED) c;
-	IF ids IS NULL THEN
-		RETURN 0;
-	END IF;
-
+-- _queue_pass_sql(): the pacing pass of _queue_due as one statement, $1 =
+-- now, $2 = the ids of the due campaigns (locked by the caller).  Run by
+-- _queue_pass (src/schedexec.c) with kept plans.  Returns how many actions
+-- it queued and how many leads it marked (the same, unless a lead row went
+-- away under it, which _queue_pass refuses).
+CREATE FUNCTION @extschema@._queue_pass_sql() RETURNS text
+LANGUAGE sql IMMUTABLE
+AS $sql$ SELECT $pass$
 	WITH due AS (
 		SELECT c.campaign_id, c.user_id, c.lane_aliases, c.connected_account_id, c.steps_config,
 			   c.lane_last_sent_at, c.lane_cursor, c.lane_email_count, c.min_interval_seconds,
 			   c.daily_limit, c.sending_window_start, c.sending_window_end, c.timezone, c.send_days,
 			   c.pace_day, c.pace_day_count,
 			   coalesce(cardinality(c.lane_last_sent_at), 0) AS n_lanes,
-			   (now AT TIME ZONE c.timezone)::date AS today,
-			   CASE WHEN c.pace_day = (now AT TIME ZONE c.timezone)::date THEN c.pace_day_count ELSE 0 END AS used_today,
-			   @extschema@.next_send_time(now, c.sending_window_start, c.sending_window_end, c.timezone,
-					c.send_days, c.daily_limit, c.min_interval_seconds, c.pace_day, c.pace_day_count, NULL) = now AS open
-		  FROM unnest(ids) AS d(id)
+			   ($1 AT TIME ZONE c.timezone)::date AS today,
+			   CASE WHEN c.pace_day = ($1 AT TIME ZONE c.timezone)::date THEN c.pace_day_count ELSE 0 END AS used_today,
+			   @extschema@.next_send_time($1, c.sending_window_start, c.sending_window_end, c.timezone,
+					c.send_days, c.daily_limit, c.min_interval_seconds, c.pace_day, c.pace_day_count, NULL) = $1 AS open
+		  FROM unnest($2) AS d(id)
 		  JOIN @extschema@.campaign c ON c.campaign_id = d.id
 	), lanes AS (
 		-- the free lanes of each campaign that may send now, ranked in
@@ -110,7 +90,7 @@ BEGIN
 								  ORDER BY ((l.i - o.lane_cursor - 1) % o.n_lanes + o.n_lanes) % o.n_lanes) AS rk
 		  FROM due o, unnest(o.lane_last_sent_at) WITH ORDINALITY AS l(last_at, i)
 		 WHERE o.open AND o.used_today < o.daily_limit
-		   AND (l.last_at IS NULL OR l.last_at + make_interval(secs => o.min_interval_seconds) <= now)
+		   AND (l.last_at IS NULL OR l.last_at + make_interval(secs => o.min_interval_seconds) <= $1)
 	), lane_counts AS (
 		SELECT campaign_id, channel, count(*) AS k FROM lanes GROUP BY campaign_id, channel
 	), picks AS (
@@ -125,14 +105,14 @@ BEGIN
 				(SELECT cl.campaign_lead_id, cl.lead_id, cl.current_step, cl.next_step, cl.eligible_at, true AS fu
 				   FROM @extschema@.campaign_lead cl
 				  WHERE cl.campaign_id = lc.campaign_id AND cl.next_channel = lc.channel
-					AND (cl.current_step > 0) AND cl.eligible_at <= now
+					AND (cl.current_step > 0) AND cl.eligible_at <= $1
 					AND cl.status IN ('pending', 'active')
 				  ORDER BY cl.eligible_at, cl.lead_id LIMIT lc.k)
 				UNION ALL
 				(SELECT cl.campaign_lead_id, cl.lead_id, cl.current_step, cl.next_step, cl.eligible_at, false
 				   FROM @extschema@.campaign_lead cl
 				  WHERE cl.campaign_id = lc.campaign_id AND cl.next_channel = lc.channel
-					AND (cl.current_step > 0) IS FALSE AND cl.eligible_at <= now
+					AND (cl.current_step > 0) IS FALSE AND cl.eligible_at <= $1
 					AND cl.status IN ('pending', 'active')
 				  ORDER BY cl.eligible_at, cl.lead_id LIMIT lc.k)) s
 			 ORDER BY s.fu DESC, s.eligible_at, s.lead_id
@@ -156,7 +136,7 @@ BEGIN
 			   ch.channel, @extschema@._step_action_type(ch.channel, ch.step_obj),
 			   CASE WHEN ch.channel = 'email' THEN ch.lane_aliases[ch.lane] END,
 			   CASE WHEN ch.channel = 'linkedin' THEN ch.connected_account_id END,
-			   ch.campaign_lead_id::text || ':' || ch.next_step, now, now
+			   ch.campaign_lead_id::text || ':' || ch.next_step, $1, $1
 		  FROM chosen ch
 		-- a cancelled action (pause, then resume) comes back: same row, same key
 		ON CONFLICT (campaign_lead_id, step) DO UPDATE
@@ -189,7 +169,7 @@ BEGIN
 			   CASE WHEN a.n IS NULL THEN o.pace_day ELSE o.today END AS new_pace_day,
 			   CASE WHEN a.n IS NULL THEN o.pace_day_count ELSE o.used_today + a.n::int END AS new_count,
 			   CASE WHEN a.n IS NULL THEN o.lane_last_sent_at
-					ELSE ARRAY(SELECT CASE WHEN l.i = ANY (a.lanes) THEN now ELSE l.last_at END
+					ELSE ARRAY(SELECT CASE WHEN l.i = ANY (a.lanes) THEN $1 ELSE l.last_at END
 								 FROM unnest(o.lane_last_sent_at) WITH ORDINALITY AS l(last_at, i) ORDER BY l.i) END AS new_lanes,
 			   coalesce(a.last_email_lane, o.lane_cursor) AS new_cursor
 		  FROM due o LEFT JOIN agg a ON a.campaign_id = o.campaign_id
@@ -197,10 +177,13 @@ BEGIN
 		-- the next allowed send time: per channel, the earliest eligible lead
 		-- not just picked and the earliest free lane of that channel
 		SELECT st.campaign_id, st.new_pace_day, st.new_count, st.new_lanes, st.new_cursor,
-			   (SELECT min(@extschema@.next_send_time(
-						greatest(now + interval '1 second', e.first_eligible),
+			   -- (a CASE rather than WHERE e.first_eligible IS NOT NULL: a
+			   -- WHERE would be pushed into e as a HAVING filter and run both
+			   -- lead probes of each channel twice)
+			   (SELECT min(CASE WHEN e.first_eligible IS NOT NULL THEN @extschema@.next_send_time(
+						greatest($1 + interval '1 second', e.first_eligible),
 						st.sending_window_start, st.sending_window_end, st.timezone, st.send_days,
-						st.daily_limit, st.min_interval_seconds, st.new_pace_day, st.new_count, e.lane_last))
+						st.daily_limit, st.min_interval_seconds, st.new_pace_day, st.new_count, e.lane_last) END)
 				  FROM (SELECT chn.channel,
 							   least((SELECT cl.eligible_at FROM @extschema@.campaign_lead cl
 									   WHERE cl.campaign_id = st.campaign_id AND cl.next_channel = chn.channel
@@ -218,8 +201,7 @@ BEGIN
 						  FROM (SELECT CASE WHEN l.i <= st.lane_email_count THEN 'email' ELSE 'linkedin' END AS channel,
 									   l.last_at AS last
 								  FROM unnest(st.new_lanes) WITH ORDINALITY AS l(last_at, i)) chn
-						 GROUP BY chn.channel) e
-				 WHERE e.first_eligible IS NOT NULL) AS next_at
+						 GROUP BY chn.channel) e) AS next_at
 		  FROM st
 	), upd AS (
 		UPDATE @extschema@.campaign c
@@ -230,8 +212,56 @@ BEGIN
 		 WHERE c.campaign_id = nx.campaign_id
 		RETURNING 1
 	)
-	SELECT (SELECT count(*) FROM ins) + 0 * (SELECT count(*) FROM upd) + 0 * (SELECT count(*) FROM lead_upd)
-	  INTO queued;
+	SELECT (SELECT count(*) FROM ins)::integer AS queued, (SELECT count(*) FROM lead_upd)::integer AS leads_updated,
+		   (SELECT count(*) FROM upd)::integer AS campaigns_updated
+$pass$::text $sql$;
+COMMENT ON FUNCTION @extschema@._queue_pass_sql() IS
+'The text of the pacing pass statement ($1 now, $2 due campaign ids), run by _queue_pass.';
+
+CREATE FUNCTION @extschema@._queue_pass(now timestamptz, ids uuid[], custom_plan boolean) RETURNS integer
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp	-- its kept plans are prepared under this path
+AS 'MODULE_PATHNAME', 'queue_pass';
+COMMENT ON FUNCTION @extschema@._queue_pass(timestamptz, uuid[], boolean) IS
+'Runs the pacing pass (_queue_pass_sql) for the given locked due campaigns with a kept plan: one planned for these values (custom_plan) or one generic plan; returns the number of actions queued.';
+
+-- _queue_due(now, only_campaign): the pacing pass over active campaigns due at now
+-- (the 20,000 most overdue, or only the one given; the rest stay due for the
+-- next call).  For each campaign that may send at
+-- now (window, send day, daily limit: next_send_time(now) = now), each free
+-- lane (an alias, or the connected account, whose last send is at least
+-- min_interval_seconds ago) takes the best eligible lead of its channel --
+-- follow-ups first, then earliest eligible -- up to the day's remaining
+-- limit; lanes are taken in rotation after lane_cursor.  Then every due
+-- campaign's next_action_at becomes its next allowed send time.
+CREATE FUNCTION @extschema@._queue_due(now timestamptz, only_campaign uuid DEFAULT NULL) RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	ids uuid[];
+	queued integer;
+BEGIN
+	SELECT array_agg(c.campaign_id) INTO ids
+	  FROM (SELECT c.campaign_id FROM @extschema@.campaign c
+			 WHERE c.status = 'active' AND c.next_action_at <= now
+			   AND (only_campaign IS NULL OR c.campaign_id = only_campaign)
+			 ORDER BY c.next_action_at
+			 LIMIT 20000
+			   FOR UPDATE SKIP LOCKED) c;
+	IF ids IS NULL THEN
+		RETURN 0;
+	END IF;
+	-- The pass is one statement (_queue_pass_sql) run from C with a kept
+	-- plan.  It joins the due campaigns' CTEs to each other, and a generic
+	-- plan takes unnest(ids) for 10 rows and joins them with nested loops:
+	-- quadratic, 50 s instead of 0.7 s for 10,000 campaigns, which a session
+	-- that ticks often (the worker) would get after five calls.  So many
+	-- campaigns get a plan made for their number each time; a few (and the
+	-- forecast's single campaign, run thousands of times) share one generic
+	-- plan.  (plan_cache_mode cannot choose this: it would also replan the
+	-- foreign-key checks of every inserted action.)
+	queued := @extschema@._queue_pass(now, ids, cardinality(ids) > 100);
 
 	RETURN queued;
 END
@@ -307,6 +337,7 @@ COMMENT ON FUNCTION @extschema@.tick(timestamptz) IS
 REVOKE ALL ON FUNCTION @extschema@.tick(timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._tick(timestamptz, uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._queue_due(timestamptz, uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._queue_pass(timestamptz, uuid[], boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@._start_scheduled(uuid, timestamptz) FROM PUBLIC;
 -- The pass is one large statement over thousands of rows whose estimated
 -- cost trips jit_above_cost; compiling it costs far more than it saves.

@@ -12,7 +12,7 @@ BEGIN
 	FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
 			  WHERE p.pronamespace = '@extschema@'::regnamespace
 				AND p.proname IN ('api_key_create', 'api_key_revoke', '_api_key_token', 'tick',
-								  'action_record_outcome', 'action_record_outcomes', '_tick', '_queue_due', '_start_scheduled',
+								  'action_record_outcome', 'action_record_outcomes', '_tick', '_queue_due', '_queue_pass', '_start_scheduled',
 								  'schedule_maintenance', 'http_rate_usage', '_http_rate_shared')
 	LOOP
 		EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM campaigns_user', f);

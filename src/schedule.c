@@ -33,6 +33,7 @@
 
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
+#include "common/pg_prng.h"
 #include "utils/array.h"
 #include "utils/date.h"
 #include "utils/guc.h"
@@ -67,8 +68,10 @@ FloorDiv(int64 a, int64 b)
 
 /*
  * Offsets in effect over an interval [lo, hi) of a zone, remembered per
- * zone (a few zones at a time): most lookups of the scheduler fall in the
- * interval of the previous one.
+ * zone (up to 64 zones, by a hash of the zone's address, and four intervals
+ * of each): most lookups of the scheduler fall in the interval of the
+ * previous one, and times spread over a year fall in one of three (winter,
+ * summer, winter).
  */
 typedef struct OffsetSpan
 {
@@ -78,8 +81,10 @@ typedef struct OffsetSpan
 	int64		offset;
 } OffsetSpan;
 
-#define OFFSET_SPANS 16
-static OffsetSpan offset_spans[OFFSET_SPANS];
+#define OFFSET_SPAN_BITS 6
+#define OFFSET_SPAN_WAYS 4
+static OffsetSpan offset_spans[1 << OFFSET_SPAN_BITS][OFFSET_SPAN_WAYS];
+static uint8 offset_span_last[1 << OFFSET_SPAN_BITS];	/* way of the last hit or fill */
 
 /*
  * ZoneOffset returns the UTC offset, in microseconds, in effect in tz at
@@ -88,21 +93,50 @@ static OffsetSpan offset_spans[OFFSET_SPANS];
 static int64
 ZoneOffset(TimestampTz t, const pg_tz *tz)
 {
-	OffsetSpan *span = &offset_spans[((uintptr_t) tz >> 4) % OFFSET_SPANS];
+	/* Fibonacci hashing: pg_tz structs are large, so low bits say little */
+	int			set = (int) (((uint64) (uintptr_t) tz * UINT64CONST(0x9E3779B97F4A7C15)) >> (64 - OFFSET_SPAN_BITS));
+	int			w = offset_span_last[set];
+	OffsetSpan *span = &offset_spans[set][w];
 	pg_time_t	secs;
 	long int	before_gmtoff,
 				after_gmtoff;
 	int			before_isdst,
 				after_isdst;
 	pg_time_t	boundary;
+	pg_time_t	start;
 	int			r;
+	int			i;
 
 	if (span->tz == tz && t >= span->lo && t < span->hi)
 		return span->offset;
+	for (i = 1; i < OFFSET_SPAN_WAYS; i++)
+	{
+		span = &offset_spans[set][(w + i) % OFFSET_SPAN_WAYS];
+		if (span->tz == tz && t >= span->lo && t < span->hi)
+		{
+			offset_span_last[set] = (uint8) ((w + i) % OFFSET_SPAN_WAYS);
+			return span->offset;
+		}
+	}
 
+	/*
+	 * pg_next_dst_boundary gives the interval from the time asked about to
+	 * the next offset change; asking from 200 days earlier, then from each
+	 * change found, gives the whole interval around t (from the previous
+	 * change), which later lookups at earlier times hit as well.
+	 */
 	secs = (pg_time_t) (FloorDiv(t, USECS_PER_SEC) + PG_EPOCH_SECS);
-	r = pg_next_dst_boundary(&secs, &before_gmtoff, &before_isdst, &boundary,
-							 &after_gmtoff, &after_isdst, tz);
+	start = secs - 200 * SECS_PER_DAY;
+	for (i = 0;; i++)
+	{
+		if (i == 16)
+			start = secs;		/* many changes: the interval from t on */
+		r = pg_next_dst_boundary(&start, &before_gmtoff, &before_isdst, &boundary,
+								 &after_gmtoff, &after_isdst, tz);
+		if (r <= 0 || boundary > secs || i >= 16)
+			break;
+		start = boundary;
+	}
 	if (r < 0)
 	{
 		struct pg_tm *tm = pg_localtime(&secs, tz);
@@ -113,8 +147,12 @@ ZoneOffset(TimestampTz t, const pg_tz *tz)
 					 errmsg("timestamp out of range for time zone arithmetic")));
 		return (int64) tm->tm_gmtoff * USECS_PER_SEC;
 	}
+	/* replace the way after the one hit last (round robin) */
+	w = (w + 1) % OFFSET_SPAN_WAYS;
+	offset_span_last[set] = (uint8) w;
+	span = &offset_spans[set][w];
 	span->tz = tz;
-	span->lo = (secs - PG_EPOCH_SECS) * USECS_PER_SEC;
+	span->lo = (start - PG_EPOCH_SECS) * USECS_PER_SEC;
 	span->hi = (r == 1) ? (boundary - PG_EPOCH_SECS) * USECS_PER_SEC : DT_NOEND;
 	span->offset = (int64) before_gmtoff * USECS_PER_SEC;
 	return span->offset;
@@ -287,16 +325,31 @@ SendDaysFromArray(ArrayType *arr)
 }
 
 /*
- * CallCache keeps the last zone and send-day set a call site looked up (in
- * fn_extra): the scheduler calls next_send_time for many rows of few
- * campaigns' settings, so parsing them once per distinct value is enough.
+ * CallCache keeps the zones and send-day sets a call site looked up lately
+ * (in fn_extra), a few of each: the scheduler calls next_send_time for the
+ * rows of many campaigns that share few zones and send-day sets, in no
+ * particular order, so a single remembered value would miss on most rows.
+ * Values are kept as their bytes (without the varlena header, which differs
+ * between a short and a long header for the same value) and compared whole.
  */
+#define CALL_CACHE_SLOTS 8
+
+typedef struct CacheSlot
+{
+	char	   *key;			/* the value's bytes, or NULL when unused */
+	Size		len;
+	pg_tz	   *tz;				/* zone slots */
+	SendDayMask mask;			/* send-day slots */
+} CacheSlot;
+
 typedef struct CallCache
 {
-	text	   *tzname;			/* last zone name seen, or NULL */
-	pg_tz	   *tz;
-	ArrayType  *days;			/* last send_days seen, or NULL */
-	SendDayMask mask;
+	CacheSlot	zones[CALL_CACHE_SLOTS];
+	CacheSlot	days[CALL_CACHE_SLOTS];
+	int			last_zone;		/* slot of the last hit, checked first */
+	int			last_days;
+	int			next_zone;		/* slot to replace next (round robin) */
+	int			next_days;
 } CallCache;
 
 static CallCache *
@@ -307,53 +360,83 @@ GetCallCache(FunctionCallInfo fcinfo)
 	return (CallCache *) fcinfo->flinfo->fn_extra;
 }
 
-static bool
-SameVarlena(const void *a, const void *b)
+/*
+ * CacheFind returns the slot of slots[] holding the bytes (data, len), or
+ * -1; *last is the slot to try first and becomes the one found.
+ */
+static int
+CacheFind(CacheSlot *slots, int *last, const char *data, Size len)
 {
-	return a != NULL && VARSIZE_ANY(a) == VARSIZE_ANY(b) &&
-		memcmp(a, b, VARSIZE_ANY(a)) == 0;
+	int			i;
+
+	if (slots[*last].key != NULL && slots[*last].len == len &&
+		memcmp(slots[*last].key, data, len) == 0)
+		return *last;
+	for (i = 0; i < CALL_CACHE_SLOTS; i++)
+		if (slots[i].key != NULL && slots[i].len == len &&
+			memcmp(slots[i].key, data, len) == 0)
+		{
+			*last = i;
+			return i;
+		}
+	return -1;
+}
+
+/*
+ * CacheStore copies (data, len) into the next slot to replace and returns
+ * that slot (the caller fills in the value).
+ */
+static CacheSlot *
+CacheStore(FunctionCallInfo fcinfo, CacheSlot *slots, int *next, int *last,
+		   const char *data, Size len)
+{
+	CacheSlot  *slot = &slots[*next];
+
+	if (slot->key != NULL)
+		pfree(slot->key);
+	slot->key = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, Max(len, 1));
+	memcpy(slot->key, data, len);
+	slot->len = len;
+	*last = *next;
+	*next = (*next + 1) % CALL_CACHE_SLOTS;
+	return slot;
 }
 
 /*
  * CachedZone and CachedSendDays look up a zone / parse a send-day array
- * through the call site's cache.
+ * (argument argno) through the call site's cache.  The argument is only
+ * detoasted into a copy when it has to be parsed.
  */
 static pg_tz *
-CachedZone(FunctionCallInfo fcinfo, text *name)
+CachedZone(FunctionCallInfo fcinfo, int argno)
 {
 	CallCache  *cc = GetCallCache(fcinfo);
+	text	   *name = PG_GETARG_TEXT_PP(argno);
+	int			i = CacheFind(cc->zones, &cc->last_zone, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name));
+	pg_tz	   *tz;
 
-	if (!SameVarlena(cc->tzname, name))
-	{
-		pg_tz	   *tz = ZoneFromText(name);
-		text	   *copy = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, VARSIZE_ANY(name));
-
-		memcpy(copy, name, VARSIZE_ANY(name));
-		if (cc->tzname)
-			pfree(cc->tzname);
-		cc->tzname = copy;
-		cc->tz = tz;
-	}
-	return cc->tz;
+	if (i >= 0)
+		return cc->zones[i].tz;
+	tz = ZoneFromText(name);
+	CacheStore(fcinfo, cc->zones, &cc->next_zone, &cc->last_zone,
+			   VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name))->tz = tz;
+	return tz;
 }
 
 static SendDayMask
-CachedSendDays(FunctionCallInfo fcinfo, ArrayType *days)
+CachedSendDays(FunctionCallInfo fcinfo, int argno)
 {
 	CallCache  *cc = GetCallCache(fcinfo);
+	struct varlena *packed = PG_DETOAST_DATUM_PACKED(PG_GETARG_DATUM(argno));
+	int			i = CacheFind(cc->days, &cc->last_days, VARDATA_ANY(packed), VARSIZE_ANY_EXHDR(packed));
+	SendDayMask mask;
 
-	if (!SameVarlena(cc->days, days))
-	{
-		SendDayMask mask = SendDaysFromArray(days);
-		ArrayType  *copy = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, VARSIZE_ANY(days));
-
-		memcpy(copy, days, VARSIZE_ANY(days));
-		if (cc->days)
-			pfree(cc->days);
-		cc->days = copy;
-		cc->mask = mask;
-	}
-	return cc->mask;
+	if (i >= 0)
+		return cc->days[i].mask;
+	mask = SendDaysFromArray(PG_GETARG_ARRAYTYPE_P(argno));
+	CacheStore(fcinfo, cc->days, &cc->next_days, &cc->last_days,
+			   VARDATA_ANY(packed), VARSIZE_ANY_EXHDR(packed))->mask = mask;
+	return mask;
 }
 
 /*
@@ -388,8 +471,8 @@ next_send_time(PG_FUNCTION_ARGS)
 	from = PG_GETARG_TIMESTAMPTZ(0);
 	ws = PG_GETARG_TIMEADT(1);
 	we = PG_GETARG_TIMEADT(2);
-	tz = CachedZone(fcinfo, PG_GETARG_TEXT_PP(3));
-	days = CachedSendDays(fcinfo, PG_GETARG_ARRAYTYPE_P(4));
+	tz = CachedZone(fcinfo, 3);
+	days = CachedSendDays(fcinfo, 4);
 	limit = PG_GETARG_INT32(5);
 	interval = PG_GETARG_INT32(6);
 
@@ -637,6 +720,15 @@ step_variant(PG_FUNCTION_ARGS)
 }
 
 /*
+ * Random state of uuid_ordered, seeded once per process from the strong
+ * random source: asking pg_strong_random (OpenSSL) for eight bytes per row
+ * cost a tenth of a million-lead enrolment.  The ids need to be unique, not
+ * unguessable (every lookup is also filtered on the caller's user_id).
+ */
+static pg_prng_state uuid_prng;
+static bool uuid_prng_seeded = false;
+
+/*
  * uuid_ordered() returns a time-ordered UUID (version 7 layout: 48-bit Unix
  * milliseconds, a 12-bit counter that keeps values from one backend
  * increasing within a millisecond, 62 random bits).  Enrolment gives these
@@ -653,7 +745,17 @@ uuid_ordered(PG_FUNCTION_ARGS)
 	pg_uuid_t  *u = palloc(sizeof(pg_uuid_t));
 	TimestampTz now = GetCurrentTimestamp();
 	uint64		ms = (uint64) (now / 1000 + PG_EPOCH_SECS * 1000);
+	uint64		rnd;
+	int			i;
 
+	if (!uuid_prng_seeded)
+	{
+		if (!pg_prng_strong_seed(&uuid_prng))
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("could not generate random values")));
+		uuid_prng_seeded = true;
+	}
 	if (ms <= last_ms)
 	{
 		ms = last_ms;
@@ -667,10 +769,9 @@ uuid_ordered(PG_FUNCTION_ARGS)
 		seq = 0;
 	last_ms = ms;
 
-	if (!pg_strong_random(u->data + 8, 8))
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not generate random values")));
+	rnd = pg_prng_uint64(&uuid_prng);
+	for (i = 0; i < 8; i++)
+		u->data[8 + i] = (unsigned char) (rnd >> (8 * i));
 	u->data[0] = (unsigned char) (ms >> 40);
 	u->data[1] = (unsigned char) (ms >> 32);
 	u->data[2] = (unsigned char) (ms >> 24);
