@@ -10,9 +10,10 @@
  *	 route		the path's shape (uuid segments as {}) and the method,
  *				against http_route (404, 405 with Allow)
  *	 size		campaigns.http_max_body_bytes (413)
- *	 auth		Authorization: Bearer <key>, by SHA-256 in api_key, revoked
- *				keys refused (401); the key's user becomes campaigns.user_id
- *				for the rest of the transaction
+ *	 auth		Authorization: Bearer <key>, by SHA-256 in api_key through a
+ *				per-backend cache, revoked keys refused (401; http_keys.c);
+ *				the key's user becomes campaigns.user_id for the rest of the
+ *				transaction
  *	 rate		the key's count in its one-minute window (http_rate.c, or
  *				the table http_rate_window), X-RateLimit-* headers (429)
  *	 body		content type (415), presence (422), JSON (422 with the
@@ -26,9 +27,7 @@
  * same rows); each backend reads them once, with the OIDs of the functions
  * they call, and reads them again when the extension has been re-created
  * (http_handle's own OID changes).  http_handle is SECURITY DEFINER owned by
- * campaigns_user, so API functions run under row-level security; the key
- * lookup and the counters run as the owner of api_key, as the one place
- * that reads keys across users.
+ * campaigns_user, so API functions run under row-level security.
  *
  * This was PL/pgSQL; in C a GET costs about a third of what it did (see
  * bench/http.sh), mostly from counting the rate in shared memory rather
@@ -41,30 +40,23 @@
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_class.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
-#include "common/cryptohash.h"
-#include "common/sha2.h"
-#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "funcapi.h"
-#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_func.h"
 #include "utils/guc.h"
-#include "utils/hsearch.h"
-#include "utils/inval.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
-#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
 #include "http_api.h"
+#include "http_keys.h"
 
 /* How a route's API function is called. */
 typedef enum HttpArgs
@@ -160,70 +152,12 @@ typedef struct HttpCache
 	Oid			handler_oid;	/* http_handle's OID when this was read */
 	int			nroutes;
 	HttpRoute  *routes;
-	Oid			key_rel;		/* api_key */
-	Oid			key_owner;		/* owner of api_key */
 	TupleDesc	result_desc;	/* (status, headers, body), blessed */
-	MemoryContext keys_cxt;		/* the key cache, reset when stale */
-	HTAB	   *keys;			/* SHA-256 -> HttpKeyEntry */
-	SPIPlanPtr	auth_plan;
-	SPIPlanPtr	touch_plan;
-	SPIPlanPtr	rate_insert_plan;
-	SPIPlanPtr	rate_forget_plan;
-	SPIPlanPtr	rate_sum_plan;
 	SPIPlanPtr	error_plan;
 	SPIPlanPtr	json_pos_plan;
 } HttpCache;
 
 static HttpCache *http_cache = NULL;
-
-/*
- * The key cache: what api_key says about a token, by its SHA-256, so that
- * a request does not look its key up in the table each time.  A change to
- * api_key that matters (a new, revoked or deleted key, a new limit) fires
- * the statement trigger api_key_changed, which sends a relcache
- * invalidation of api_key at commit; every backend marks its cache stale
- * when it reads that (at the start of its next transaction at the latest)
- * and empties it before its next lookup.  Only keys found are cached.
- */
-typedef struct HttpKeyEntry
-{
-	uint8		digest[PG_SHA256_DIGEST_LENGTH];	/* hash key */
-	pg_uuid_t	user_id;
-	pg_uuid_t	api_key_id;
-	char	   *name;
-	char	   *token_prefix;
-	bool		rate_limit_null;
-	int32		rate_limit;
-	TimestampTz last_used;		/* 0: never (as cached) */
-} HttpKeyEntry;
-
-#define HTTP_KEY_CACHE_MAX 10000
-
-static bool http_keys_stale = false;
-static bool http_inval_registered = false;
-
-/*
- * http_key_inval is the relcache callback: a change to api_key (or to every
- * relation) makes the key cache stale.
- */
-static void
-http_key_inval(Datum arg, Oid relid)
-{
-	if (http_cache == NULL || relid == InvalidOid || relid == http_cache->key_rel)
-		http_keys_stale = true;
-}
-
-/* The API key of a request, once authenticated. */
-typedef struct HttpKey
-{
-	pg_uuid_t	user_id;
-	pg_uuid_t	api_key_id;
-	char	   *name;
-	char	   *token_prefix;
-	int			rate_limit;		/* 0: none */
-	int32		hits;
-	int			reset_seconds;
-} HttpKey;
 
 /* Response headers, in the order they are added (jsonb sorts them). */
 typedef struct HttpHeaders
@@ -358,8 +292,8 @@ function_args(HttpArgs args, Oid *types)
 	return 0;
 }
 
-static SPIPlanPtr
-keep_plan(const char *sql, int nargs, Oid *argtypes)
+SPIPlanPtr
+HttpKeepPlan(const char *sql, int nargs, Oid *argtypes)
 {
 	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
 
@@ -384,8 +318,6 @@ http_load(FunctionCallInfo fcinfo)
 	MemoryContext cxt;
 	MemoryContext old;
 	HttpCache  *c;
-	Oid			key_rel;
-	HeapTuple	tup;
 	uint64		i;
 	StringInfoData sql;
 	Oid			types[4];
@@ -395,23 +327,6 @@ http_load(FunctionCallInfo fcinfo)
 
 	cxt = AllocSetContextCreate(TopMemoryContext, "campaigns http routes", ALLOCSET_SMALL_SIZES);
 	c = MemoryContextAllocZero(cxt, sizeof(HttpCache));
-
-	key_rel = get_relname_relid("api_key", nspid);
-	if (!OidIsValid(key_rel))
-		elog(ERROR, "campaigns http_handle: table api_key not found");
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(key_rel));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", key_rel);
-	c->key_rel = key_rel;
-	c->key_owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-	c->keys_cxt = AllocSetContextCreate(cxt, "campaigns http keys", ALLOCSET_DEFAULT_SIZES);
-	http_keys_stale = true;
-	if (!http_inval_registered)
-	{
-		CacheRegisterRelcacheCallback(http_key_inval, (Datum) 0);
-		http_inval_registered = true;
-	}
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "campaigns http_handle: SPI_connect failed");
@@ -487,47 +402,15 @@ http_load(FunctionCallInfo fcinfo)
 	}
 	MemoryContextSwitchTo(old);
 
-	resetStringInfo(&sql);
-	appendStringInfo(&sql,
-					 "SELECT user_id, api_key_id, name, token_prefix, rate_limit_per_minute, last_used_at"
-					 " FROM %s.api_key WHERE token_hash = $1 AND revoked_at IS NULL", qnsp);
-	types[0] = BYTEAOID;
-	c->auth_plan = keep_plan(sql.data, 1, types);
-
-	/* A write to a logged table costs a WAL flush: record use once a minute. */
-	resetStringInfo(&sql);
-	appendStringInfo(&sql,
-					 "UPDATE %s.api_key SET last_used_at = now() WHERE api_key_id = $1"
-					 " AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')", qnsp);
-	types[0] = UUIDOID;
-	c->touch_plan = keep_plan(sql.data, 1, types);
-
-	/* The table's counters: one row per backend, summed per window. */
-	types[0] = UUIDOID;
-	types[1] = TIMESTAMPTZOID;
-	resetStringInfo(&sql);
-	appendStringInfo(&sql,
-					 "INSERT INTO %s.http_rate_window AS r (api_key_id, window_start, backend, hits)"
-					 " VALUES ($1, $2, pg_backend_pid(), 1)"
-					 " ON CONFLICT (api_key_id, window_start, backend) DO UPDATE SET hits = r.hits + 1"
-					 " RETURNING r.hits", qnsp);
-	c->rate_insert_plan = keep_plan(sql.data, 2, types);
-	resetStringInfo(&sql);
-	appendStringInfo(&sql, "DELETE FROM %s.http_rate_window WHERE api_key_id = $1 AND window_start < $2", qnsp);
-	c->rate_forget_plan = keep_plan(sql.data, 2, types);
-	resetStringInfo(&sql);
-	appendStringInfo(&sql,
-					 "SELECT sum(hits)::integer FROM %s.http_rate_window WHERE api_key_id = $1 AND window_start = $2",
-					 qnsp);
-	c->rate_sum_plan = keep_plan(sql.data, 2, types);
+	HttpKeysPrepare(nspid, qnsp);
 
 	types[0] = types[1] = types[2] = types[3] = TEXTOID;
 	resetStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT status, body::text FROM %s._http_error($1, $2, $3, $4)", qnsp);
-	c->error_plan = keep_plan(sql.data, 4, types);
+	c->error_plan = HttpKeepPlan(sql.data, 4, types);
 	resetStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT %s._http_json_error_pos($1, $2, $3)", qnsp);
-	c->json_pos_plan = keep_plan(sql.data, 3, types);
+	c->json_pos_plan = HttpKeepPlan(sql.data, 3, types);
 
 	SPI_finish();
 
@@ -632,170 +515,6 @@ static bool
 is_regex_space(char ch)
 {
 	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f' || ch == '\v';
-}
-
-/*
- * lookup_key finds the key of a token digest in the table, as the owner of
- * api_key, and caches it.  NULL for an unknown or revoked token.
- */
-static HttpKeyEntry *
-lookup_key(HttpCache *c, const uint8 *digest)
-{
-	bytea	   *hash = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
-	Datum		arg[1];
-	HttpKeyEntry *e = NULL;
-
-	SET_VARSIZE(hash, VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
-	memcpy(VARDATA(hash), digest, PG_SHA256_DIGEST_LENGTH);
-	arg[0] = PointerGetDatum(hash);
-	if (SPI_execute_plan(c->auth_plan, arg, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "campaigns http_handle: key lookup failed");
-	if (SPI_processed == 1)
-	{
-		HeapTuple	row = SPI_tuptable->vals[0];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		found;
-		bool		isnull;
-		char	   *s;
-		Datum		d;
-
-		if (hash_get_num_entries(c->keys) >= HTTP_KEY_CACHE_MAX)
-			http_keys_stale = true;		/* emptied before the next lookup */
-		e = hash_search(c->keys, digest, HASH_ENTER, &found);
-		memcpy(&e->user_id, DatumGetUUIDP(SPI_getbinval(row, desc, 1, &isnull)), sizeof(pg_uuid_t));
-		memcpy(&e->api_key_id, DatumGetUUIDP(SPI_getbinval(row, desc, 2, &isnull)), sizeof(pg_uuid_t));
-		s = SPI_getvalue(row, desc, 3);
-		e->name = s ? MemoryContextStrdup(c->keys_cxt, s) : NULL;
-		s = SPI_getvalue(row, desc, 4);
-		e->token_prefix = s ? MemoryContextStrdup(c->keys_cxt, s) : NULL;
-		e->rate_limit = DatumGetInt32(SPI_getbinval(row, desc, 5, &e->rate_limit_null));
-		d = SPI_getbinval(row, desc, 6, &isnull);
-		e->last_used = isnull ? 0 : DatumGetTimestampTz(d);
-	}
-	return e;
-}
-
-/*
- * authenticate finds the key of a token (in the key cache, else in the
- * table), records its use once a minute, counts the request and fills
- * *key.  False for an unknown or revoked token.
- */
-static bool
-authenticate(HttpCache *c, const char *token, HttpKey *key)
-{
-	char	   *utf8 = pg_server_to_any(token, strlen(token), PG_UTF8);
-	uint8		digest[PG_SHA256_DIGEST_LENGTH];
-	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
-	HttpKeyEntry *e;
-	TimestampTz now = GetCurrentTransactionStartTimestamp();
-	bool		touch;
-	bool		count_in_table = false;
-	int64		window = 0;
-	TimestampTz wstart = 0;
-
-	if (pg_cryptohash_init(ctx) < 0 ||
-		pg_cryptohash_update(ctx, (const uint8 *) utf8, strlen(utf8)) < 0 ||
-		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
-		elog(ERROR, "campaigns http_handle: could not compute SHA-256");
-	pg_cryptohash_free(ctx);
-
-	if (http_keys_stale || c->keys == NULL)
-	{
-		HASHCTL		ctl;
-
-		MemoryContextReset(c->keys_cxt);
-		ctl.keysize = PG_SHA256_DIGEST_LENGTH;
-		ctl.entrysize = sizeof(HttpKeyEntry);
-		ctl.hcxt = c->keys_cxt;
-		c->keys = hash_create("campaigns http keys", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-		http_keys_stale = false;
-	}
-	e = hash_search(c->keys, digest, HASH_FIND, NULL);
-	if (e == NULL)
-	{
-		Oid			save_uid;
-		int			save_sec;
-
-		GetUserIdAndSecContext(&save_uid, &save_sec);
-		SetUserIdAndSecContext(c->key_owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "campaigns http_handle: SPI_connect failed");
-		e = lookup_key(c, digest);
-		SPI_finish();
-		SetUserIdAndSecContext(save_uid, save_sec);
-		if (e == NULL)
-			return false;
-	}
-
-	memcpy(&key->user_id, &e->user_id, sizeof(pg_uuid_t));
-	memcpy(&key->api_key_id, &e->api_key_id, sizeof(pg_uuid_t));
-	key->name = e->name ? pstrdup(e->name) : NULL;
-	key->token_prefix = e->token_prefix ? pstrdup(e->token_prefix) : NULL;
-	key->rate_limit = Max(e->rate_limit_null ? campaigns_http_rate_limit_per_minute : e->rate_limit, 0);
-	/* A write to a logged table costs a WAL flush: record use once a minute. */
-	touch = e->last_used == 0 || e->last_used < now - USECS_PER_MINUTE;
-	if (touch)
-		e->last_used = now;
-
-	if (key->rate_limit > 0)
-	{
-		int64		left;
-
-		window = now / USECS_PER_MINUTE - (now % USECS_PER_MINUTE < 0 ? 1 : 0);
-		wstart = window * USECS_PER_MINUTE;
-		left = wstart + USECS_PER_MINUTE - GetCurrentTimestamp();
-		key->reset_seconds = Max(1, (int) ((left + USECS_PER_SEC - 1) / USECS_PER_SEC));
-		count_in_table = !HttpRateCount(&key->api_key_id, window, &key->hits);
-	}
-
-	if (touch || count_in_table)
-	{
-		Oid			save_uid;
-		int			save_sec;
-		Datum		arg[2];
-		bool		isnull;
-
-		GetUserIdAndSecContext(&save_uid, &save_sec);
-		SetUserIdAndSecContext(c->key_owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "campaigns http_handle: SPI_connect failed");
-		arg[0] = UUIDPGetDatum(&key->api_key_id);
-		if (touch && SPI_execute_plan(c->touch_plan, arg, NULL, false, 0) != SPI_OK_UPDATE)
-			elog(ERROR, "campaigns http_handle: could not record the key's use");
-		if (count_in_table)
-		{
-			arg[1] = TimestampTzGetDatum(wstart);
-			if (SPI_execute_plan(c->rate_insert_plan, arg, NULL, false, 1) != SPI_OK_INSERT_RETURNING)
-				elog(ERROR, "campaigns http_handle: could not count the request");
-			/* First hit of this backend in the window: forget the key's old windows. */
-			if (DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) == 1 &&
-				SPI_execute_plan(c->rate_forget_plan, arg, NULL, false, 0) != SPI_OK_DELETE)
-				elog(ERROR, "campaigns http_handle: could not forget old windows");
-			if (SPI_execute_plan(c->rate_sum_plan, arg, NULL, false, 1) != SPI_OK_SELECT)
-				elog(ERROR, "campaigns http_handle: could not read the count");
-			key->hits = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-		}
-		SPI_finish();
-		SetUserIdAndSecContext(save_uid, save_sec);
-	}
-	return true;
-}
-
-PG_FUNCTION_INFO_V1(api_key_changed);
-
-/*
- * api_key_changed is the statement trigger of api_key: every backend's key
- * cache is stale once the change commits.
- */
-Datum
-api_key_changed(PG_FUNCTION_ARGS)
-{
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "api_key_changed: not called as a trigger");
-	CacheInvalidateRelcache(trigdata->tg_relation);
-	PG_RETURN_POINTER(NULL);
 }
 
 /* Stages of the call, for what an error in each means. */
@@ -1243,7 +962,7 @@ http_handle(PG_FUNCTION_ARGS)
 							  "malformed Authorization header (expected Bearer <key>)");
 			goto done;
 		}
-		if (!authenticate(c, token, &key))
+		if (!HttpAuthenticate(token, &key))
 		{
 			status = 401;
 			header_set(&hdrs, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
