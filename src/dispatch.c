@@ -24,8 +24,11 @@
  * recording -- stays in the main thread, which owns every Request except
  * while it is in the I/O thread's hands.
  *
- * This is the only file that includes curl.  Requests and outcomes live in
- * malloc'd memory owned by this module, since they outlive transactions.
+ * What is sent and how an answer is judged -- the claim's rows, the JSON
+ * bodies, the outcome policy -- is in dispatch_claim.c, which knows nothing
+ * of curl.  This is the only file that includes curl.  Requests and outcomes
+ * live in malloc'd memory owned by this module, since they outlive
+ * transactions.
  *
  *-------------------------------------------------------------------------
  */
@@ -34,7 +37,6 @@
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <malloc.h>
-#include <math.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -44,89 +46,24 @@
 #include "catalog/pg_type.h"
 #include "common/pg_prng.h"
 #include "executor/spi.h"
-#include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
-#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
 #include "dispatch.h"
-#include "render.h"
+#include "dispatch_claim.h"
 #include "worker.h"
-
-PG_FUNCTION_INFO_V1(campaigns_dispatch_classify);
-PG_FUNCTION_INFO_V1(campaigns_dispatch_backoff_ms);
-PG_FUNCTION_INFO_V1(campaigns_dispatch_render);
-PG_FUNCTION_INFO_V1(campaigns_dispatch_claim);
-
-/* render.c's SQL function; called after checking the syntax ourselves. */
-extern Datum render_template(PG_FUNCTION_ARGS);
 
 /* Bytes of a failed response kept in last_error. */
 #define SNIPPET_MAX 200
-/* The longest Retry-After honoured. */
-#define RETRY_AFTER_MAX_MS ((int64) 24 * 3600 * 1000)
 /* The SQL function that records a batch of outcomes (schema/56_outcome.sql). */
 #define RECORD_OUTCOMES_SQL \
 	"SELECT campaigns.action_record_outcomes($1, $2, $3, $4, $5, $6)"
-/* The claim (schema/60_dispatch.sql): rows of request parts. */
-#define CLAIM_ROWS_SQL \
-	"SELECT * FROM campaigns._dispatch_claim_rows($1, $2)"
-
-/*
- * Columns of _dispatch_claim_rows, in order.  The body is built from
- * columns CR_CAMPAIGN_ID onwards.
- */
-enum
-{
-	CR_ACTION_ID = 1,
-	CR_ATTEMPT,
-	CR_IDEMPOTENCY_KEY,
-	CR_URL,
-	CR_AUTH_HEADER,
-	CR_CAMPAIGN_ID,
-	CR_CAMPAIGN_LEAD_ID,
-	CR_LEAD_ID,
-	CR_EMAIL,
-	CR_LINKEDIN_URL,
-	CR_FIRST_NAME,
-	CR_LAST_NAME,
-	CR_COMPANY,
-	CR_TITLE,
-	CR_TIMEZONE,
-	CR_FIELDS,
-	CR_STEP,
-	CR_VARIANT,
-	CR_CHANNEL,
-	CR_ACTION_TYPE,
-	CR_TEMPLATE_ID,
-	CR_MISSING_FIELDS,
-	CR_SENDER_PROFILE_ID,
-	CR_TRACK_CLICKS,
-	CR_AI_PERSONALIZATION,
-	CR_PROMPT,
-	CR_DUE_AT,
-	CR_SUBJECT,
-	CR_BODY,
-	CR_ALIAS_ID,
-	CR_ALIAS_EMAIL,
-	CR_CONNECTED_ACCOUNT_ID,
-	CR_NCOLUMNS = CR_CONNECTED_ACCOUNT_ID
-};
-
-/* A claim row, deformed. */
-typedef struct ClaimRow
-{
-	TupleDesc	desc;
-	Datum		values[CR_NCOLUMNS];
-	bool		nulls[CR_NCOLUMNS];
-} ClaimRow;
-
 int			campaigns_max_in_flight = 64;
 int			campaigns_request_timeout_ms = 10000;
 int			campaigns_max_attempts = 5;
@@ -250,311 +187,6 @@ DispatchInit(void)
 							   &campaigns_linkedin_endpoint,
 							   "",
 							   PGC_SIGHUP, 0, NULL, NULL, NULL);
-}
-
-/*
- * DispatchClassify maps an HTTP status (or a transport error: timeout,
- * refused or reset connection, no endpoint) to an outcome.
- */
-const char *
-DispatchClassify(long http_status, bool transport_error)
-{
-	if (transport_error)
-		return "retry";
-	if (http_status >= 200 && http_status <= 299)
-		return "sent";
-	if (http_status == 429 || (http_status >= 500 && http_status <= 599))
-		return "retry";
-	return "failed";
-}
-
-/*
- * DispatchBackoffMs is the delay before retrying after the given attempt:
- * the server's Retry-After when it sent one, else base * 2^(attempt-1)
- * capped at campaigns.retry_max_ms, of which the upper half is jittered
- * ("equal jitter"): jitter in [0, 1) picks the point.
- */
-int64
-DispatchBackoffMs(int attempt, int64 retry_after_ms, double jitter)
-{
-	double		delay;
-
-	if (retry_after_ms >= 0)
-		return Min(retry_after_ms, RETRY_AFTER_MAX_MS);
-	if (attempt < 1)
-		attempt = 1;
-	delay = (double) campaigns_retry_base_ms * pow(2.0, Min(attempt - 1, 40));
-	if (delay > campaigns_retry_max_ms)
-		delay = campaigns_retry_max_ms;
-	if (jitter < 0.0)
-		jitter = 0.0;
-	if (jitter >= 1.0)
-		jitter = 0.999999;
-	return (int64) (delay / 2.0 + jitter * delay / 2.0);
-}
-
-/*
- * campaigns_dispatch_classify: SQL campaigns._dispatch_classify(status,
- * transport_error), the classification the worker applies.
- */
-Datum
-campaigns_dispatch_classify(PG_FUNCTION_ARGS)
-{
-	long		status = PG_ARGISNULL(0) ? 0 : PG_GETARG_INT32(0);
-	bool		transport = PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1);
-
-	PG_RETURN_TEXT_P(cstring_to_text(DispatchClassify(status, transport)));
-}
-
-/*
- * campaigns_dispatch_backoff_ms: SQL campaigns._dispatch_backoff_ms(attempt,
- * retry_after_ms, jitter), the delay the worker applies.
- */
-Datum
-campaigns_dispatch_backoff_ms(PG_FUNCTION_ARGS)
-{
-	int			attempt = PG_GETARG_INT32(0);
-	int64		retry_after = PG_ARGISNULL(1) ? -1 : PG_GETARG_INT64(1);
-	double		jitter = PG_GETARG_FLOAT8(2);
-
-	if (isnan(jitter) || jitter < 0.0 || jitter >= 1.0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("jitter must be in [0, 1)")));
-	PG_RETURN_INT64(DispatchBackoffMs(attempt, retry_after, jitter));
-}
-
-/*
- * campaigns_dispatch_render: SQL campaigns._dispatch_render(template, lead),
- * render_template for request bodies.  A template whose merge fields do not
- * parse must not stop the dispatcher: it goes out unrendered and the reason
- * is reported in "error" (and so in the action's render_warnings).
- */
-Datum
-campaigns_dispatch_render(PG_FUNCTION_ARGS)
-{
-	text	   *template;
-	char	   *error = NULL;
-
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	template = PG_GETARG_TEXT_PP(0);
-	if (PG_ARGISNULL(1) ||
-		!MergeParse(VARDATA_ANY(template), VARSIZE_ANY_EXHDR(template), &error))
-	{
-		StringInfoData buf;
-
-		initStringInfo(&buf);
-		appendStringInfoString(&buf, "{\"text\": ");
-		escape_json(&buf, text_to_cstring(template));
-		appendStringInfoString(&buf, ", \"missing\": [], \"error\": ");
-		escape_json(&buf, error ? error : "no lead");
-		appendStringInfoChar(&buf, '}');
-		PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
-	}
-	PG_RETURN_DATUM(DirectFunctionCall2(render_template, PointerGetDatum(template),
-										PG_GETARG_DATUM(1)));
-}
-
-/*
- * JsonValue appends one value of a claim row as json_build_object would
- * write it: numbers and booleans bare, text and uuids as JSON strings,
- * jsonb as its text, timestamptz in ISO 8601 form, NULL as null.
- */
-static void
-JsonValue(StringInfo out, const ClaimRow *row, int col)
-{
-	Datum		d = row->values[col - 1];
-
-	if (row->nulls[col - 1])
-	{
-		appendStringInfoString(out, "null");
-		return;
-	}
-	switch (TupleDescAttr(row->desc, col - 1)->atttypid)
-	{
-		case INT4OID:
-			appendStringInfo(out, "%d", DatumGetInt32(d));
-			break;
-		case INT8OID:
-			appendStringInfo(out, INT64_FORMAT, DatumGetInt64(d));
-			break;
-		case BOOLOID:
-			appendStringInfoString(out, DatumGetBool(d) ? "true" : "false");
-			break;
-		case TEXTOID:
-			escape_json(out, TextDatumGetCString(d));
-			break;
-		case UUIDOID:
-			{
-				static const char hex[] = "0123456789abcdef";
-				pg_uuid_t  *u = DatumGetUUIDP(d);
-				int			i;
-
-				appendStringInfoChar(out, '"');
-				for (i = 0; i < UUID_LEN; i++)
-				{
-					if (i == 4 || i == 6 || i == 8 || i == 10)
-						appendStringInfoChar(out, '-');
-					appendStringInfoChar(out, hex[u->data[i] >> 4]);
-					appendStringInfoChar(out, hex[u->data[i] & 0x0f]);
-				}
-				appendStringInfoChar(out, '"');
-			}
-			break;
-		case JSONBOID:
-			{
-				Jsonb	   *jb = DatumGetJsonbP(d);
-
-				(void) JsonbToCString(out, &jb->root, VARSIZE(jb));
-			}
-			break;
-		case TIMESTAMPTZOID:
-			{
-				char		buf[MAXDATELEN + 1];
-
-				JsonEncodeDateTime(buf, d, TIMESTAMPTZOID, NULL);
-				appendStringInfo(out, "\"%s\"", buf);
-			}
-			break;
-		default:
-			elog(ERROR, "unexpected type %u in column %d of a claim row",
-				 TupleDescAttr(row->desc, col - 1)->atttypid, col);
-	}
-}
-
-/*
- * JsonMember appends "key" : value (after ", " unless it is the first).
- */
-static void
-JsonMember(StringInfo out, const char *key, const ClaimRow *row, int col, bool first)
-{
-	if (!first)
-		appendStringInfoString(out, ", ");
-	appendStringInfoChar(out, '"');
-	appendStringInfoString(out, key);
-	appendStringInfoString(out, "\" : ");
-	JsonValue(out, row, col);
-}
-
-/*
- * ClaimRowRead deforms a row of _dispatch_claim_rows once, for all of its
- * columns.
- */
-static void
-ClaimRowRead(ClaimRow *row, HeapTuple tup, TupleDesc desc)
-{
-	if (desc->natts != CR_NCOLUMNS)
-		elog(ERROR, "a claim row has %d columns, expected %d", desc->natts, CR_NCOLUMNS);
-	row->desc = desc;
-	heap_deform_tuple(tup, desc, row->values, row->nulls);
-}
-
-/*
- * DispatchBuildBody appends the JSON request body of a claim row (a row of
- * _dispatch_claim_rows) to out, in one pass: the keys of the README's
- * table, in that order, the last ones by channel (email: subject, body,
- * alias_id, alias_email; LinkedIn: message, connected_account_id).
- */
-static void
-DispatchBuildBody(StringInfo out, const ClaimRow *row)
-{
-	bool		email;
-
-	email = !row->nulls[CR_CHANNEL - 1] &&
-		strcmp(TextDatumGetCString(row->values[CR_CHANNEL - 1]), "email") == 0;
-
-	appendStringInfoChar(out, '{');
-	JsonMember(out, "action_id", row, CR_ACTION_ID, true);
-	JsonMember(out, "idempotency_key", row, CR_IDEMPOTENCY_KEY, false);
-	JsonMember(out, "attempt", row, CR_ATTEMPT, false);
-	JsonMember(out, "campaign_id", row, CR_CAMPAIGN_ID, false);
-	JsonMember(out, "campaign_lead_id", row, CR_CAMPAIGN_LEAD_ID, false);
-	appendStringInfoString(out, ", \"lead\" : {");
-	JsonMember(out, "lead_id", row, CR_LEAD_ID, true);
-	JsonMember(out, "email", row, CR_EMAIL, false);
-	JsonMember(out, "linkedin_url", row, CR_LINKEDIN_URL, false);
-	JsonMember(out, "first_name", row, CR_FIRST_NAME, false);
-	JsonMember(out, "last_name", row, CR_LAST_NAME, false);
-	JsonMember(out, "company", row, CR_COMPANY, false);
-	JsonMember(out, "title", row, CR_TITLE, false);
-	JsonMember(out, "timezone", row, CR_TIMEZONE, false);
-	JsonMember(out, "fields", row, CR_FIELDS, false);
-	appendStringInfoChar(out, '}');
-	JsonMember(out, "step", row, CR_STEP, false);
-	JsonMember(out, "variant", row, CR_VARIANT, false);
-	JsonMember(out, "channel", row, CR_CHANNEL, false);
-	JsonMember(out, "action_type", row, CR_ACTION_TYPE, false);
-	JsonMember(out, "template_id", row, CR_TEMPLATE_ID, false);
-	JsonMember(out, "missing_fields", row, CR_MISSING_FIELDS, false);
-	JsonMember(out, "sender_profile_id", row, CR_SENDER_PROFILE_ID, false);
-	JsonMember(out, "track_clicks", row, CR_TRACK_CLICKS, false);
-	JsonMember(out, "ai_personalization", row, CR_AI_PERSONALIZATION, false);
-	JsonMember(out, "prompt", row, CR_PROMPT, false);
-	JsonMember(out, "due_at", row, CR_DUE_AT, false);
-	if (email)
-	{
-		JsonMember(out, "subject", row, CR_SUBJECT, false);
-		JsonMember(out, "body", row, CR_BODY, false);
-		JsonMember(out, "alias_id", row, CR_ALIAS_ID, false);
-		JsonMember(out, "alias_email", row, CR_ALIAS_EMAIL, false);
-	}
-	else
-	{
-		JsonMember(out, "message", row, CR_BODY, false);
-		JsonMember(out, "connected_account_id", row, CR_CONNECTED_ACCOUNT_ID, false);
-	}
-	appendStringInfoChar(out, '}');
-}
-
-/*
- * campaigns_dispatch_claim: SQL campaigns._dispatch_claim(n, lease_ms), the
- * worker's claim for tests and tools: claims like the worker and returns
- * each request with the body the worker would send.
- */
-Datum
-campaigns_dispatch_claim(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Oid			argtypes[2] = {INT4OID, INT4OID};
-	Datum		args[2];
-	char		nulls[2] = {' ', ' '};
-	int			rc;
-	uint64		i;
-	StringInfoData body;
-
-	InitMaterializedSRF(fcinfo, 0);
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		return (Datum) 0;
-	args[0] = PG_GETARG_DATUM(0);
-	args[1] = PG_GETARG_DATUM(1);
-
-	SPI_connect();
-	rc = SPI_execute_with_args(CLAIM_ROWS_SQL, 2, argtypes, args, nulls, false, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "claiming actions failed: %s", SPI_result_code_string(rc));
-	initStringInfo(&body);
-	for (i = 0; i < SPI_processed; i++)
-	{
-		ClaimRow	row;
-		Datum		values[6];
-		bool		isnull[6];
-		int			k;
-
-		ClaimRowRead(&row, SPI_tuptable->vals[i], SPI_tuptable->tupdesc);
-		for (k = 0; k < 5; k++)
-		{
-			values[k] = row.values[k];
-			isnull[k] = row.nulls[k];
-		}
-		resetStringInfo(&body);
-		DispatchBuildBody(&body, &row);
-		values[5] = PointerGetDatum(cstring_to_text_with_len(body.data, body.len));
-		isnull[5] = false;
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull);
-	}
-	SPI_finish();
-	return (Datum) 0;
 }
 
 /*
