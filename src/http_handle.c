@@ -827,6 +827,7 @@ http_handle(PG_FUNCTION_ARGS)
 	int			nids = 0;
 	char	   *seg;
 	bool		csv = false;
+	GucContext	guc_context;
 	HttpKey		key = {0};
 	int			i;
 	Datum		values[3];
@@ -974,13 +975,12 @@ http_handle(PG_FUNCTION_ARGS)
 		 * The key's user, for this transaction (the gateway runs one per
 		 * request), whatever the caller had set; PostgREST's claims emptied.
 		 */
+		guc_context = superuser() ? PGC_SUSET : PGC_USERSET;
 		(void) set_config_option("campaigns.user_id",
 								 DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&key.user_id))),
-								 superuser() ? PGC_SUSET : PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_LOCAL, true, 0, false);
+								 guc_context, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
 		(void) set_config_option("request.jwt.claims", "",
-								 superuser() ? PGC_SUSET : PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_LOCAL, true, 0, false);
+								 guc_context, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
 		if (key.rate_limit > 0)
 		{
 			char		num[32];
