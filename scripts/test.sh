@@ -3,15 +3,33 @@
 # builds and installs the extension (and the gateway), then runs, as the
 # postgres user, the pg_regress and isolation suites (make installcheck,
 # each with its own temporary instance) and the integration tests under
-# test/integration (worker, dispatch, gateway), which start and stop their
-# own servers on 127.0.0.1.
+# test/integration (worker, dispatch, gateway, upgrade), which start and
+# stop their own servers on 127.0.0.1.
+#
+# CAMPAIGNS_PGROOT=<dir> installs into a private copy of PostgreSQL in
+# <dir> instead of the system's (made on first use), so that two checkouts
+# can run their suites at the same time; give each one its own
+# CAMPAIGNS_IT_PORT_OFFSET (added to the integration tests' ports) too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 bash scripts/deps.sh
-export PATH=/usr/lib/postgresql/15/bin:$PATH
+PGBIN=/usr/lib/postgresql/15/bin
+destdir=()
+if [ -n "${CAMPAIGNS_PGROOT:-}" ]; then
+	mkdir -p "$CAMPAIGNS_PGROOT"
+	CAMPAIGNS_PGROOT=$(cd "$CAMPAIGNS_PGROOT" && pwd)
+	if [ ! -x "$CAMPAIGNS_PGROOT$PGBIN/postgres" ]; then
+		mkdir -p "$CAMPAIGNS_PGROOT/usr/lib/postgresql" "$CAMPAIGNS_PGROOT/usr/share/postgresql"
+		cp -a /usr/lib/postgresql/15 "$CAMPAIGNS_PGROOT/usr/lib/postgresql/"
+		cp -a /usr/share/postgresql/15 "$CAMPAIGNS_PGROOT/usr/share/postgresql/"
+	fi
+	destdir=("DESTDIR=$CAMPAIGNS_PGROOT")
+	PGBIN=$CAMPAIGNS_PGROOT$PGBIN
+fi
+export PATH=$PGBIN:$PATH
 make -s
-make -s install
+make -s install "${destdir[@]}"
 if [ -f gateway/Makefile ]; then make -s -C gateway; fi
 # PostgreSQL refuses to run as root: the suites run as postgres, which must
 # be able to write the tree's test output directories.  When it cannot even
@@ -28,13 +46,15 @@ else
 	cd "$copy"
 fi
 status=0
-runuser -u postgres -- make -s installcheck || status=1
+runuser -u postgres -- make -s installcheck bindir="$PGBIN" || status=1
 if [ $status -ne 0 ]; then
-	for f in test/regression.diffs test/output_iso/regression.diffs; do
+	for f in regression.diffs test/isolation/output/regression.diffs; do
 		[ -f "$f" ] && head -c 20000 "$f"
 	done
 fi
 if compgen -G "test/integration/test_*.py" > /dev/null; then
-	runuser -u postgres -- env PATH="$PATH" /usr/bin/python3 -m pytest -q -p no:cacheprovider test/integration || status=1
+	runuser -u postgres -- env PATH="$PATH" PGBIN="$PGBIN" \
+		CAMPAIGNS_IT_PORT_OFFSET="${CAMPAIGNS_IT_PORT_OFFSET:-0}" \
+		/usr/bin/python3 -m pytest -q -p no:cacheprovider ${CAMPAIGNS_PYTEST_ARGS:-} test/integration || status=1
 fi
 exit $status
