@@ -1,6 +1,6 @@
 -- Identity: who is calling (SPEC §2).
 
-CREATE FUNCTION @extschema@.current_user_id() RETURNS uuid
+CREATE OR REPLACE FUNCTION @extschema@.current_user_id() RETURNS uuid
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 AS $$
 DECLARE

@@ -4,7 +4,7 @@
 -- Keys that a client names are unique per user, so a conflict never reveals
 -- another user's object.
 
-CREATE TABLE @extschema@.api_key (
+CREATE TABLE IF NOT EXISTS @extschema@.api_key (
 	api_key_id	uuid PRIMARY KEY DEFAULT gen_random_uuid(),
 	user_id		uuid NOT NULL,
 	name		text NOT NULL,
@@ -15,11 +15,11 @@ CREATE TABLE @extschema@.api_key (
 	last_used_at timestamptz,
 	revoked_at	timestamptz
 );
-CREATE INDEX ON @extschema@.api_key (user_id);
+CREATE INDEX IF NOT EXISTS api_key_user_id_idx ON @extschema@.api_key (user_id);
 COMMENT ON TABLE @extschema@.api_key IS
 'API keys: only the SHA-256 of each token is stored; a revoked key authenticates nothing.';
 
-CREATE TABLE @extschema@.dataset (
+CREATE TABLE IF NOT EXISTS @extschema@.dataset (
 	dataset_id	uuid PRIMARY KEY DEFAULT gen_random_uuid(),
 	user_id		uuid NOT NULL,
 	name		text NOT NULL CHECK (char_length(name) BETWEEN 1 AND 255),
@@ -27,10 +27,10 @@ CREATE TABLE @extschema@.dataset (
 	created_at	timestamptz NOT NULL DEFAULT now(),
 	updated_at	timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX ON @extschema@.dataset (user_id, created_at DESC);
+CREATE INDEX IF NOT EXISTS dataset_user_id_created_at_idx ON @extschema@.dataset (user_id, created_at DESC);
 COMMENT ON TABLE @extschema@.dataset IS 'A list of leads; a campaign sends to one dataset.';
 
-CREATE TABLE @extschema@.lead (
+CREATE TABLE IF NOT EXISTS @extschema@.lead (
 	lead_id		uuid PRIMARY KEY DEFAULT gen_random_uuid(),
 	user_id		uuid NOT NULL,
 	dataset_id	uuid NOT NULL REFERENCES @extschema@.dataset ON DELETE CASCADE,
@@ -45,12 +45,12 @@ CREATE TABLE @extschema@.lead (
 	created_at	timestamptz NOT NULL DEFAULT now(),
 	updated_at	timestamptz NOT NULL DEFAULT now()
 );
-CREATE UNIQUE INDEX lead_dataset_email_key ON @extschema@.lead (dataset_id, lower(email));
-CREATE INDEX ON @extschema@.lead (dataset_id, lead_id);
+CREATE UNIQUE INDEX IF NOT EXISTS lead_dataset_email_key ON @extschema@.lead (dataset_id, lower(email));
+CREATE INDEX IF NOT EXISTS lead_dataset_id_lead_id_idx ON @extschema@.lead (dataset_id, lead_id);
 COMMENT ON TABLE @extschema@.lead IS
 'A person to reach.  Emails are unique per dataset, case-insensitively: a duplicate is merged into the existing lead.';
 
-CREATE TABLE @extschema@.template (
+CREATE TABLE IF NOT EXISTS @extschema@.template (
 	template_id	uuid PRIMARY KEY DEFAULT gen_random_uuid(),
 	user_id		uuid NOT NULL,
 	name		text NOT NULL,
@@ -60,11 +60,11 @@ CREATE TABLE @extschema@.template (
 	created_at	timestamptz NOT NULL DEFAULT now(),
 	updated_at	timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX ON @extschema@.template (user_id, created_at DESC);
+CREATE INDEX IF NOT EXISTS template_user_id_created_at_idx ON @extschema@.template (user_id, created_at DESC);
 COMMENT ON TABLE @extschema@.template IS
 'Message templates with {{field}} and {{field|fallback}} merge fields.';
 
-CREATE TABLE @extschema@.sender_profile (
+CREATE TABLE IF NOT EXISTS @extschema@.sender_profile (
 	sender_profile_id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
 	user_id		uuid NOT NULL,
 	profile_name text NOT NULL,
@@ -74,12 +74,12 @@ CREATE TABLE @extschema@.sender_profile (
 	created_at	timestamptz NOT NULL DEFAULT now(),
 	updated_at	timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX ON @extschema@.sender_profile (user_id, created_at DESC);
-CREATE UNIQUE INDEX sender_profile_one_default ON @extschema@.sender_profile (user_id) WHERE is_default;
+CREATE INDEX IF NOT EXISTS sender_profile_user_id_created_at_idx ON @extschema@.sender_profile (user_id, created_at DESC);
+CREATE UNIQUE INDEX IF NOT EXISTS sender_profile_one_default ON @extschema@.sender_profile (user_id) WHERE is_default;
 COMMENT ON TABLE @extschema@.sender_profile IS
 'Who a message speaks as; sender_data may hold custom_prompt.  At most 5 per user.';
 
-CREATE TABLE @extschema@.email_alias (
+CREATE TABLE IF NOT EXISTS @extschema@.email_alias (
 	user_id		uuid NOT NULL,
 	alias_id	text NOT NULL,
 	full_email	text NOT NULL,
@@ -88,17 +88,17 @@ CREATE TABLE @extschema@.email_alias (
 );
 COMMENT ON TABLE @extschema@.email_alias IS 'Sending mailboxes, named by alias_ids of a campaign.';
 
-CREATE TABLE @extschema@.connected_account (
+CREATE TABLE IF NOT EXISTS @extschema@.connected_account (
 	connected_account_id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
 	user_id		uuid NOT NULL,
 	provider	text NOT NULL DEFAULT 'linkedin' CHECK (provider = 'linkedin'),
 	name		text NOT NULL,
 	created_at	timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX ON @extschema@.connected_account (user_id);
+CREATE INDEX IF NOT EXISTS connected_account_user_id_idx ON @extschema@.connected_account (user_id);
 COMMENT ON TABLE @extschema@.connected_account IS 'LinkedIn accounts, named by connected_account_id of a campaign.';
 
-CREATE TABLE @extschema@.delivery_endpoint (
+CREATE TABLE IF NOT EXISTS @extschema@.delivery_endpoint (
 	user_id		uuid NOT NULL,
 	channel		text NOT NULL CHECK (channel IN ('email', 'linkedin')),
 	url			text NOT NULL,
@@ -108,7 +108,7 @@ CREATE TABLE @extschema@.delivery_endpoint (
 COMMENT ON TABLE @extschema@.delivery_endpoint IS
 'Per-user delivery service of a channel; without a row the GUC campaigns.<channel>_endpoint applies.';
 
-CREATE TABLE @extschema@.campaign (
+CREATE TABLE IF NOT EXISTS @extschema@.campaign (
 	campaign_id	uuid PRIMARY KEY DEFAULT gen_random_uuid(),
 	user_id		uuid NOT NULL,
 	dataset_id	uuid NOT NULL,
@@ -153,13 +153,13 @@ CREATE TABLE @extschema@.campaign (
 	CHECK (status IN ('draft', 'launching', 'scheduled', 'active', 'draining', 'paused', 'completed', 'failed'))
 );
 ALTER TABLE @extschema@.campaign ALTER COLUMN steps_config SET COMPRESSION lz4;
-CREATE INDEX campaign_user_created ON @extschema@.campaign (user_id, created_at DESC, campaign_id);
-CREATE INDEX campaign_due ON @extschema@.campaign (next_action_at)
+CREATE INDEX IF NOT EXISTS campaign_user_created ON @extschema@.campaign (user_id, created_at DESC, campaign_id);
+CREATE INDEX IF NOT EXISTS campaign_due ON @extschema@.campaign (next_action_at)
 	WHERE status IN ('launching', 'scheduled', 'active', 'draining');
 COMMENT ON TABLE @extschema@.campaign IS
 'Campaigns: the response model of the Create Campaign API plus the scheduler''s pacing state.';
 
-CREATE TABLE @extschema@.campaign_lead (
+CREATE TABLE IF NOT EXISTS @extschema@.campaign_lead (
 	campaign_lead_id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
 	user_id		uuid NOT NULL,
 	campaign_id	uuid NOT NULL REFERENCES @extschema@.campaign ON DELETE CASCADE,
@@ -180,13 +180,13 @@ CREATE TABLE @extschema@.campaign_lead (
 -- Follow-ups (current_step > 0) before first steps, then earliest eligible
 -- (ties by lead_id, so the order is deterministic): the scheduler probes
 -- each (campaign, channel, follow-up?) range separately.
-CREATE INDEX campaign_lead_next ON @extschema@.campaign_lead
+CREATE INDEX IF NOT EXISTS campaign_lead_next ON @extschema@.campaign_lead
 	(campaign_id, next_channel, (current_step > 0), eligible_at, lead_id)
 	WHERE status IN ('pending', 'active') AND eligible_at IS NOT NULL;
-CREATE INDEX ON @extschema@.campaign_lead (campaign_id, status);
+CREATE INDEX IF NOT EXISTS campaign_lead_campaign_id_status_idx ON @extschema@.campaign_lead (campaign_id, status);
 COMMENT ON TABLE @extschema@.campaign_lead IS 'One row per lead enrolled in a campaign at launch: where it is in the sequence.';
 
-CREATE TABLE @extschema@.action (
+CREATE TABLE IF NOT EXISTS @extschema@.action (
 	action_id	bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	user_id		uuid NOT NULL,
 	campaign_id	uuid NOT NULL REFERENCES @extschema@.campaign ON DELETE CASCADE,
@@ -213,13 +213,13 @@ CREATE TABLE @extschema@.action (
 	UNIQUE (campaign_lead_id, step)
 );
 -- The dispatcher's claim: queued and due, or in flight past its lease.
-CREATE INDEX action_claim ON @extschema@.action (next_attempt_at)
+CREATE INDEX IF NOT EXISTS action_claim ON @extschema@.action (next_attempt_at)
 	WHERE state IN ('queued', 'in_flight');
-CREATE INDEX ON @extschema@.action (campaign_id, state);
+CREATE INDEX IF NOT EXISTS action_campaign_id_state_idx ON @extschema@.action (campaign_id, state);
 COMMENT ON TABLE @extschema@.action IS
 'The dispatcher''s durable outbox: one row per (campaign_lead, step), sent at least once under a stable idempotency key.';
 
-CREATE TABLE @extschema@.event (
+CREATE TABLE IF NOT EXISTS @extschema@.event (
 	event_id	bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	user_id		uuid NOT NULL,
 	campaign_id	uuid REFERENCES @extschema@.campaign ON DELETE CASCADE,
@@ -229,13 +229,13 @@ CREATE TABLE @extschema@.event (
 	occurred_at	timestamptz NOT NULL DEFAULT now(),
 	created_at	timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX ON @extschema@.event (campaign_lead_id, occurred_at);
-CREATE INDEX ON @extschema@.event (campaign_id, occurred_at);
-CREATE INDEX ON @extschema@.event (created_at);
+CREATE INDEX IF NOT EXISTS event_campaign_lead_id_occurred_at_idx ON @extschema@.event (campaign_lead_id, occurred_at);
+CREATE INDEX IF NOT EXISTS event_campaign_id_occurred_at_idx ON @extschema@.event (campaign_id, occurred_at);
+CREATE INDEX IF NOT EXISTS event_created_at_idx ON @extschema@.event (created_at);
 COMMENT ON TABLE @extschema@.event IS
 'Lead events (replied, bounced, unsubscribed, connection_accepted, opened, clicked) and campaign notifications.';
 
-CREATE TABLE @extschema@.campaign_daily_stats (
+CREATE TABLE IF NOT EXISTS @extschema@.campaign_daily_stats (
 	user_id		uuid NOT NULL,
 	campaign_id	uuid NOT NULL REFERENCES @extschema@.campaign ON DELETE CASCADE,
 	day			date NOT NULL,				-- UTC day of the outcome
@@ -247,6 +247,6 @@ CREATE TABLE @extschema@.campaign_daily_stats (
 	updated_at	timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (campaign_id, day, step, variant)
 );
-CREATE INDEX ON @extschema@.campaign_daily_stats (user_id);
+CREATE INDEX IF NOT EXISTS campaign_daily_stats_user_id_idx ON @extschema@.campaign_daily_stats (user_id);
 COMMENT ON TABLE @extschema@.campaign_daily_stats IS
 'Daily roll-up of finished actions per campaign, step and variant (stats_rollup); it outlives the actions that retention removes.';

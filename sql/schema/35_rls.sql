@@ -11,6 +11,7 @@ BEGIN
 							 'campaign_daily_stats']
 	LOOP
 		EXECUTE format('ALTER TABLE @extschema@.%I ENABLE ROW LEVEL SECURITY', t);
+		EXECUTE format('DROP POLICY IF EXISTS tenant ON @extschema@.%I', t);
 		EXECUTE format('CREATE POLICY tenant ON @extschema@.%I
 							USING (user_id = (SELECT @extschema@.current_user_id()))
 							WITH CHECK (user_id = (SELECT @extschema@.current_user_id()))', t);

@@ -1,6 +1,6 @@
 -- Campaign validation and merge-field rendering (src/validate.c, src/render.c).
 
-CREATE FUNCTION @extschema@._campaign_validate(body jsonb, user_id uuid,
+CREATE OR REPLACE FUNCTION @extschema@._campaign_validate(body jsonb, user_id uuid,
 											   check_start_future boolean DEFAULT true)
 RETURNS jsonb
 LANGUAGE c STABLE PARALLEL RESTRICTED
@@ -10,7 +10,7 @@ COMMENT ON FUNCTION @extschema@._campaign_validate(jsonb, uuid, boolean) IS
 REVOKE ALL ON FUNCTION @extschema@._campaign_validate(jsonb, uuid, boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@._campaign_validate(jsonb, uuid, boolean) TO campaigns_user;
 
-CREATE FUNCTION @extschema@.render_template(template text, lead jsonb)
+CREATE OR REPLACE FUNCTION @extschema@.render_template(template text, lead jsonb)
 RETURNS jsonb
 LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'render_template';

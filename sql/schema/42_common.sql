@@ -2,7 +2,7 @@
 -- errors in FastAPI's shape, pagination filters, field checks for the small
 -- objects (datasets, leads, templates, sender profiles, identities).
 
-CREATE FUNCTION @extschema@._ts(t timestamptz) RETURNS text
+CREATE OR REPLACE FUNCTION @extschema@._ts(t timestamptz) RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
 	SELECT CASE
@@ -15,7 +15,7 @@ $$;
 COMMENT ON FUNCTION @extschema@._ts(timestamptz) IS
 'A timestamp as RFC 3339 in UTC ending in Z (fractional seconds only when there are any).  STABLE like to_char, so that it is inlined.';
 
-CREATE FUNCTION @extschema@._raise_validation(errors jsonb) RETURNS void
+CREATE OR REPLACE FUNCTION @extschema@._raise_validation(errors jsonb) RETURNS void
 LANGUAGE plpgsql
 AS $$
 BEGIN
@@ -28,11 +28,11 @@ $$;
 COMMENT ON FUNCTION @extschema@._raise_validation(jsonb) IS
 'Raises SQLSTATE 22023 whose DETAIL is the JSON array of {loc,msg,type} items, when there are any.';
 
-CREATE FUNCTION @extschema@._err(loc jsonb, msg text, type text) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@._err(loc jsonb, msg text, type text) RETURNS jsonb
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$ SELECT jsonb_build_object('loc', loc, 'msg', msg, 'type', type) $$;
 
-CREATE FUNCTION @extschema@._not_found(what text) RETURNS void
+CREATE OR REPLACE FUNCTION @extschema@._not_found(what text) RETURNS void
 LANGUAGE plpgsql
 AS $$
 BEGIN
@@ -42,7 +42,7 @@ $$;
 COMMENT ON FUNCTION @extschema@._not_found(text) IS
 'Raises SQLSTATE P0002 (HTTP 404): used alike for a missing object and for another user''s.';
 
-CREATE FUNCTION @extschema@._conflict(msg text, detail text DEFAULT NULL) RETURNS void
+CREATE OR REPLACE FUNCTION @extschema@._conflict(msg text, detail text DEFAULT NULL) RETURNS void
 LANGUAGE plpgsql
 AS $$
 BEGIN
@@ -50,7 +50,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION @extschema@._is_timestamptz(s text) RETURNS boolean
+CREATE OR REPLACE FUNCTION @extschema@._is_timestamptz(s text) RETURNS boolean
 LANGUAGE plpgsql STABLE
 AS $$
 BEGIN
@@ -65,7 +65,7 @@ $$;
 -- object of field -> {type, required, nullable, min, max, values}; types are
 -- string, integer, boolean, object, uuid, email, enum, datetime, timezone.
 -- Unknown keys are extra_forbidden.  Messages and types are Pydantic v2's.
-CREATE FUNCTION @extschema@._check_object(body jsonb, spec jsonb, loc jsonb) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@._check_object(body jsonb, spec jsonb, loc jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
@@ -167,7 +167,7 @@ COMMENT ON FUNCTION @extschema@._check_object(jsonb, jsonb, jsonb) IS
 
 -- _page(filters) reads offset and limit (JSON numbers, or numeric strings from
 -- a query string): offset >= 0 (default 0), limit 1..100 (default 50).
-CREATE FUNCTION @extschema@._page(filters jsonb, OUT page_offset bigint, OUT page_limit integer)
+CREATE OR REPLACE FUNCTION @extschema@._page(filters jsonb, OUT page_offset bigint, OUT page_limit integer)
 LANGUAGE plpgsql IMMUTABLE
 AS $$
 DECLARE

@@ -4,14 +4,14 @@
 
 -- _campaign_json(c) is the response body of a campaign: every field of the
 -- seed's response model, timestamps in RFC 3339 UTC, times as HH:MM:SS.
-CREATE FUNCTION @extschema@._campaign_json(c @extschema@.campaign) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@._campaign_json(c @extschema@.campaign) RETURNS jsonb
 LANGUAGE c STABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'campaign_json';
 COMMENT ON FUNCTION @extschema@._campaign_json(@extschema@.campaign) IS
 'The response body of a campaign (the seed''s response model).';
 
 -- _campaign_request(c) is a stored campaign in request shape: what
 -- campaign_update merges a PATCH into before validating the result.
-CREATE FUNCTION @extschema@._campaign_request(c @extschema@.campaign) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@._campaign_request(c @extschema@.campaign) RETURNS jsonb
 LANGUAGE plpgsql STABLE
 AS $$
 BEGIN
@@ -39,7 +39,7 @@ $$;
 -- _campaign_lock(id) returns the caller's campaign, locked FOR UPDATE, so
 -- that concurrent changes of one campaign are serialised (every status
 -- endpoint starts with it); P0002 when it is missing or another user's.
-CREATE FUNCTION @extschema@._campaign_lock(id uuid) RETURNS @extschema@.campaign
+CREATE OR REPLACE FUNCTION @extschema@._campaign_lock(id uuid) RETURNS @extschema@.campaign
 LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -55,12 +55,12 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION @extschema@.campaign_create(jsonb) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.campaign_create(jsonb) RETURNS jsonb
 LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'campaign_create';
 COMMENT ON FUNCTION @extschema@.campaign_create(jsonb) IS
 'POST /campaigns/: validates the body (all errors at once, SQLSTATE 22023) and creates a draft campaign; returns the response body.';
 
-CREATE FUNCTION @extschema@.campaign_get(campaign_id uuid) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.campaign_get(campaign_id uuid) RETURNS jsonb
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
@@ -78,7 +78,7 @@ COMMENT ON FUNCTION @extschema@.campaign_get(uuid) IS 'GET /campaigns/{id}: the 
 
 -- _campaign_filter(filters) checks the list filters: status (one of the
 -- statuses) and name (a case-insensitive substring), plus offset/limit.
-CREATE FUNCTION @extschema@._campaign_filter(filters jsonb, OUT status text, OUT name_pattern text)
+CREATE OR REPLACE FUNCTION @extschema@._campaign_filter(filters jsonb, OUT status text, OUT name_pattern text)
 LANGUAGE plpgsql IMMUTABLE
 AS $$
 BEGIN
@@ -95,7 +95,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION @extschema@.campaign_list(filters jsonb DEFAULT '{}') RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.campaign_list(filters jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
@@ -115,7 +115,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.campaign_list(jsonb) IS
 'GET /campaigns/: the caller''s campaigns, newest first; filters offset, limit (1..100, default 50), status, name (case-insensitive substring).';
 
-CREATE FUNCTION @extschema@.campaign_count(filters jsonb DEFAULT '{}') RETURNS bigint
+CREATE OR REPLACE FUNCTION @extschema@.campaign_count(filters jsonb DEFAULT '{}') RETURNS bigint
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
@@ -130,7 +130,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.campaign_count(jsonb) IS
 'The number of campaigns campaign_list would page through (X-Total-Count).';
 
-CREATE FUNCTION @extschema@.campaign_update(campaign_id uuid, patch jsonb) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.campaign_update(campaign_id uuid, patch jsonb) RETURNS jsonb
 LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -254,7 +254,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.campaign_update(uuid, jsonb) IS
 'PATCH /campaigns/{id}: omitted fields unchanged, explicit null clears; the merged campaign is validated like a create (22023) and the status decides which fields may change (55000).';
 
-CREATE FUNCTION @extschema@.campaign_delete(campaign_id uuid) RETURNS void
+CREATE OR REPLACE FUNCTION @extschema@.campaign_delete(campaign_id uuid) RETURNS void
 LANGUAGE plpgsql
 AS $$
 DECLARE

@@ -4,7 +4,7 @@
 
 -- Datasets -------------------------------------------------------------------
 
-CREATE FUNCTION @extschema@._dataset_json(d @extschema@.dataset) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@._dataset_json(d @extschema@.dataset) RETURNS jsonb
 LANGUAGE sql STABLE
 AS $$
 	SELECT jsonb_build_object('dataset_id', d.dataset_id, 'user_id', d.user_id, 'name', d.name,
@@ -12,7 +12,7 @@ AS $$
 		'updated_at', @extschema@._ts(d.updated_at))
 $$;
 
-CREATE FUNCTION @extschema@.dataset_create(jsonb) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.dataset_create(jsonb) RETURNS jsonb
 LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -34,7 +34,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.dataset_create(jsonb) IS
 'POST /datasets/: {name, leads?} creates a dataset, optionally with an array of leads.';
 
-CREATE FUNCTION @extschema@.dataset_get(dataset_id uuid) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.dataset_get(dataset_id uuid) RETURNS jsonb
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
@@ -49,7 +49,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION @extschema@.dataset_list(filters jsonb DEFAULT '{}') RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.dataset_list(filters jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
@@ -63,13 +63,13 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION @extschema@.dataset_count(filters jsonb DEFAULT '{}') RETURNS bigint
+CREATE OR REPLACE FUNCTION @extschema@.dataset_count(filters jsonb DEFAULT '{}') RETURNS bigint
 LANGUAGE sql STABLE
 AS $$
 	SELECT count(*) FROM @extschema@.dataset WHERE user_id = @extschema@.current_user_id()
 $$;
 
-CREATE FUNCTION @extschema@.dataset_delete(dataset_id uuid) RETURNS void
+CREATE OR REPLACE FUNCTION @extschema@.dataset_delete(dataset_id uuid) RETURNS void
 LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -91,7 +91,7 @@ COMMENT ON FUNCTION @extschema@.dataset_delete(uuid) IS
 
 -- Leads ----------------------------------------------------------------------
 
-CREATE FUNCTION @extschema@._lead_json(l @extschema@.lead) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@._lead_json(l @extschema@.lead) RETURNS jsonb
 LANGUAGE sql STABLE
 AS $$
 	SELECT jsonb_build_object('lead_id', l.lead_id, 'dataset_id', l.dataset_id, 'email', l.email,
@@ -100,7 +100,7 @@ AS $$
 		'created_at', @extschema@._ts(l.created_at), 'updated_at', @extschema@._ts(l.updated_at))
 $$;
 
-CREATE FUNCTION @extschema@._lead_spec() RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@._lead_spec() RETURNS jsonb
 LANGUAGE sql IMMUTABLE
 AS $$ SELECT '{
 	"email": {"type": "email", "nullable": true, "max": 320, "order": 1},
@@ -116,7 +116,7 @@ AS $$ SELECT '{
 -- once, nothing written on any), then inserts them; a lead whose email is
 -- already in the dataset (case-insensitively, also earlier in the same
 -- batch) is merged: given fields overwrite, fields objects are merged.
-CREATE FUNCTION @extschema@._dataset_add_leads(id uuid, leads jsonb, loc jsonb) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@._dataset_add_leads(id uuid, leads jsonb, loc jsonb) RETURNS jsonb
 LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -180,13 +180,13 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION @extschema@.dataset_add_leads(dataset_id uuid, leads jsonb) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.dataset_add_leads(dataset_id uuid, leads jsonb) RETURNS jsonb
 LANGUAGE sql
 AS $$ SELECT @extschema@._dataset_add_leads($1, $2, '["body"]') $$;
 COMMENT ON FUNCTION @extschema@.dataset_add_leads(uuid, jsonb) IS
 'POST /datasets/{id}/leads: a JSON array of leads; duplicate emails are merged; returns {received, inserted, merged, lead_count}.';
 
-CREATE FUNCTION @extschema@._csv_to_leads(csv text) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@._csv_to_leads(csv text) RETURNS jsonb
 LANGUAGE c IMMUTABLE STRICT AS 'MODULE_PATHNAME', 'csv_to_leads';
 COMMENT ON FUNCTION @extschema@._csv_to_leads(text) IS
 'Parses RFC 4180 CSV with a header row into lead objects; unknown columns go to fields, empty cells are omitted.';
@@ -194,7 +194,7 @@ COMMENT ON FUNCTION @extschema@._csv_to_leads(text) IS
 -- dataset_add_leads_csv: a CSV syntax error (from the C parser, 22023 with a
 -- plain message) is re-raised in FastAPI's shape, a value_error at ["body"],
 -- so that the DETAIL of every 22023 of the API is a JSON error array.
-CREATE FUNCTION @extschema@.dataset_add_leads_csv(dataset_id uuid, csv text) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.dataset_add_leads_csv(dataset_id uuid, csv text) RETURNS jsonb
 LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -212,7 +212,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.dataset_add_leads_csv(uuid, text) IS
 'POST /datasets/{id}/leads with text/csv: a header row, then one lead per row (row n is loc ["body", n-1]).';
 
-CREATE FUNCTION @extschema@.dataset_leads(dataset_id uuid, filters jsonb DEFAULT '{}') RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.dataset_leads(dataset_id uuid, filters jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
@@ -233,7 +233,7 @@ COMMENT ON FUNCTION @extschema@.dataset_leads(uuid, jsonb) IS 'GET /datasets/{id
 
 -- Templates ------------------------------------------------------------------
 
-CREATE FUNCTION @extschema@._template_json(t @extschema@.template) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@._template_json(t @extschema@.template) RETURNS jsonb
 LANGUAGE sql STABLE
 AS $$
 	SELECT jsonb_build_object('template_id', t.template_id, 'user_id', t.user_id, 'name', t.name,
@@ -243,7 +243,7 @@ $$;
 
 -- _template_check(body, required) validates a template body (create: name,
 -- channel, body required) including the merge-field syntax of subject/body.
-CREATE FUNCTION @extschema@._template_check(b jsonb, required boolean) RETURNS void
+CREATE OR REPLACE FUNCTION @extschema@._template_check(b jsonb, required boolean) RETURNS void
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
@@ -279,7 +279,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION @extschema@.template_create(jsonb) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.template_create(jsonb) RETURNS jsonb
 LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -295,7 +295,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.template_create(jsonb) IS
 'POST /templates/: {name, channel, subject?, body} with {{field}} / {{field|fallback}} merge fields.';
 
-CREATE FUNCTION @extschema@.template_get(template_id uuid) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.template_get(template_id uuid) RETURNS jsonb
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
@@ -310,7 +310,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION @extschema@.template_list(filters jsonb DEFAULT '{}') RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.template_list(filters jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
@@ -324,12 +324,12 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION @extschema@.template_count(filters jsonb DEFAULT '{}') RETURNS bigint
+CREATE OR REPLACE FUNCTION @extschema@.template_count(filters jsonb DEFAULT '{}') RETURNS bigint
 LANGUAGE sql STABLE
 AS $$ SELECT count(*) FROM @extschema@.template WHERE user_id = @extschema@.current_user_id() $$;
 
 -- _template_in_use(id) is true when a campaign's steps name the template.
-CREATE FUNCTION @extschema@._template_in_use(uid uuid, id uuid) RETURNS boolean
+CREATE OR REPLACE FUNCTION @extschema@._template_in_use(uid uuid, id uuid) RETURNS boolean
 LANGUAGE sql STABLE
 AS $$
 	SELECT EXISTS (SELECT 1 FROM @extschema@.campaign c
@@ -338,7 +338,7 @@ AS $$
 											jsonb_build_object('id', id::text)))
 $$;
 
-CREATE FUNCTION @extschema@.template_update(template_id uuid, patch jsonb) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.template_update(template_id uuid, patch jsonb) RETURNS jsonb
 LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -367,7 +367,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.template_update(uuid, jsonb) IS
 'PATCH /templates/{id}: partial update; the channel of a template in use cannot change (55000).';
 
-CREATE FUNCTION @extschema@.template_delete(template_id uuid) RETURNS void
+CREATE OR REPLACE FUNCTION @extschema@.template_delete(template_id uuid) RETURNS void
 LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -386,7 +386,7 @@ $$;
 
 -- Sender profiles --------------------------------------------------------------
 
-CREATE FUNCTION @extschema@._sender_profile_json(s @extschema@.sender_profile) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@._sender_profile_json(s @extschema@.sender_profile) RETURNS jsonb
 LANGUAGE sql STABLE
 AS $$
 	SELECT jsonb_build_object('sender_profile_id', s.sender_profile_id, 'user_id', s.user_id,
@@ -395,7 +395,7 @@ AS $$
 		'updated_at', @extschema@._ts(s.updated_at))
 $$;
 
-CREATE FUNCTION @extschema@._sender_profile_check(b jsonb, required boolean) RETURNS void
+CREATE OR REPLACE FUNCTION @extschema@._sender_profile_check(b jsonb, required boolean) RETURNS void
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
@@ -416,7 +416,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION @extschema@.sender_profile_create(jsonb) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.sender_profile_create(jsonb) RETURNS jsonb
 LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -444,7 +444,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.sender_profile_create(jsonb) IS
 'POST /sender-profiles/: {profile_name (1-100), sender_data?, description? (<=500), is_default?}; at most 5 per user; one default.';
 
-CREATE FUNCTION @extschema@.sender_profile_get(sender_profile_id uuid) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.sender_profile_get(sender_profile_id uuid) RETURNS jsonb
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
@@ -459,7 +459,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION @extschema@.sender_profile_list(filters jsonb DEFAULT '{}') RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.sender_profile_list(filters jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
@@ -473,11 +473,11 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION @extschema@.sender_profile_count(filters jsonb DEFAULT '{}') RETURNS bigint
+CREATE OR REPLACE FUNCTION @extschema@.sender_profile_count(filters jsonb DEFAULT '{}') RETURNS bigint
 LANGUAGE sql STABLE
 AS $$ SELECT count(*) FROM @extschema@.sender_profile WHERE user_id = @extschema@.current_user_id() $$;
 
-CREATE FUNCTION @extschema@.sender_profile_update(sender_profile_id uuid, patch jsonb) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.sender_profile_update(sender_profile_id uuid, patch jsonb) RETURNS jsonb
 LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -506,7 +506,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION @extschema@.sender_profile_delete(sender_profile_id uuid) RETURNS void
+CREATE OR REPLACE FUNCTION @extschema@.sender_profile_delete(sender_profile_id uuid) RETURNS void
 LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -528,12 +528,12 @@ $$;
 
 -- Sending identities -----------------------------------------------------------
 
-CREATE FUNCTION @extschema@._alias_json(a @extschema@.email_alias) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@._alias_json(a @extschema@.email_alias) RETURNS jsonb
 LANGUAGE sql STABLE
 AS $$ SELECT jsonb_build_object('alias_id', a.alias_id, 'full_email', a.full_email,
 								 'created_at', @extschema@._ts(a.created_at)) $$;
 
-CREATE FUNCTION @extschema@.alias_create(jsonb) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.alias_create(jsonb) RETURNS jsonb
 LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -556,7 +556,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.alias_create(jsonb) IS
 'POST /aliases/: {alias_id, full_email}, a sending mailbox; alias_id is unique per user (55000 when taken).';
 
-CREATE FUNCTION @extschema@.alias_list(filters jsonb DEFAULT '{}') RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.alias_list(filters jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
@@ -569,16 +569,16 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION @extschema@.alias_count(filters jsonb DEFAULT '{}') RETURNS bigint
+CREATE OR REPLACE FUNCTION @extschema@.alias_count(filters jsonb DEFAULT '{}') RETURNS bigint
 LANGUAGE sql STABLE
 AS $$ SELECT count(*) FROM @extschema@.email_alias WHERE user_id = @extschema@.current_user_id() $$;
 
-CREATE FUNCTION @extschema@._connected_account_json(a @extschema@.connected_account) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@._connected_account_json(a @extschema@.connected_account) RETURNS jsonb
 LANGUAGE sql STABLE
 AS $$ SELECT jsonb_build_object('connected_account_id', a.connected_account_id, 'provider', a.provider,
 								 'name', a.name, 'created_at', @extschema@._ts(a.created_at)) $$;
 
-CREATE FUNCTION @extschema@.connected_account_create(jsonb) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.connected_account_create(jsonb) RETURNS jsonb
 LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -596,7 +596,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.connected_account_create(jsonb) IS
 'POST /connected-accounts/: {name, provider? = "linkedin"}.';
 
-CREATE FUNCTION @extschema@.connected_account_list(filters jsonb DEFAULT '{}') RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.connected_account_list(filters jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
@@ -609,6 +609,6 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION @extschema@.connected_account_count(filters jsonb DEFAULT '{}') RETURNS bigint
+CREATE OR REPLACE FUNCTION @extschema@.connected_account_count(filters jsonb DEFAULT '{}') RETURNS bigint
 LANGUAGE sql STABLE
 AS $$ SELECT count(*) FROM @extschema@.connected_account WHERE user_id = @extschema@.current_user_id() $$;

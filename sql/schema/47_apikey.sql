@@ -1,10 +1,10 @@
 -- API keys (SPEC §2).  Minted by an administrator for a user; the token is
 -- returned once and only its SHA-256 is stored.
 
-CREATE FUNCTION @extschema@._api_key_token() RETURNS text
+CREATE OR REPLACE FUNCTION @extschema@._api_key_token() RETURNS text
 LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'api_key_token';
 
-CREATE FUNCTION @extschema@.api_key_create(user_id uuid, name text) RETURNS text
+CREATE OR REPLACE FUNCTION @extschema@.api_key_create(user_id uuid, name text) RETURNS text
 LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -29,7 +29,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.api_key_create(uuid, text) IS
 'Mints an API key for a user: returns the token (cmp_live_ + 43 URL-safe characters) once; stores only its SHA-256.';
 
-CREATE FUNCTION @extschema@.api_key_revoke(token text) RETURNS boolean
+CREATE OR REPLACE FUNCTION @extschema@.api_key_revoke(token text) RETURNS boolean
 LANGUAGE sql
 AS $$
 	WITH r AS (

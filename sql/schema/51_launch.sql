@@ -7,7 +7,7 @@
 
 -- _launch_reachable(c, lead): whether the lead can be reached on every
 -- channel the campaign's steps use.
-CREATE FUNCTION @extschema@._launch_channels(c @extschema@.campaign, OUT needs_email boolean, OUT needs_linkedin boolean)
+CREATE OR REPLACE FUNCTION @extschema@._launch_channels(c @extschema@.campaign, OUT needs_email boolean, OUT needs_linkedin boolean)
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -19,7 +19,7 @@ COMMENT ON FUNCTION @extschema@._launch_channels(@extschema@.campaign) IS
 'Which channels a campaign''s steps use.';
 
 -- _enrol_insert(...): the bulk insert of one enrolment batch (src/schedexec.c).
-CREATE FUNCTION @extschema@._enrol_insert(cid uuid, after_lead uuid, batch integer, first_step integer,
+CREATE OR REPLACE FUNCTION @extschema@._enrol_insert(cid uuid, after_lead uuid, batch integer, first_step integer,
 	first_channel text, first_eligible timestamptz, enrolled_at timestamptz,
 	needs_email boolean, needs_linkedin boolean, OUT n integer, OUT last_lead_id uuid)
 LANGUAGE c VOLATILE
@@ -32,7 +32,7 @@ COMMENT ON FUNCTION @extschema@._enrol_insert(uuid, uuid, integer, integer, text
 -- (lead_id order after enrol_cursor); when the dataset is exhausted the
 -- launch finishes: launching -> active (immediate) or scheduled.  Returns
 -- the number of leads enrolled.  The caller holds the campaign's row lock.
-CREATE FUNCTION @extschema@._enrol_batch(cid uuid, now timestamptz) RETURNS integer
+CREATE OR REPLACE FUNCTION @extschema@._enrol_batch(cid uuid, now timestamptz) RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -88,7 +88,7 @@ $$;
 COMMENT ON FUNCTION @extschema@._enrol_batch(uuid, timestamptz) IS
 'Enrols one batch (campaigns.launch_batch_size) of a launching campaign''s reachable leads; finishes the launch when the dataset is exhausted.';
 
-CREATE FUNCTION @extschema@._refuse(c @extschema@.campaign, what text, allowed text) RETURNS void
+CREATE OR REPLACE FUNCTION @extschema@._refuse(c @extschema@.campaign, what text, allowed text) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -101,7 +101,7 @@ $$;
 COMMENT ON FUNCTION @extschema@._refuse(@extschema@.campaign, text, text) IS
 'Raises SQLSTATE 55000 (HTTP 409) for a status change the campaign''s status does not allow.';
 
-CREATE FUNCTION @extschema@._campaign_body(cid uuid) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@._campaign_body(cid uuid) RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -117,7 +117,7 @@ COMMENT ON FUNCTION @extschema@._campaign_body(uuid) IS 'The response body of a 
 -- _sync_lanes(campaign_id): alias_ids and connected_account_id may be
 -- edited while a campaign is scheduled or paused; the lanes follow them
 -- (an alias that stays keeps its last send time, so its interval holds).
-CREATE FUNCTION @extschema@._sync_lanes(cid uuid) RETURNS void
+CREATE OR REPLACE FUNCTION @extschema@._sync_lanes(cid uuid) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -150,7 +150,7 @@ $$;
 COMMENT ON FUNCTION @extschema@._sync_lanes(uuid) IS
 'Re-derives a campaign''s lanes from its current alias_ids and connected account (after edits while scheduled or paused).';
 
-CREATE FUNCTION @extschema@.campaign_launch(campaign_id uuid) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.campaign_launch(campaign_id uuid) RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -244,7 +244,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.campaign_launch(uuid) IS
 'Launches a draft campaign: draft -> launching, enrols the dataset''s reachable leads (the first campaigns.launch_batch_size inside this call, the rest by tick), then active (immediate) or scheduled, or failed with launch_error.  Returns {campaign, summary:{total_rows, launchable_rows, warning_count}, warnings}.';
 
-CREATE FUNCTION @extschema@.campaign_pause(campaign_id uuid) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.campaign_pause(campaign_id uuid) RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -269,7 +269,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.campaign_pause(uuid) IS
 'Pauses an active or scheduled campaign (paused_reason user): queued actions are cancelled (and re-planned on resume); with actions in flight an active campaign drains first.';
 
-CREATE FUNCTION @extschema@.campaign_resume(campaign_id uuid) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.campaign_resume(campaign_id uuid) RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -292,7 +292,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.campaign_resume(uuid) IS
 'Resumes a paused campaign: paused -> active and due at once (next_action_at -infinity, so the next tick, whatever its clock, looks at it); pacing applies from that tick on (no catch-up burst).';
 
-CREATE FUNCTION @extschema@.campaign_stop(campaign_id uuid) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.campaign_stop(campaign_id uuid) RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -318,7 +318,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.campaign_stop(uuid) IS
 'Stops a paused campaign for good: paused -> completed; its unfinished leads are stopped (stop_reason campaign_stopped).';
 
-CREATE FUNCTION @extschema@.campaign_unschedule(campaign_id uuid) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.campaign_unschedule(campaign_id uuid) RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -338,7 +338,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.campaign_unschedule(uuid) IS
 'Takes a scheduled campaign back to draft; its enrolment is discarded (a later launch enrols afresh).';
 
-CREATE FUNCTION @extschema@.campaign_reset(campaign_id uuid) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.campaign_reset(campaign_id uuid) RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -358,7 +358,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.campaign_reset(uuid) IS
 'Takes a failed campaign back to draft after the cause was fixed (launch_error cleared).';
 
-CREATE FUNCTION @extschema@.campaign_playground_review(campaign_id uuid) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.campaign_playground_review(campaign_id uuid) RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$

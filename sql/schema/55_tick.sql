@@ -8,7 +8,7 @@
 -- unreviewed AI drafts: launch_default -> active, hold -> paused
 -- (pending_personalization_review), cancel -> draft; unreviewed starts
 -- record a notification event.
-CREATE FUNCTION @extschema@._start_scheduled(cid uuid, now timestamptz) RETURNS text
+CREATE OR REPLACE FUNCTION @extschema@._start_scheduled(cid uuid, now timestamptz) RETURNS text
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -66,7 +66,7 @@ COMMENT ON FUNCTION @extschema@._start_scheduled(uuid, timestamptz) IS
 -- _queue_pass (src/schedexec.c) with kept plans.  Returns how many actions
 -- it queued and how many leads it marked (the same, unless a lead row went
 -- away under it, which _queue_pass refuses).
-CREATE FUNCTION @extschema@._queue_pass_sql() RETURNS text
+CREATE OR REPLACE FUNCTION @extschema@._queue_pass_sql() RETURNS text
 LANGUAGE sql IMMUTABLE
 AS $sql$ SELECT $pass$
 	WITH due AS (
@@ -218,7 +218,7 @@ $pass$::text $sql$;
 COMMENT ON FUNCTION @extschema@._queue_pass_sql() IS
 'The text of the pacing pass statement ($1 now, $2 due campaign ids), run by _queue_pass.';
 
-CREATE FUNCTION @extschema@._queue_pass(now timestamptz, ids uuid[], custom_plan boolean) RETURNS integer
+CREATE OR REPLACE FUNCTION @extschema@._queue_pass(now timestamptz, ids uuid[], custom_plan boolean) RETURNS integer
 LANGUAGE c VOLATILE
 SET search_path = pg_catalog, pg_temp	-- its kept plans are prepared under this path
 AS 'MODULE_PATHNAME', 'queue_pass';
@@ -234,7 +234,7 @@ COMMENT ON FUNCTION @extschema@._queue_pass(timestamptz, uuid[], boolean) IS
 -- follow-ups first, then earliest eligible -- up to the day's remaining
 -- limit; lanes are taken in rotation after lane_cursor.  Then every due
 -- campaign's next_action_at becomes its next allowed send time.
-CREATE FUNCTION @extschema@._queue_due(now timestamptz, only_campaign uuid DEFAULT NULL) RETURNS integer
+CREATE OR REPLACE FUNCTION @extschema@._queue_due(now timestamptz, only_campaign uuid DEFAULT NULL) RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -270,7 +270,7 @@ COMMENT ON FUNCTION @extschema@._queue_due(timestamptz, uuid) IS
 'The pacing pass of tick: queues the next actions of the active campaigns due at now and sets each one''s next_action_at.';
 
 -- _tick(now, only_campaign): tick, for all campaigns or one (the forecast uses that).
-CREATE FUNCTION @extschema@._tick(now timestamptz, only_campaign uuid DEFAULT NULL) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@._tick(now timestamptz, only_campaign uuid DEFAULT NULL) RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -328,7 +328,7 @@ $$;
 COMMENT ON FUNCTION @extschema@._tick(timestamptz, uuid) IS
 'tick, for every campaign (only_campaign null) or for one campaign.';
 
-CREATE FUNCTION @extschema@.tick(now timestamptz) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.tick(now timestamptz) RETURNS jsonb
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $$ SELECT @extschema@._tick(now, NULL) $$;

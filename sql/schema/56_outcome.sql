@@ -10,7 +10,7 @@
 -- (or action) row lock, so a claim can never pick up an action of a paused
 -- or completed campaign or of a stopped lead.
 
-CREATE FUNCTION @extschema@.action_record_outcomes(
+CREATE OR REPLACE FUNCTION @extschema@.action_record_outcomes(
 	ids bigint[], outcomes text[], ats timestamptz[], http_statuses integer[],
 	details text[], retry_ats timestamptz[])
 RETURNS integer
@@ -162,7 +162,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.action_record_outcomes(bigint[], text[], timestamptz[], integer[], text[], timestamptz[]) IS
 'Records delivery outcomes (sent, retry, failed) of many actions at once; returns how many actions changed.  sent: the lead advances and its next step becomes eligible at the send time + delay_days local days (or the lead completes).  retry: queued again at retry_at until campaigns.max_attempts (default 5).  failed: the lead fails; campaigns.failure_pause_threshold (default 10) failures in a row pause the campaign (delivery_failing).  An action already sent, failed or cancelled is left as it is (idempotent).';
 
-CREATE FUNCTION @extschema@.action_record_outcome(
+CREATE OR REPLACE FUNCTION @extschema@.action_record_outcome(
 	action_id bigint, outcome text, at timestamptz DEFAULT now(), http_status integer DEFAULT NULL,
 	detail text DEFAULT NULL, retry_at timestamptz DEFAULT NULL)
 RETURNS text

@@ -2,7 +2,7 @@
 -- unsubscribed stop a lead's remaining steps; connection_accepted, opened
 -- and clicked are recorded on its timeline.
 
-CREATE FUNCTION @extschema@._lead_event_json(e @extschema@.event) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@._lead_event_json(e @extschema@.event) RETURNS jsonb
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -13,7 +13,7 @@ AS $$
 $$;
 COMMENT ON FUNCTION @extschema@._lead_event_json(@extschema@.event) IS 'The response body of a lead event.';
 
-CREATE FUNCTION @extschema@.lead_event_record(campaign_id uuid, campaign_lead_id uuid, body jsonb)
+CREATE OR REPLACE FUNCTION @extschema@.lead_event_record(campaign_id uuid, campaign_lead_id uuid, body jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -98,7 +98,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.lead_event_record(uuid, uuid, jsonb) IS
 'Records a lead event {type, occurred_at?, data?}; replied, bounced and unsubscribed stop the lead (queued actions cancelled) and may complete the campaign.';
 
-CREATE FUNCTION @extschema@.lead_events(campaign_id uuid, campaign_lead_id uuid) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.lead_events(campaign_id uuid, campaign_lead_id uuid) RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -117,7 +117,7 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.lead_events(uuid, uuid) IS 'A campaign lead''s timeline of events, oldest first.';
 
-CREATE FUNCTION @extschema@.campaign_leads(campaign_id uuid, filters jsonb DEFAULT '{}') RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.campaign_leads(campaign_id uuid, filters jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$

@@ -7,7 +7,7 @@
 -- so the simulation's cost grows with the square of its length: it stops
 -- after 1,000 sends (truncated = true; later days are null, not 0).
 
-CREATE FUNCTION @extschema@._forecast(cid uuid, days integer, from_ts timestamptz) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@._forecast(cid uuid, days integer, from_ts timestamptz) RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -131,7 +131,7 @@ COMMENT ON FUNCTION @extschema@._forecast(uuid, integer, timestamptz) IS
 REVOKE ALL ON FUNCTION @extschema@._forecast(uuid, integer, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@._forecast(uuid, integer, timestamptz) TO campaigns_user;
 
-CREATE FUNCTION @extschema@.campaign_forecast(campaign_id uuid, days integer) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.campaign_forecast(campaign_id uuid, days integer) RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$

@@ -6,28 +6,28 @@
 
 -- Wake-up on commit ---------------------------------------------------------
 
-CREATE FUNCTION @extschema@._wake_worker() RETURNS void
+CREATE OR REPLACE FUNCTION @extschema@._wake_worker() RETURNS void
 	LANGUAGE c VOLATILE PARALLEL UNSAFE
 	AS 'MODULE_PATHNAME', 'campaigns_wake_worker';
 COMMENT ON FUNCTION @extschema@._wake_worker() IS
 'Wakes the background worker when the calling transaction commits (a no-op when the worker is not running).';
 
-CREATE FUNCTION @extschema@._wake_trigger() RETURNS trigger
+CREATE OR REPLACE FUNCTION @extschema@._wake_trigger() RETURNS trigger
 	LANGUAGE c VOLATILE
 	AS 'MODULE_PATHNAME', 'campaigns_wake_trigger';
 COMMENT ON FUNCTION @extschema@._wake_trigger() IS
 'Statement trigger: wakes the background worker when the transaction commits.';
 
-CREATE TRIGGER action_wake AFTER INSERT OR UPDATE OF state, next_attempt_at
+CREATE OR REPLACE TRIGGER action_wake AFTER INSERT OR UPDATE OF state, next_attempt_at
 	ON @extschema@.action FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._wake_trigger();
-CREATE TRIGGER campaign_wake AFTER INSERT OR UPDATE OF status
+CREATE OR REPLACE TRIGGER campaign_wake AFTER INSERT OR UPDATE OF status
 	ON @extschema@.campaign FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._wake_trigger();
-CREATE TRIGGER campaign_lead_wake AFTER UPDATE OF status, eligible_at
+CREATE OR REPLACE TRIGGER campaign_lead_wake AFTER UPDATE OF status, eligible_at
 	ON @extschema@.campaign_lead FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._wake_trigger();
 
 -- Worker state ----------------------------------------------------------------
 
-CREATE FUNCTION @extschema@._worker_status(
+CREATE OR REPLACE FUNCTION @extschema@._worker_status(
 	OUT pid integer, OUT state text, OUT database_name text,
 	OUT started_at timestamptz, OUT last_pass_at timestamptz, OUT last_tick_at timestamptz,
 	OUT in_flight integer, OUT claimed bigint, OUT sent bigint, OUT retried bigint,
@@ -38,20 +38,20 @@ CREATE FUNCTION @extschema@._worker_status(
 COMMENT ON FUNCTION @extschema@._worker_status() IS
 'The background worker''s shared state; read it through the campaigns.worker_status view.';
 
-CREATE VIEW @extschema@.worker_status AS SELECT * FROM @extschema@._worker_status();
+CREATE OR REPLACE VIEW @extschema@.worker_status AS SELECT * FROM @extschema@._worker_status();
 COMMENT ON VIEW @extschema@.worker_status IS
 'The background worker: pid, state (stopped, starting, disabled, waiting_for_extension, idle, dispatching, stopping, or not_preloaded), times of its last pass and scheduler tick, requests in flight and counters since the server started.';
 GRANT SELECT ON @extschema@.worker_status TO campaigns_user;
 
 -- Outcome policy (exposed for tests) --------------------------------------------
 
-CREATE FUNCTION @extschema@._dispatch_classify(http_status integer, transport_error boolean)
+CREATE OR REPLACE FUNCTION @extschema@._dispatch_classify(http_status integer, transport_error boolean)
 	RETURNS text LANGUAGE c IMMUTABLE PARALLEL SAFE
 	AS 'MODULE_PATHNAME', 'campaigns_dispatch_classify';
 COMMENT ON FUNCTION @extschema@._dispatch_classify(integer, boolean) IS
 'The dispatcher''s classification of a response: sent (2xx), retry (429, 5xx, transport error or timeout) or failed (anything else).';
 
-CREATE FUNCTION @extschema@._dispatch_backoff_ms(attempt integer, retry_after_ms bigint, jitter double precision)
+CREATE OR REPLACE FUNCTION @extschema@._dispatch_backoff_ms(attempt integer, retry_after_ms bigint, jitter double precision)
 	RETURNS bigint LANGUAGE c VOLATILE
 	AS 'MODULE_PATHNAME', 'campaigns_dispatch_backoff_ms';
 COMMENT ON FUNCTION @extschema@._dispatch_backoff_ms(integer, bigint, double precision) IS
@@ -59,13 +59,13 @@ COMMENT ON FUNCTION @extschema@._dispatch_backoff_ms(integer, bigint, double pre
 
 -- Request building ---------------------------------------------------------------
 
-CREATE FUNCTION @extschema@._dispatch_render(template text, lead jsonb) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@._dispatch_render(template text, lead jsonb) RETURNS jsonb
 	LANGUAGE c IMMUTABLE PARALLEL SAFE
 	AS 'MODULE_PATHNAME', 'campaigns_dispatch_render';
 COMMENT ON FUNCTION @extschema@._dispatch_render(text, jsonb) IS
 'render_template for request bodies: {"text", "missing"}; NULL for a NULL template; a template that does not parse goes out as written with the reason in "error" instead of raising.';
 
-CREATE FUNCTION @extschema@._default_prompt() RETURNS text
+CREATE OR REPLACE FUNCTION @extschema@._default_prompt() RETURNS text
 	LANGUAGE sql IMMUTABLE PARALLEL SAFE
 	AS $$ SELECT 'Write a short, friendly outreach message to this lead in the sender''s voice. '
 				 'Use the lead''s name, title and company where they help, stay under 120 words, '
@@ -73,7 +73,7 @@ CREATE FUNCTION @extschema@._default_prompt() RETURNS text
 COMMENT ON FUNCTION @extschema@._default_prompt() IS
 'The built-in personalization prompt, used when neither the campaign''s system_prompt nor the sender profile''s custom_prompt is set.';
 
-CREATE FUNCTION @extschema@._dispatch_claim_rows(n integer, lease_ms integer)
+CREATE OR REPLACE FUNCTION @extschema@._dispatch_claim_rows(n integer, lease_ms integer)
 	RETURNS TABLE (action_id bigint, attempt integer, idempotency_key text, url text, auth_header text,
 				   campaign_id uuid, campaign_lead_id uuid, lead_id uuid, email text, linkedin_url text,
 				   first_name text, last_name text, company text, title text, timezone text, fields jsonb,
@@ -202,7 +202,7 @@ COMMENT ON FUNCTION @extschema@._dispatch_claim_rows(integer, integer) IS
 'The claim: takes up to n due actions (queued and due, or in flight past their lease) of active campaigns and live leads, oldest first, skipping locked rows; marks them in flight for lease_ms and returns each request''s parts (templates rendered for the lead), from which _dispatch_claim and the worker build the JSON body.';
 REVOKE ALL ON FUNCTION @extschema@._dispatch_claim_rows(integer, integer) FROM PUBLIC;
 
-CREATE FUNCTION @extschema@._dispatch_claim(n integer, lease_ms integer)
+CREATE OR REPLACE FUNCTION @extschema@._dispatch_claim(n integer, lease_ms integer)
 	RETURNS TABLE (action_id bigint, attempt integer, idempotency_key text,
 				   url text, auth_header text, body text)
 	LANGUAGE c VOLATILE
@@ -213,7 +213,7 @@ REVOKE ALL ON FUNCTION @extschema@._dispatch_claim(integer, integer) FROM PUBLIC
 
 -- Stats ------------------------------------------------------------------------
 
-CREATE FUNCTION @extschema@.campaign_stats(campaign_id uuid) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.campaign_stats(campaign_id uuid) RETURNS jsonb
 	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -297,7 +297,7 @@ GRANT EXECUTE ON FUNCTION @extschema@.campaign_stats(uuid) TO campaigns_user;
 
 -- Maintenance (pg_cron) -------------------------------------------------------------
 
-CREATE FUNCTION @extschema@.stats_rollup(since date DEFAULT (now() AT TIME ZONE 'UTC')::date - 1)
+CREATE OR REPLACE FUNCTION @extschema@.stats_rollup(since date DEFAULT (now() AT TIME ZONE 'UTC')::date - 1)
 	RETURNS integer
 	LANGUAGE plpgsql VOLATILE
 	SET search_path = pg_catalog, pg_temp
@@ -327,7 +327,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.stats_rollup(date) IS
 'Recomputes the daily roll-up (campaign_daily_stats) of finished actions from UTC day since onwards (default: yesterday); returns the rows written.';
 
-CREATE FUNCTION @extschema@.purge_old(keep_days integer DEFAULT 90) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.purge_old(keep_days integer DEFAULT 90) RETURNS jsonb
 	LANGUAGE plpgsql VOLATILE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -358,7 +358,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.purge_old(integer) IS
 'Retention: deletes finished actions (sent, failed, cancelled) and events older than keep_days, after rolling their days up into campaign_daily_stats.  Queued and in-flight actions are never removed.';
 
-CREATE FUNCTION @extschema@.schedule_maintenance(keep_days integer DEFAULT 90) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.schedule_maintenance(keep_days integer DEFAULT 90) RETURNS jsonb
 	LANGUAGE plpgsql VOLATILE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -391,7 +391,7 @@ COMMENT ON FUNCTION @extschema@.schedule_maintenance(integer) IS
 
 -- Worker housekeeping --------------------------------------------------------------
 
-CREATE FUNCTION @extschema@._dispatch_next_due() RETURNS timestamptz
+CREATE OR REPLACE FUNCTION @extschema@._dispatch_next_due() RETURNS timestamptz
 	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, pg_temp
 	-- (plpgsql, so that the worker's session plans the query once: a SQL
@@ -422,7 +422,7 @@ $$;
 COMMENT ON FUNCTION @extschema@._dispatch_next_due() IS
 'When the next claimable action falls due (queued, or in flight until its lease ends): the worker sleeps until then.';
 
-CREATE FUNCTION @extschema@._dispatch_release() RETURNS integer
+CREATE OR REPLACE FUNCTION @extschema@._dispatch_release() RETURNS integer
 	LANGUAGE plpgsql VOLATILE
 	SET search_path = pg_catalog, pg_temp
 	AS $$

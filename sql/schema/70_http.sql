@@ -16,7 +16,7 @@
 -- so the API functions it calls run under row-level security as that role,
 -- for the user the API key belongs to and for no other.
 
-CREATE TABLE @extschema@.http_route (
+CREATE TABLE IF NOT EXISTS @extschema@.http_route (
 	operation_id text PRIMARY KEY,
 	method		text NOT NULL CHECK (method IN ('GET', 'POST', 'PATCH', 'DELETE')),
 	path		text NOT NULL CHECK (path ~ '^/'),
@@ -40,7 +40,7 @@ COMMENT ON TABLE @extschema@.http_route IS
 'The routes of the HTTP surface under /api/v1 ({name} segments are uuid path parameters, and no literal segment is a uuid): http_handle routes by it and _http_openapi documents it.';
 
 -- Query parameters, as OpenAPI parameter objects (without "in").
-CREATE FUNCTION @extschema@._http_page_params() RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@._http_page_params() RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
 	SELECT '[{"name": "offset", "schema": {"type": "integer", "minimum": 0, "default": 0}, "description": "Rows to skip."},
@@ -96,10 +96,16 @@ VALUES
 	('alias_create', 'POST', '/aliases/', true, 'json', '[]', 201, 'object', false, 'identities', 'Create an email alias (a sending mailbox).'),
 	('alias_list', 'GET', '/aliases/', true, NULL, @extschema@._http_page_params(), 200, 'array', true, 'identities', 'List email aliases.'),
 	('connected_account_create', 'POST', '/connected-accounts/', true, 'json', '[]', 201, 'object', false, 'identities', 'Create a connected LinkedIn account.'),
-	('connected_account_list', 'GET', '/connected-accounts/', true, NULL, @extschema@._http_page_params(), 200, 'array', true, 'identities', 'List connected accounts.');
+	('connected_account_list', 'GET', '/connected-accounts/', true, NULL, @extschema@._http_page_params(), 200, 'array', true, 'identities', 'List connected accounts.')
+ON CONFLICT (operation_id) DO UPDATE SET
+	method = excluded.method, path = excluded.path, auth = excluded.auth, body = excluded.body,
+	query_params = excluded.query_params, success_status = excluded.success_status,
+	response = excluded.response, total_count = excluded.total_count, tag = excluded.tag,
+	summary = excluded.summary;
 
 -- Not tenant data: every user may read every route (RLS on, like every table).
 ALTER TABLE @extschema@.http_route ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS everyone ON @extschema@.http_route;
 CREATE POLICY everyone ON @extschema@.http_route FOR SELECT USING (true);
 GRANT SELECT ON @extschema@.http_route TO campaigns_user;
 
@@ -110,7 +116,7 @@ GRANT SELECT ON @extschema@.http_route TO campaigns_user;
 -- concurrent requests on one key never wait on each other's row lock; the
 -- count of a window is the sum of its rows.  Unlogged: counters are not
 -- worth a WAL flush per GET, and a crash only forgets the current minute.
-CREATE UNLOGGED TABLE @extschema@.http_rate_window (
+CREATE UNLOGGED TABLE IF NOT EXISTS @extschema@.http_rate_window (
 	api_key_id	uuid NOT NULL,
 	window_start timestamptz NOT NULL,
 	backend		integer NOT NULL,
@@ -121,7 +127,7 @@ ALTER TABLE @extschema@.http_rate_window ENABLE ROW LEVEL SECURITY;
 COMMENT ON TABLE @extschema@.http_rate_window IS
 'Requests per API key per minute that the shared counters could not hold, one row per backend (no grants: only http_handle, as the owner of api_key, touches it).';
 
-CREATE FUNCTION @extschema@._http_rate_shared(OUT api_key_id uuid, OUT window_start timestamptz, OUT hits integer)
+CREATE OR REPLACE FUNCTION @extschema@._http_rate_shared(OUT api_key_id uuid, OUT window_start timestamptz, OUT hits integer)
 RETURNS SETOF record
 LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'http_rate_shared';
 COMMENT ON FUNCTION @extschema@._http_rate_shared() IS
@@ -130,7 +136,7 @@ REVOKE EXECUTE ON FUNCTION @extschema@._http_rate_shared() FROM PUBLIC;
 
 -- http_rate_usage() shows every key's counted requests per window, from
 -- shared memory and from the table (for operators; superuser only).
-CREATE FUNCTION @extschema@.http_rate_usage(OUT api_key_id uuid, OUT window_start timestamptz,
+CREATE OR REPLACE FUNCTION @extschema@.http_rate_usage(OUT api_key_id uuid, OUT window_start timestamptz,
 	OUT hits integer, OUT store text)
 RETURNS SETOF record
 LANGUAGE sql VOLATILE
@@ -147,7 +153,7 @@ REVOKE EXECUTE ON FUNCTION @extschema@.http_rate_usage() FROM PUBLIC;
 
 -- The X-Total-Count of the two routes whose list function has no count
 -- function of its own: the rows campaign_leads / dataset_leads page through.
-CREATE FUNCTION @extschema@._campaign_leads_count(campaign_id uuid, filters jsonb) RETURNS bigint
+CREATE OR REPLACE FUNCTION @extschema@._campaign_leads_count(campaign_id uuid, filters jsonb) RETURNS bigint
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -157,7 +163,7 @@ AS $$
 $$;
 COMMENT ON FUNCTION @extschema@._campaign_leads_count(uuid, jsonb) IS
 'How many leads of a campaign (of the current user) campaign_leads pages through.';
-CREATE FUNCTION @extschema@._dataset_leads_count(dataset_id uuid, filters jsonb) RETURNS bigint
+CREATE OR REPLACE FUNCTION @extschema@._dataset_leads_count(dataset_id uuid, filters jsonb) RETURNS bigint
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -173,11 +179,11 @@ COMMENT ON FUNCTION @extschema@._dataset_leads_count(uuid, jsonb) IS
 -- backend's cache when the change commits: a revoked key is refused from
 -- the next request on.  (last_used_at, which http_handle itself writes, does
 -- not fire it.)
-CREATE FUNCTION @extschema@._api_key_changed() RETURNS trigger
+CREATE OR REPLACE FUNCTION @extschema@._api_key_changed() RETURNS trigger
 LANGUAGE c AS 'MODULE_PATHNAME', 'api_key_changed';
 COMMENT ON FUNCTION @extschema@._api_key_changed() IS
 'Statement trigger of api_key: makes every backend''s http_handle key cache stale at commit.';
-CREATE TRIGGER api_key_changed
+CREATE OR REPLACE TRIGGER api_key_changed
 	AFTER INSERT OR DELETE OR TRUNCATE
 	   OR UPDATE OF api_key_id, user_id, name, token_hash, token_prefix, rate_limit_per_minute, revoked_at
 	ON @extschema@.api_key
@@ -187,7 +193,7 @@ CREATE TRIGGER api_key_changed
 -- query string, '+' for space).  A '%' not followed by two hex digits stays
 -- as it is; bytes that do not form UTF-8 raise SQLSTATE 22021.  (PL/pgSQL,
 -- not SQL: its plans are cached, a SQL function's body is parsed per call.)
-CREATE FUNCTION @extschema@._http_url_decode(s text, plus_is_space boolean) RETURNS text
+CREATE OR REPLACE FUNCTION @extschema@._http_url_decode(s text, plus_is_space boolean) RETURNS text
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -209,7 +215,7 @@ COMMENT ON FUNCTION @extschema@._http_url_decode(text, boolean) IS
 
 -- _http_query(query) parses a query string into an object of strings; a
 -- parameter given twice keeps its last value, one without "=" is "".
-CREATE FUNCTION @extschema@._http_query(query text) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@._http_query(query text) RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -244,7 +250,7 @@ COMMENT ON FUNCTION @extschema@._http_query(text) IS
 -- a bare 500.  A 22023 without a JSON array detail shows its message only
 -- when a RAISE wrote it (context "... at RAISE"): PostgreSQL's own 22023
 -- messages (jsonb operators on the wrong type...) are internal text.
-CREATE FUNCTION @extschema@._http_error(sqlstate text, message text, detail text, context text DEFAULT NULL,
+CREATE OR REPLACE FUNCTION @extschema@._http_error(sqlstate text, message text, detail text, context text DEFAULT NULL,
 	OUT status integer, OUT body jsonb)
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
@@ -301,7 +307,7 @@ COMMENT ON FUNCTION @extschema@._http_error(text, text, text, text) IS
 'Maps an SQLSTATE (and the API''s message and detail) to an HTTP status and body; never returns internal text for a 500.';
 
 -- _http_openapi() builds the OpenAPI 3 document from http_route.
-CREATE FUNCTION @extschema@._http_openapi() RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@._http_openapi() RETURNS jsonb
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -379,7 +385,7 @@ COMMENT ON FUNCTION @extschema@._http_openapi() IS 'The OpenAPI 3 document of th
 -- _http_json_error_pos(body, context, detail) guesses the character offset of
 -- a JSON syntax error from the CONTEXT line PostgreSQL reports ("JSON data,
 -- line N: <text up to the bad token>"), for FastAPI's ["body", pos] loc.
-CREATE FUNCTION @extschema@._http_json_error_pos(body text, context text, detail text) RETURNS integer
+CREATE OR REPLACE FUNCTION @extschema@._http_json_error_pos(body text, context text, detail text) RETURNS integer
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -430,7 +436,7 @@ COMMENT ON FUNCTION @extschema@._http_json_error_pos(text, text, text) IS
 -- before it raise nothing a request can cause (the gateway answers 500 for
 -- an error that escapes anyway).  Only a key names the user: the identity
 -- GUCs are set from it, transaction-locally, before any API function runs.
-CREATE FUNCTION @extschema@.http_handle(method text, path text, query text, req_headers jsonb, req_body text,
+CREATE OR REPLACE FUNCTION @extschema@.http_handle(method text, path text, query text, req_headers jsonb, req_body text,
 	OUT status integer, OUT headers jsonb, OUT body text)
 LANGUAGE c VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp

@@ -9,10 +9,14 @@ sys.path.insert(0, os.path.dirname(__file__))
 from pgserver import PgServer  # noqa: E402
 from sink import Sink  # noqa: E402
 
-# Ports: PostgreSQL 55430-55439, sinks 18080-18089 (see BRIEF).
-PG_PORT_BASE = int(os.environ.get("CAMPAIGNS_IT_PG_PORT", "55431"))
-SINK_PORT_BASE = int(os.environ.get("CAMPAIGNS_IT_SINK_PORT", "18082"))
-DEAD_PORT = int(os.environ.get("CAMPAIGNS_IT_DEAD_PORT", "18089"))
+from pgserver import PORT_OFFSET  # noqa: E402
+
+# Ports: PostgreSQL 55431, sinks 18082-18083, a closed port 18089, each
+# moved by CAMPAIGNS_IT_PORT_OFFSET so that two checkouts can run the suite
+# at once.
+PG_PORT_BASE = int(os.environ.get("CAMPAIGNS_IT_PG_PORT", 55431 + PORT_OFFSET))
+SINK_PORT_BASE = int(os.environ.get("CAMPAIGNS_IT_SINK_PORT", 18082 + PORT_OFFSET))
+DEAD_PORT = int(os.environ.get("CAMPAIGNS_IT_DEAD_PORT", 18089 + PORT_OFFSET))
 
 
 @pytest.fixture

@@ -16,6 +16,9 @@ import uuid
 import psycopg
 
 PGBIN = os.environ.get("PGBIN", "/usr/lib/postgresql/15/bin")
+# Added to every port the integration tests use (scripts/test.sh sets it
+# for a private installation, see CAMPAIGNS_PGROOT there).
+PORT_OFFSET = int(os.environ.get("CAMPAIGNS_IT_PORT_OFFSET", "0"))
 DBNAME = "postgres"
 # Helpers share `make install`; a server starts and creates the extension
 # while holding this lock, when the environment names it.

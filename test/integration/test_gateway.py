@@ -27,9 +27,10 @@ import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 GATEWAY = os.path.join(ROOT, "gateway", "campaigns-gateway")
-PGBIN = "/usr/lib/postgresql/15/bin"
-PG_PORT = 55441
-GW_PORT = 18091
+from pgserver import PGBIN, PORT_OFFSET  # noqa: E402
+
+PG_PORT = 55441 + PORT_OFFSET
+GW_PORT = 18091 + PORT_OFFSET
 THREADS = 4
 LOCK = "/tmp/campaigns-install.lock"
 USER_A = "00000000-0000-0000-0075-00000000000a"
