@@ -20,6 +20,7 @@
 #include "utils/lsyscache.h"
 #include "utils/uuid.h"
 
+#include "plans.h"
 #include "validate.h"
 
 /*
@@ -42,7 +43,6 @@ PrepareForSchema(Oid fn_oid, Oid nspid)
 	char	   *nsp;
 	char	   *sql;
 	Oid			argtypes[2] = {JSONBOID, UUIDOID};
-	SPIPlanPtr	plan;
 
 	if (cached_fn_oid == fn_oid && insert_plan != NULL)
 		return;
@@ -72,11 +72,7 @@ PrepareForSchema(Oid fn_oid, Oid nspid)
 				   " $1->>'unreviewed_launch_policy')"
 				   " RETURNING %1$s._campaign_json(c)",
 				   quote_identifier(nsp));
-	plan = SPI_prepare(sql, 2, argtypes);
-	if (plan == NULL)
-		elog(ERROR, "could not prepare the campaign insert: %s", SPI_result_code_string(SPI_result));
-	SPI_keepplan(plan);
-	insert_plan = plan;
+	insert_plan = KeepPlan(sql, 2, argtypes, 0);
 	cached_fn_oid = fn_oid;
 }
 

@@ -57,7 +57,7 @@
 
 #include "dispatch.h"
 #include "dispatch_claim.h"
-#include "worker.h"
+#include "plans.h"
 
 /* Bytes of a failed response kept in last_error. */
 #define SNIPPET_MAX 200
@@ -129,6 +129,7 @@ static Outcome *outcomes = NULL;
 static int	outcomes_len = 0;
 static int	outcomes_cap = 0;
 static pg_prng_state jitter_state;
+static DispatchCounts counts;	/* since the last DispatchTakeCounts */
 /* Plans the worker keeps for its whole life. */
 static SPIPlanPtr record_plan = NULL;
 static SPIPlanPtr claim_plan = NULL;
@@ -585,14 +586,25 @@ AddOutcome(Request *req, long http_status, bool transport_error, const char *det
 
 		o->retry_at = TimestampTzPlusMilliseconds(now, ms);
 		if (req->attempt >= campaigns_max_attempts)
-			WorkerCount(WC_FAILED, 1);
+			counts.failed++;
 		else
-			WorkerCount(WC_RETRIED, 1);
+			counts.retried++;
 	}
 	else if (strcmp(what, "sent") == 0)
-		WorkerCount(WC_SENT, 1);
+		counts.sent++;
 	else
-		WorkerCount(WC_FAILED, 1);
+		counts.failed++;
+}
+
+/*
+ * DispatchTakeCounts hands the counts since the last call to the caller
+ * (the worker publishes them) and starts counting afresh.
+ */
+void
+DispatchTakeCounts(DispatchCounts *out)
+{
+	*out = counts;
+	memset(&counts, 0, sizeof(counts));
 }
 
 /*
@@ -667,13 +679,7 @@ DispatchRecordOutcomes(void)
 	args[5] = PointerGetDatum(construct_md_array(retry_ats, retry_nulls, 1, dims, lbs, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 
 	if (record_plan == NULL)
-	{
-		SPIPlanPtr	plan = SPI_prepare(RECORD_OUTCOMES_SQL, 6, argtypes);
-
-		if (plan == NULL || SPI_keepplan(plan) != 0)
-			elog(ERROR, "preparing the outcome recorder failed: %s", SPI_result_code_string(SPI_result));
-		record_plan = plan;
-	}
+		record_plan = KeepPlan(RECORD_OUTCOMES_SQL, 6, argtypes, 0);
 	rc = SPI_execute_plan(record_plan, args, NULL, false, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "recording dispatch outcomes failed: %s", SPI_result_code_string(rc));
@@ -699,13 +705,7 @@ DispatchClaim(int n)
 	args[0] = Int32GetDatum(n);
 	args[1] = Int32GetDatum(lease_ms);
 	if (claim_plan == NULL)
-	{
-		SPIPlanPtr	plan = SPI_prepare(CLAIM_ROWS_SQL, 2, argtypes);
-
-		if (plan == NULL || SPI_keepplan(plan) != 0)
-			elog(ERROR, "preparing the claim failed: %s", SPI_result_code_string(SPI_result));
-		claim_plan = plan;
-	}
+		claim_plan = KeepPlan(CLAIM_ROWS_SQL, 2, argtypes, 0);
 	rc = SPI_execute_plan(claim_plan, args, NULL, false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "claiming actions failed: %s", SPI_result_code_string(rc));
@@ -752,7 +752,7 @@ DispatchClaim(int n)
 		if (req->headers == NULL)
 			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	}
-	WorkerCount(WC_CLAIMED, (int64) SPI_processed);
+	counts.claimed += (int64) SPI_processed;
 	return (int) SPI_processed;
 }
 
@@ -812,7 +812,6 @@ DispatchLaunchClaimed(void)
 		pthread_mutex_unlock(&io_mutex);
 		curl_multi_wakeup(multi);
 	}
-	WorkerSetInFlight(in_flight);
 }
 
 /*
@@ -872,8 +871,6 @@ DispatchCollect(void)
 		in_flight--;
 		n++;
 	}
-	if (n > 0)
-		WorkerSetInFlight(in_flight);
 	return n;
 }
 

@@ -5,7 +5,9 @@
  *
  * The worker loop (worker.c) owns transactions and waiting; this module
  * owns the curl multi handle, the requests in flight and the outcomes not
- * yet recorded.  dispatch.c is the only file that includes curl.
+ * yet recorded.  It does not call back into the worker: the worker drives
+ * it through this interface and reads its counts (DispatchTakeCounts).
+ * dispatch.c is the only file that includes curl.
  *
  *-------------------------------------------------------------------------
  */
@@ -42,7 +44,17 @@ extern void DispatchForgetClaimed(void);
 extern void DispatchForgetOutcomes(void);
 extern int	DispatchPerform(long wait_ms);
 
+/* What the dispatcher did, counted for the worker's view. */
+typedef struct DispatchCounts
+{
+	int64		claimed;
+	int64		sent;
+	int64		retried;
+	int64		failed;
+} DispatchCounts;
+
 extern int	DispatchInFlight(void);
+extern void DispatchTakeCounts(DispatchCounts *counts);
 extern int	DispatchFreeSlots(void);
 extern int	DispatchOutcomesPending(void);
 extern TimestampTz DispatchOldestOutcome(void);

@@ -57,6 +57,7 @@
 
 #include "http_api.h"
 #include "http_keys.h"
+#include "plans.h"
 
 /* How a route's API function is called. */
 typedef enum HttpArgs
@@ -292,18 +293,6 @@ function_args(HttpArgs args, Oid *types)
 	return 0;
 }
 
-SPIPlanPtr
-HttpKeepPlan(const char *sql, int nargs, Oid *argtypes)
-{
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
-
-	if (plan == NULL)
-		elog(ERROR, "campaigns http_handle: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "campaigns http_handle: SPI_keepplan failed");
-	return plan;
-}
-
 /*
  * http_load reads http_route and prepares what every request uses, once
  * per backend (again after the extension is re-created).
@@ -407,10 +396,10 @@ http_load(FunctionCallInfo fcinfo)
 	types[0] = types[1] = types[2] = types[3] = TEXTOID;
 	resetStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT status, body::text FROM %s._http_error($1, $2, $3, $4)", qnsp);
-	c->error_plan = HttpKeepPlan(sql.data, 4, types);
+	c->error_plan = KeepPlan(sql.data, 4, types, 0);
 	resetStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT %s._http_json_error_pos($1, $2, $3)", qnsp);
-	c->json_pos_plan = HttpKeepPlan(sql.data, 3, types);
+	c->json_pos_plan = KeepPlan(sql.data, 3, types, 0);
 
 	SPI_finish();
 

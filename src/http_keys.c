@@ -33,6 +33,7 @@
 
 #include "http_api.h"
 #include "http_keys.h"
+#include "plans.h"
 
 /*
  * The key cache: what api_key says about a token, by its SHA-256, so that
@@ -117,7 +118,7 @@ HttpKeysPrepare(Oid nspid, const char *qnsp)
 					 "SELECT user_id, api_key_id, name, token_prefix, rate_limit_per_minute, last_used_at"
 					 " FROM %s.api_key WHERE token_hash = $1 AND revoked_at IS NULL", qnsp);
 	types[0] = BYTEAOID;
-	auth_plan = HttpKeepPlan(sql.data, 1, types);
+	auth_plan = KeepPlan(sql.data, 1, types, 0);
 
 	/* A write to a logged table costs a WAL flush: record use once a minute. */
 	resetStringInfo(&sql);
@@ -125,7 +126,7 @@ HttpKeysPrepare(Oid nspid, const char *qnsp)
 					 "UPDATE %s.api_key SET last_used_at = now() WHERE api_key_id = $1"
 					 " AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')", qnsp);
 	types[0] = UUIDOID;
-	touch_plan = HttpKeepPlan(sql.data, 1, types);
+	touch_plan = KeepPlan(sql.data, 1, types, 0);
 
 	/* The table's counters: one row per backend, summed per window. */
 	types[0] = UUIDOID;
@@ -136,15 +137,15 @@ HttpKeysPrepare(Oid nspid, const char *qnsp)
 					 " VALUES ($1, $2, pg_backend_pid(), 1)"
 					 " ON CONFLICT (api_key_id, window_start, backend) DO UPDATE SET hits = r.hits + 1"
 					 " RETURNING r.hits", qnsp);
-	rate_insert_plan = HttpKeepPlan(sql.data, 2, types);
+	rate_insert_plan = KeepPlan(sql.data, 2, types, 0);
 	resetStringInfo(&sql);
 	appendStringInfo(&sql, "DELETE FROM %s.http_rate_window WHERE api_key_id = $1 AND window_start < $2", qnsp);
-	rate_forget_plan = HttpKeepPlan(sql.data, 2, types);
+	rate_forget_plan = KeepPlan(sql.data, 2, types, 0);
 	resetStringInfo(&sql);
 	appendStringInfo(&sql,
 					 "SELECT sum(hits)::integer FROM %s.http_rate_window WHERE api_key_id = $1 AND window_start = $2",
 					 qnsp);
-	rate_sum_plan = HttpKeepPlan(sql.data, 2, types);
+	rate_sum_plan = KeepPlan(sql.data, 2, types, 0);
 }
 
 /*

@@ -26,7 +26,4 @@ typedef struct HttpKey
 extern void HttpKeysPrepare(Oid nspid, const char *qnsp);
 extern bool HttpAuthenticate(const char *token, HttpKey *key);
 
-/* http_handle.c: SPI_prepare + SPI_keepplan, or an error */
-extern SPIPlanPtr HttpKeepPlan(const char *sql, int nargs, Oid *argtypes);
-
 #endif							/* CAMPAIGNS_HTTP_KEYS_H */

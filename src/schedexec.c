@@ -52,6 +52,8 @@
 #include "utils/lsyscache.h"
 #include "utils/uuid.h"
 
+#include "plans.h"
+
 /* Kept plans, for the _enrol_insert they were made for (see campaign.c). */
 static Oid	enrol_fn_oid = InvalidOid;
 static SPIPlanPtr lock_plan = NULL;
@@ -70,7 +72,6 @@ EnrolPrepare(Oid fn_oid)
 	Oid			lock_args[1] = {UUIDOID};
 	Oid			insert_args[10] = {UUIDOID, UUIDOID, UUIDOID, UUIDOID, INT4OID,
 	INT4OID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID};
-	SPIPlanPtr	plan;
 
 	if (enrol_fn_oid == fn_oid && lock_plan != NULL && insert_plan != NULL)
 		return;
@@ -83,19 +84,16 @@ EnrolPrepare(Oid fn_oid)
 		SPI_freeplan(insert_plan);
 	lock_plan = insert_plan = NULL;
 
-	plan = SPI_prepare(psprintf("SELECT c.user_id, c.dataset_id FROM %s.campaign c"
-								" WHERE c.campaign_id = $1 FOR KEY SHARE", q),
-					   1, lock_args);
-	if (plan == NULL || SPI_keepplan(plan) != 0)
-		elog(ERROR, "could not prepare the enrolment lock: %s", SPI_result_code_string(SPI_result));
-	lock_plan = plan;
+	lock_plan = KeepPlan(psprintf("SELECT c.user_id, c.dataset_id FROM %s.campaign c"
+								  " WHERE c.campaign_id = $1 FOR KEY SHARE", q),
+						 1, lock_args, 0);
 
 	/*
 	 * $10: bit 1 = the steps need an email address, bit 2 = a linkedin_url.
 	 * The leads are read in lead_id order after the cursor $4; RETURNING
 	 * gives the last one read (the next batch's cursor).
 	 */
-	plan = SPI_prepare(psprintf("INSERT INTO %1$s.campaign_lead"
+	insert_plan = KeepPlan(psprintf("INSERT INTO %1$s.campaign_lead"
 								" (campaign_lead_id, user_id, campaign_id, lead_id, status, current_step,"
 								"  next_step, next_channel, eligible_at, enrolled_at)"
 								" SELECT %1$s._uuid_ordered(), $2, $1, l.lead_id, 'pending', 0, $6, $7, $8, $9"
@@ -106,10 +104,7 @@ EnrolPrepare(Oid fn_oid)
 								"  ORDER BY l.lead_id"
 								"  LIMIT $5"
 								" RETURNING lead_id", q),
-					   10, insert_args);
-	if (plan == NULL || SPI_keepplan(plan) != 0)
-		elog(ERROR, "could not prepare the enrolment insert: %s", SPI_result_code_string(SPI_result));
-	insert_plan = plan;
+						   10, insert_args, 0);
 	enrol_fn_oid = fn_oid;
 }
 
@@ -233,7 +228,6 @@ PassPrepare(Oid fn_oid)
 	Oid			args[2] = {TIMESTAMPTZOID, UUIDARRAYOID};
 	Oid			sql_fn;
 	char	   *sql;
-	SPIPlanPtr	plan;
 
 	if (pass_fn_oid == fn_oid && pass_generic != NULL && pass_custom != NULL)
 		return;
@@ -249,14 +243,8 @@ PassPrepare(Oid fn_oid)
 	wake_fn = LookupFuncName(list_make2(makeString(nsp), makeString("_wake_worker")), 0, NULL, false);
 	sql = TextDatumGetCString(OidFunctionCall0(sql_fn));
 
-	plan = SPI_prepare_cursor(sql, 2, args, CURSOR_OPT_GENERIC_PLAN);
-	if (plan == NULL || SPI_keepplan(plan) != 0)
-		elog(ERROR, "could not prepare the pacing pass: %s", SPI_result_code_string(SPI_result));
-	pass_generic = plan;
-	plan = SPI_prepare_cursor(sql, 2, args, CURSOR_OPT_CUSTOM_PLAN);
-	if (plan == NULL || SPI_keepplan(plan) != 0)
-		elog(ERROR, "could not prepare the pacing pass: %s", SPI_result_code_string(SPI_result));
-	pass_custom = plan;
+	pass_generic = KeepPlan(sql, 2, args, CURSOR_OPT_GENERIC_PLAN);
+	pass_custom = KeepPlan(sql, 2, args, CURSOR_OPT_CUSTOM_PLAN);
 	pass_fn_oid = fn_oid;
 }
 

@@ -32,6 +32,7 @@
  */
 #include "validate.h"
 
+#include "plans.h"
 #include "render.h"
 
 #include "catalog/pg_type.h"
@@ -1535,13 +1536,7 @@ PreparePlans(Oid nspid)
 	nsp = quote_identifier(get_namespace_name(nspid));
 #define PREP(plan, sql, args) \
 	do { \
-		SPIPlanPtr p = SPI_prepare_cursor(psprintf(sql, nsp), 2, args, \
-										  CURSOR_OPT_GENERIC_PLAN); \
-		if (p == NULL) \
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result)); \
-		if (SPI_keepplan(p) != 0) \
-			elog(ERROR, "SPI_keepplan failed"); \
-		plan = p; \
+		plan = KeepPlan(psprintf(sql, nsp), 2, args, CURSOR_OPT_GENERIC_PLAN); \
 	} while (0)
 	PREP(plan_template,
 		 "SELECT template_id, channel FROM %s.template WHERE user_id OPERATOR(pg_catalog.=) $1 AND template_id OPERATOR(pg_catalog.=) ANY($2)",

@@ -76,6 +76,19 @@ PGDLLEXPORT void CampaignsWorkerMain(Datum main_arg);
 /* How long a stopping worker lets requests in flight finish. */
 #define WORKER_STOP_GRACE_MS 3000
 
+/* The worker's counters (campaigns.worker_status); see WorkerCount(). */
+typedef enum WorkerCounter
+{
+	WC_CLAIMED = 0,
+	WC_SENT,
+	WC_RETRIED,
+	WC_FAILED,
+	WC_BATCHES,
+	WC_TICKS,
+	WC_ERRORS,
+	WC_COUNT
+} WorkerCounter;
+
 typedef struct WorkerShared
 {
 	slock_t		mutex;
@@ -190,7 +203,7 @@ WorkerInit(void)
 /*
  * WorkerCount adds n to one of the worker's counters.
  */
-void
+static void
 WorkerCount(WorkerCounter counter, int64 n)
 {
 	if (worker_shared == NULL || n == 0)
@@ -201,15 +214,23 @@ WorkerCount(WorkerCounter counter, int64 n)
 }
 
 /*
- * WorkerSetInFlight publishes the number of requests in flight.
+ * WorkerPublish adds what the dispatcher counted since the last call to the
+ * worker's counters and publishes the number of requests in flight.
  */
-void
-WorkerSetInFlight(int n)
+static void
+WorkerPublish(void)
 {
+	DispatchCounts c;
+
+	DispatchTakeCounts(&c);
 	if (worker_shared == NULL)
 		return;
 	SpinLockAcquire(&worker_shared->mutex);
-	worker_shared->in_flight = n;
+	worker_shared->counters[WC_CLAIMED] += c.claimed;
+	worker_shared->counters[WC_SENT] += c.sent;
+	worker_shared->counters[WC_RETRIED] += c.retried;
+	worker_shared->counters[WC_FAILED] += c.failed;
+	worker_shared->in_flight = DispatchInFlight();
 	SpinLockRelease(&worker_shared->mutex);
 }
 
@@ -590,6 +611,7 @@ WorkerPass(MemoryContext cxt, bool *more_due, TimestampTz *next_due)
 			MemoryContextSwitchTo(cxt);
 		}
 		WorkerCount(WC_BATCHES, 1);
+		WorkerPublish();
 		WorkerSetTime(&worker_shared->last_pass_at, now);
 	}
 	PG_CATCH();
@@ -639,6 +661,7 @@ WorkerStop(MemoryContext cxt)
 		}
 		PG_END_TRY();
 	}
+	WorkerPublish();
 	RESUME_INTERRUPTS();
 }
 
@@ -760,6 +783,7 @@ CampaignsWorkerMain(Datum main_arg)
 		if (DispatchInFlight() > 0)
 		{
 			DispatchPerform(pass && more_due ? 0 : WORKER_CURL_WAIT_MS);
+			WorkerPublish();
 			if (!PostmasterIsAlive())
 				proc_exit(1);
 			if (MyLatch->is_set)

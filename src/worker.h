@@ -22,25 +22,10 @@ typedef enum WorkerState
 	WORKER_STOPPING
 } WorkerState;
 
-/* Counters the dispatcher bumps; see WorkerCount(). */
-typedef enum WorkerCounter
-{
-	WC_CLAIMED = 0,
-	WC_SENT,
-	WC_RETRIED,
-	WC_FAILED,
-	WC_BATCHES,
-	WC_TICKS,
-	WC_ERRORS,
-	WC_COUNT
-} WorkerCounter;
-
 /* GUCs owned by the worker. */
 extern char *campaigns_database_name;
 extern bool campaigns_worker_enabled;
 
 extern void WorkerInit(void);
-extern void WorkerCount(WorkerCounter counter, int64 n);
-extern void WorkerSetInFlight(int n);
 
 #endif							/* CAMPAIGNS_WORKER_H */
