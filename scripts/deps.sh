@@ -19,3 +19,15 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get update -q
 	apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+# Node tools of the tests and of the gateway's /api/v1/docs (package.json,
+# versions pinned by package-lock.json), into ./node_modules.
+if [ -f package.json ]; then
+	if ! command -v npm >/dev/null 2>&1; then
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get install -y -q --no-install-recommends nodejs npm
+	fi
+	if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+		echo "deps: npm ci"
+		npm ci --no-audit --no-fund --loglevel=error
+	fi
+fi
