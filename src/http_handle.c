@@ -51,12 +51,14 @@
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/numeric.h"
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
 #include "http_api.h"
 #include "http_keys.h"
+#include "model.h"
 #include "plans.h"
 
 /* How a route's API function is called. */
@@ -594,32 +596,6 @@ call_function(FmgrInfo *fn, int nargs, Datum *args, bool *isnull)
 	return result;
 }
 
-/*
- * valid_days: the forecast's days parameter, as ^\s*-?[0-9]{1,9}\s*$.
- */
-static bool
-valid_days(const char *s, int *days)
-{
-	const char *p = s;
-	int			digits = 0;
-
-	while (is_regex_space(*p))
-		p++;
-	if (*p == '-')
-		p++;
-	while (isdigit((unsigned char) *p))
-	{
-		p++;
-		digits++;
-	}
-	while (is_regex_space(*p))
-		p++;
-	if (*p != '\0' || digits < 1 || digits > 9)
-		return false;
-	*days = atoi(s);
-	return true;
-}
-
 /* jsonb_in of a C string. */
 static Jsonb *
 parse_jsonb(const char *s)
@@ -642,7 +618,7 @@ call_route(HttpRoute *r, HttpKey *key, pg_uuid_t *ids, bool csv, const char *que
 	Datum		args[3];
 	Datum		res = (Datum) 0;
 	bool		isnull = true;
-	int			days = 14;
+	int			days;
 
 	http_stage = STAGE_BODY;
 	if (r->body_kind != NULL && !csv)
@@ -749,19 +725,11 @@ call_route(HttpRoute *r, HttpKey *key, pg_uuid_t *ids, bool csv, const char *que
 			break;
 		case ARGS_ID_DAYS:
 			{
-				JsonbValue	found;
-				JsonbValue *v = getKeyJsonValueFromContainer(&q->root, "days", 4, &found);
+				/* ?days= through the model (int_parsing, 1..90, default 14) */
+				Jsonb	   *fq = ModelValidate(ModelFind("ForecastQuery"), filters);
+				JsonbValue *v = getKeyJsonValueFromContainer(&fq->root, "days", 4, NULL);
 
-				if (v != NULL)
-				{
-					char	   *s = v->type == jbvString ? pnstrdup(v->val.string.val, v->val.string.len) : "";
-
-					if (!valid_days(s, &days))
-						ereport(ERROR,
-								(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-								 errmsg("invalid days"),
-								 errdetail("[{\"loc\": [\"query\", \"days\"], \"msg\": \"Input should be a valid integer, unable to parse string as an integer\", \"type\": \"int_parsing\"}]")));
-				}
+				days = DatumGetInt32(DirectFunctionCall1(numeric_int4, NumericGetDatum(v->val.numeric)));
 				args[0] = UUIDPGetDatum(&ids[0]);
 				args[1] = Int32GetDatum(days);
 				res = call_function(&r->fn, 2, args, &isnull);

@@ -4,3 +4,14 @@
 -- Everything here runs on a 0.1.0 installation; keep it in the order of the
 -- changes.  test/integration/test_upgrade.py checks that an upgraded
 -- installation has exactly the objects of a fresh one.
+
+-- One validator (src/validate.c over the models of src/models.c): the
+-- PL/pgSQL interpreter of field specs and the hand-written checks go.
+DROP FUNCTION IF EXISTS @extschema@._check_object(jsonb, jsonb, jsonb);
+DROP FUNCTION IF EXISTS @extschema@._is_timestamptz(text);
+DROP FUNCTION IF EXISTS @extschema@._page(jsonb);
+DROP FUNCTION IF EXISTS @extschema@._campaign_filter(jsonb);
+DROP FUNCTION IF EXISTS @extschema@._lead_spec();
+DROP FUNCTION IF EXISTS @extschema@._dataset_add_leads(uuid, jsonb, jsonb);
+DROP FUNCTION IF EXISTS @extschema@._template_check(jsonb, boolean);
+DROP FUNCTION IF EXISTS @extschema@._sender_profile_check(jsonb, boolean);

@@ -1,0 +1,324 @@
+/*-------------------------------------------------------------------------
+ *
+ * src/model.c
+ *		The run-time side of the model descriptions: what each model needs
+ *		once per backend, the normalised form of a valid value, and
+ *		campaigns._validate.
+ *
+ * A valid value becomes its normalised form: every field present (a PATCH
+ * model's: only those given), defaults filled, enum values, uuids, times
+ * and date-times in canonical form.  It is built directly as a JsonbValue
+ * tree in jsonb's key order (computed once per model), which
+ * JsonbValueToJsonb takes as it is.  The defaults are parsed, and checked
+ * against their own fields, once per backend.
+ *
+ * _validate(model, value) is the SQL entry point: the API's PL/pgSQL
+ * functions call it with the name of the model their body or filters are.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "model.h"
+
+#include "formats.h"
+
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+
+PG_FUNCTION_INFO_V1(model_validate);
+
+static MemoryContext model_context = NULL;
+
+/* ------------------------------------------------------------- cache */
+
+/* KeyBefore: jsonb's order of keys, shorter first, then bytewise. */
+static bool
+KeyBefore(const char *a, int alen, const char *b, int blen)
+{
+	if (alen != blen)
+		return alen < blen;
+	return memcmp(a, b, alen) < 0;
+}
+
+/*
+ * ModelCacheOf returns what m needs at run time, made on first use: field name
+ * lengths, the jsonb order of its keys, and its defaults parsed and
+ * checked (a default that fails its own field is a bug of models.c).
+ */
+ModelCache *
+ModelCacheOf(const Model *m)
+{
+	MemoryContext old;
+	ModelCache *c;
+
+	if (m->cache != NULL)
+		return m->cache;
+	if (model_context == NULL)
+		model_context = AllocSetContextCreate(TopMemoryContext, "campaigns models",
+											  ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(model_context);
+	c = palloc0(sizeof(ModelCache));
+	c->namelen = palloc(sizeof(int) * m->nfields);
+	c->order = palloc(sizeof(int) * m->nfields);
+	c->has_default = palloc0(sizeof(bool) * m->nfields);
+	c->defaults = palloc0(sizeof(FieldValue) * m->nfields);
+	for (int i = 0; i < m->nfields; i++)
+	{
+		int			j = i;
+
+		c->namelen[i] = strlen(m->fields[i].name);
+		/* insertion into the order so far */
+		while (j > 0 && KeyBefore(m->fields[i].name, c->namelen[i],
+								  m->fields[c->order[j - 1]].name, c->namelen[c->order[j - 1]]))
+		{
+			c->order[j] = c->order[j - 1];
+			j--;
+		}
+		c->order[j] = i;
+	}
+	for (int i = 0; i < m->nfields; i++)
+	{
+		const ModelField *f = &m->fields[i];
+		Jsonb	   *jb;
+		JsonbValue *v;
+		Validation	vs;
+		Loc			l = {NULL, f->name, c->namelen[i], 0};
+
+		if (f->default_json == NULL)
+			continue;
+		jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(f->default_json)));
+		v = palloc(sizeof(JsonbValue));
+		if (JB_ROOT_IS_SCALAR(jb))
+			JsonbExtractScalar(&jb->root, v);
+		else
+		{
+			v->type = jbvBinary;
+			v->val.binary.data = &jb->root;
+			v->val.binary.len = VARSIZE(jb) - VARHDRSZ;
+		}
+		ValidationInit(&vs);
+		CheckField(&vs, f, v, &l, &c->defaults[i], NULL);
+		if (vs.nerrs > 0)
+			elog(ERROR, "the default of %s.%s fails its field: %s", m->name, f->name, vs.errs.data);
+		/* A null default is what absent means anyway. */
+		c->has_default[i] = c->defaults[i].fs == FS_OK;
+	}
+	MemoryContextSwitchTo(old);
+	((Model *) m)->cache = c;	/* the only thing about a model that changes */
+	return c;
+}
+
+/* ------------------------------------------------------------ output */
+
+static JsonbValue
+StrValue(const char *s, int len)
+{
+	JsonbValue	v;
+
+	v.type = jbvString;
+	v.val.string.val = (char *) s;
+	v.val.string.len = len;
+	return v;
+}
+
+/*
+ * TreeOf turns a value that may be a jsonb container into a JsonbValue
+ * tree, which JsonbValueToJsonb needs for nested values.
+ */
+static JsonbValue
+TreeOf(const JsonbValue *v)
+{
+	JsonbValue	r;
+	JsonbContainer *c;
+	JsonbIterator *it;
+	JsonbIteratorToken tok;
+	JsonbValue	x;
+	int			n;
+	int			k = 0;
+
+	if (v->type != jbvBinary)
+		return *v;
+	c = v->val.binary.data;
+	if (JsonContainerIsScalar(c))
+	{
+		JsonbExtractScalar(c, &r);
+		return r;
+	}
+	n = JsonContainerSize(c);
+	it = JsonbIteratorInit(c);
+	if (JsonContainerIsArray(c))
+	{
+		r.type = jbvArray;
+		r.val.array.rawScalar = false;
+		r.val.array.elems = palloc(sizeof(JsonbValue) * Max(n, 1));
+		while ((tok = JsonbIteratorNext(&it, &x, true)) != WJB_DONE)
+			if (tok == WJB_ELEM)
+				r.val.array.elems[k++] = TreeOf(&x);
+		r.val.array.nElems = k;
+		return r;
+	}
+	r.type = jbvObject;
+	r.val.object.pairs = palloc(sizeof(JsonbPair) * Max(n, 1));
+	while ((tok = JsonbIteratorNext(&it, &x, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+		{
+			r.val.object.pairs[k].key = x;
+			r.val.object.pairs[k].order = k;
+		}
+		else if (tok == WJB_VALUE)
+			r.val.object.pairs[k++].value = TreeOf(&x);
+	}
+	r.val.object.nPairs = k;
+	return r;
+}
+
+/*
+ * FieldOutput: the normalised form of a valid field; null when it was null
+ * or absent without a default.
+ */
+JsonbValue
+FieldOutput(const ModelField *f, const FieldValue *fv)
+{
+	JsonbValue	r;
+
+	r.type = jbvNull;
+	if (fv->fs != FS_OK)
+		return r;
+	switch (f->kind)
+	{
+		case VK_STRING:
+			if (f->nenum > 0)
+				return StrValue(f->enum_values[fv->i], strlen(f->enum_values[fv->i]));
+			if (f->format == VF_UUID)
+			{
+				char	   *buf = palloc(UUID_LEN * 2 + 5);
+
+				UuidText(&fv->uuid, buf);
+				return StrValue(buf, 36);
+			}
+			if (f->format == VF_TIME || f->format == VF_TIME_END)
+				return StrValue(psprintf("%02d:%02d:%02d", (int) (fv->i / 3600),
+										 (int) ((fv->i / 60) % 60), (int) (fv->i % 60)), 8);
+			return StrValue(fv->s, fv->len);
+		case VK_INTEGER:
+			r.type = jbvNumeric;
+			r.val.numeric = int64_to_numeric(fv->i);
+			return r;
+		case VK_BOOLEAN:
+			r.type = jbvBool;
+			r.val.boolean = fv->i != 0;
+			return r;
+		case VK_MODEL:
+			if (f->model->extra == EXTRA_ALLOW)
+				return TreeOf(fv->v);
+			return *ModelOutput(fv->models);
+		case VK_ARRAY:
+			r.type = jbvArray;
+			r.val.array.rawScalar = false;
+			r.val.array.nElems = 0;
+			r.val.array.elems = palloc(sizeof(JsonbValue) * Max(fv->n, 1));
+			if (f->flags & FF_ENUM_ORDER)
+			{
+				/* each value once (FF_UNIQUE), in the order of the enum */
+				for (int e = 0; e < f->items->nenum; e++)
+					for (int i = 0; i < fv->n; i++)
+						if (fv->items[i].i == e)
+						{
+							r.val.array.elems[r.val.array.nElems++] = FieldOutput(f->items, &fv->items[i]);
+							break;
+						}
+				return r;
+			}
+			for (int i = 0; i < fv->n; i++)
+			{
+				if (f->items->kind == VK_MODEL)
+					r.val.array.elems[i] = *ModelOutput(&fv->models[i]);
+				else
+					r.val.array.elems[i] = FieldOutput(f->items, &fv->items[i]);
+			}
+			r.val.array.nElems = fv->n;
+			return r;
+		case VK_DICT:
+		case VK_NUMBER:
+		case VK_ANY:
+			return TreeOf(fv->v);
+	}
+	return r;
+}
+
+/*
+ * ModelOutput builds the normalised object of a valid value, its keys in
+ * jsonb's order; a partial model (PATCH) leaves out what was not given.
+ */
+JsonbValue *
+ModelOutput(const ModelValue *mv)
+{
+	const Model *m = mv->model;
+	ModelCache *c = ModelCacheOf(m);
+	JsonbValue *o = palloc(sizeof(JsonbValue));
+
+	o->type = jbvObject;
+	o->val.object.nPairs = 0;
+	o->val.object.pairs = palloc(sizeof(JsonbPair) * Max(m->nfields, 1));
+	for (int k = 0; k < m->nfields; k++)
+	{
+		int			i = c->order[k];
+		JsonbPair  *p;
+
+		if (m->partial && mv->f[i].fs == FS_ABSENT)
+			continue;
+		p = &o->val.object.pairs[o->val.object.nPairs];
+		p->key = StrValue(m->fields[i].name, c->namelen[i]);
+		p->value = FieldOutput(&m->fields[i], &mv->f[i]);
+		p->order = o->val.object.nPairs++;
+	}
+	return o;
+}
+
+/*
+ * ModelValidate checks value against root and returns its normalised form,
+ * or raises 22023 with every error; the walk runs in a temporary context.
+ */
+Jsonb *
+ModelValidate(const ModelField *root, Jsonb *value)
+{
+	MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext, "campaigns validation",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(tmp);
+	const char *rootname = RootLocName(root);
+	Loc			loc = {NULL, rootname, strlen(rootname), 0};
+	Validation	vs;
+	FieldValue	fv;
+	JsonbValue	out;
+	Jsonb	   *result;
+
+	ValidationInit(&vs);
+	CheckRoot(&vs, root, value, &loc, &fv);
+	ValidationRaise(&vs, "invalid request");
+	out = FieldOutput(root, &fv);
+	MemoryContextSwitchTo(old);
+	result = JsonbValueToJsonb(&out);
+	MemoryContextDelete(tmp);
+	return result;
+}
+
+/*
+ * model_validate(model text, value jsonb) is campaigns._validate: the
+ * normalised value, or 22023 with every error.  Not strict: a NULL body is
+ * a missing one, NULL query parameters are none.
+ */
+Datum
+model_validate(PG_FUNCTION_ARGS)
+{
+	const ModelField *root;
+	char	   *name;
+
+	if (PG_ARGISNULL(0))
+		elog(ERROR, "campaigns._validate: the model name must not be null");
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	root = ModelFind(name);
+	if (root == NULL)
+		elog(ERROR, "campaigns._validate: no model \"%s\"", name);
+	PG_RETURN_JSONB_P(ModelValidate(root, PG_ARGISNULL(1) ? NULL : PG_GETARG_JSONB_P(1)));
+}
