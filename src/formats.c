@@ -25,61 +25,70 @@
 #define TZ_KEYSIZE 256
 static HTAB *tz_names = NULL;
 
-static int
-HexValue(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+/*
+ * hex_digit[c] is 0 for a byte that is not a hex digit; otherwise 0x10 |
+ * its value, and 0x20 more for A-F.
+ */
+static const uint8 hex_digit[256] = {
+	['0'] = 0x10, ['1'] = 0x11, ['2'] = 0x12, ['3'] = 0x13, ['4'] = 0x14, ['5'] = 0x15,
+	['6'] = 0x16, ['7'] = 0x17, ['8'] = 0x18, ['9'] = 0x19, ['a'] = 0x1a, ['b'] = 0x1b,
+	['c'] = 0x1c, ['d'] = 0x1d, ['e'] = 0x1e, ['f'] = 0x1f, ['A'] = 0x3a, ['B'] = 0x3b,
+	['C'] = 0x3c, ['D'] = 0x3d, ['E'] = 0x3e, ['F'] = 0x3f,
+};
+
+/* Where each byte's two digits start, in the hyphenated and the bare form. */
+static const uint8 uuid_pos36[UUID_LEN] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
+static const uint8 uuid_pos32[UUID_LEN] = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30};
 
 /*
  * ParseUuid accepts the hyphenated form, 32 hex digits, either in braces, and
- * the "urn:uuid:" prefix, in any case.
+ * the "urn:uuid:" prefix, in any case.  *canonical says whether s is
+ * already what UuidText writes (hyphenated, lower case, nothing around).
+ * Every campaign body has dozens of uuids: this is table-driven.
  */
 bool
-ParseUuid(const char *s, int len, pg_uuid_t *out)
+ParseUuid(const char *s, int len, pg_uuid_t *out, bool *canonical)
 {
-	int			k = 0;
+	bool		bare = true;
+	const uint8 *pos;
+	unsigned	all = 0x3f;
+	unsigned	any = 0;
 
 	if (len >= 9 && pg_strncasecmp(s, "urn:uuid:", 9) == 0)
 	{
 		s += 9;
 		len -= 9;
+		bare = false;
 	}
 	else if (len >= 2 && s[0] == '{' && s[len - 1] == '}')
 	{
 		s++;
 		len -= 2;
+		bare = false;
 	}
-	if (len != 36 && len != 32)
-		return false;
-	for (int i = 0; i < len;)
+	if (len == 36)
 	{
-		int			hi,
-					lo;
-
-		if (len == 36 && (i == 8 || i == 13 || i == 18 || i == 23))
-		{
-			if (s[i] != '-')
-				return false;
-			i++;
-			continue;
-		}
-		if (i + 1 >= len)
+		if (s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-')
 			return false;
-		hi = HexValue(s[i]);
-		lo = HexValue(s[i + 1]);
-		if (hi < 0 || lo < 0 || k >= UUID_LEN)
-			return false;
-		out->data[k++] = (unsigned char) ((hi << 4) | lo);
-		i += 2;
+		pos = uuid_pos36;
 	}
-	return k == UUID_LEN;
+	else if (len == 32)
+		pos = uuid_pos32;
+	else
+		return false;
+	for (int k = 0; k < UUID_LEN; k++)
+	{
+		unsigned	hi = hex_digit[(unsigned char) s[pos[k]]];
+		unsigned	lo = hex_digit[(unsigned char) s[pos[k] + 1]];
+
+		all &= hi & lo;
+		any |= hi | lo;
+		out->data[k] = (unsigned char) (((hi & 0x0f) << 4) | (lo & 0x0f));
+	}
+	if (!(all & 0x10))
+		return false;
+	*canonical = bare && len == 36 && !(any & 0x20);
+	return true;
 }
 
 /* UuidText: see formats.h (uuid_out, without fmgr). */

@@ -16,9 +16,10 @@
 
 /*
  * ParseUuid accepts the hyphenated form, 32 hex digits, either in braces,
- * and the "urn:uuid:" prefix, in any case.
+ * and the "urn:uuid:" prefix, in any case; *canonical is set when s is
+ * already the uuid's canonical text.
  */
-extern bool ParseUuid(const char *s, int len, pg_uuid_t *out);
+extern bool ParseUuid(const char *s, int len, pg_uuid_t *out, bool *canonical);
 
 /* UuidText writes a uuid in canonical lower case (37 bytes with the NUL). */
 extern void UuidText(const pg_uuid_t *u, char *buf);

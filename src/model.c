@@ -41,18 +41,16 @@ KeyBefore(const char *a, int alen, const char *b, int blen)
 }
 
 /*
- * ModelCacheOf returns what m needs at run time, made on first use: field name
+ * ModelCacheMake makes what m needs at run time, made on first use: field name
  * lengths, the jsonb order of its keys, and its defaults parsed and
  * checked (a default that fails its own field is a bug of models.c).
  */
 ModelCache *
-ModelCacheOf(const Model *m)
+ModelCacheMake(const Model *m)
 {
 	MemoryContext old;
 	ModelCache *c;
 
-	if (m->cache != NULL)
-		return m->cache;
 	if (model_context == NULL)
 		model_context = AllocSetContextCreate(TopMemoryContext, "campaigns models",
 											  ALLOCSET_SMALL_SIZES);
@@ -60,6 +58,7 @@ ModelCacheOf(const Model *m)
 	c = palloc0(sizeof(ModelCache));
 	c->namelen = palloc(sizeof(int) * m->nfields);
 	c->order = palloc(sizeof(int) * m->nfields);
+	c->keys = palloc(sizeof(JsonbValue) * m->nfields);
 	c->has_default = palloc0(sizeof(bool) * m->nfields);
 	c->defaults = palloc0(sizeof(FieldValue) * m->nfields);
 	for (int i = 0; i < m->nfields; i++)
@@ -67,6 +66,9 @@ ModelCacheOf(const Model *m)
 		int			j = i;
 
 		c->namelen[i] = strlen(m->fields[i].name);
+		c->keys[i].type = jbvString;
+		c->keys[i].val.string.val = (char *) m->fields[i].name;
+		c->keys[i].val.string.len = c->namelen[i];
 		/* insertion into the order so far */
 		while (j > 0 && KeyBefore(m->fields[i].name, c->namelen[i],
 								  m->fields[c->order[j - 1]].name, c->namelen[c->order[j - 1]]))
@@ -109,17 +111,6 @@ ModelCacheOf(const Model *m)
 }
 
 /* ------------------------------------------------------------ output */
-
-static JsonbValue
-StrValue(const char *s, int len)
-{
-	JsonbValue	v;
-
-	v.type = jbvString;
-	v.val.string.val = (char *) s;
-	v.val.string.len = len;
-	return v;
-}
 
 /*
  * TreeOf turns a value that may be a jsonb container into a JsonbValue
@@ -173,51 +164,63 @@ TreeOf(const JsonbValue *v)
 	return r;
 }
 
-/*
- * FieldOutput: the normalised form of a valid field; null when it was null
- * or absent without a default.
- */
-JsonbValue
-FieldOutput(const ModelField *f, const FieldValue *fv)
+static void
+StrValue(JsonbValue *v, const char *s, int len)
 {
-	JsonbValue	r;
+	v->type = jbvString;
+	v->val.string.val = (char *) s;
+	v->val.string.len = len;
+}
 
-	r.type = jbvNull;
+/*
+ * FieldOutput writes the normalised form of a valid field into *out; null
+ * when it was null or absent without a default.
+ */
+void
+FieldOutput(const ModelField *f, const FieldValue *fv, JsonbValue *out)
+{
 	if (fv->fs != FS_OK)
-		return r;
+	{
+		out->type = jbvNull;
+		return;
+	}
 	switch (f->kind)
 	{
 		case VK_STRING:
 			if (f->nenum > 0)
-				return StrValue(f->enum_values[fv->i], strlen(f->enum_values[fv->i]));
-			if (f->format == VF_UUID)
+				StrValue(out, f->enum_values[fv->i], strlen(f->enum_values[fv->i]));
+			else if (f->format == VF_UUID && !fv->i)
 			{
 				char	   *buf = palloc(UUID_LEN * 2 + 5);
 
 				UuidText(&fv->uuid, buf);
-				return StrValue(buf, 36);
+				StrValue(out, buf, 36);
 			}
-			if (f->format == VF_TIME || f->format == VF_TIME_END)
-				return StrValue(psprintf("%02d:%02d:%02d", (int) (fv->i / 3600),
-										 (int) ((fv->i / 60) % 60), (int) (fv->i % 60)), 8);
-			return StrValue(fv->s, fv->len);
+			else if (f->format == VF_TIME || f->format == VF_TIME_END)
+				StrValue(out, psprintf("%02d:%02d:%02d", (int) (fv->i / 3600),
+									   (int) ((fv->i / 60) % 60), (int) (fv->i % 60)), 8);
+			else
+				StrValue(out, fv->s, fv->len);	/* a canonical uuid as given */
+			return;
 		case VK_INTEGER:
-			r.type = jbvNumeric;
-			r.val.numeric = int64_to_numeric(fv->i);
-			return r;
+			out->type = jbvNumeric;
+			out->val.numeric = int64_to_numeric(fv->i);
+			return;
 		case VK_BOOLEAN:
-			r.type = jbvBool;
-			r.val.boolean = fv->i != 0;
-			return r;
+			out->type = jbvBool;
+			out->val.boolean = fv->i != 0;
+			return;
 		case VK_MODEL:
 			if (f->model->extra == EXTRA_ALLOW)
-				return TreeOf(fv->v);
-			return *ModelOutput(fv->models);
+				*out = TreeOf(fv->v);
+			else
+				*out = *ModelOutput(fv->models);
+			return;
 		case VK_ARRAY:
-			r.type = jbvArray;
-			r.val.array.rawScalar = false;
-			r.val.array.nElems = 0;
-			r.val.array.elems = palloc(sizeof(JsonbValue) * Max(fv->n, 1));
+			out->type = jbvArray;
+			out->val.array.rawScalar = false;
+			out->val.array.nElems = 0;
+			out->val.array.elems = palloc(sizeof(JsonbValue) * Max(fv->n, 1));
 			if (f->flags & FF_ENUM_ORDER)
 			{
 				/* each value once (FF_UNIQUE), in the order of the enum */
@@ -225,26 +228,27 @@ FieldOutput(const ModelField *f, const FieldValue *fv)
 					for (int i = 0; i < fv->n; i++)
 						if (fv->items[i].i == e)
 						{
-							r.val.array.elems[r.val.array.nElems++] = FieldOutput(f->items, &fv->items[i]);
+							FieldOutput(f->items, &fv->items[i],
+										&out->val.array.elems[out->val.array.nElems++]);
 							break;
 						}
-				return r;
+				return;
 			}
 			for (int i = 0; i < fv->n; i++)
 			{
 				if (f->items->kind == VK_MODEL)
-					r.val.array.elems[i] = *ModelOutput(&fv->models[i]);
+					out->val.array.elems[i] = *ModelOutput(&fv->models[i]);
 				else
-					r.val.array.elems[i] = FieldOutput(f->items, &fv->items[i]);
+					FieldOutput(f->items, &fv->items[i], &out->val.array.elems[i]);
 			}
-			r.val.array.nElems = fv->n;
-			return r;
+			out->val.array.nElems = fv->n;
+			return;
 		case VK_DICT:
 		case VK_NUMBER:
 		case VK_ANY:
-			return TreeOf(fv->v);
+			*out = TreeOf(fv->v);
+			return;
 	}
-	return r;
 }
 
 /*
@@ -257,22 +261,23 @@ ModelOutput(const ModelValue *mv)
 	const Model *m = mv->model;
 	ModelCache *c = ModelCacheOf(m);
 	JsonbValue *o = palloc(sizeof(JsonbValue));
+	JsonbPair  *pairs = palloc(sizeof(JsonbPair) * Max(m->nfields, 1));
+	int			np = 0;
 
-	o->type = jbvObject;
-	o->val.object.nPairs = 0;
-	o->val.object.pairs = palloc(sizeof(JsonbPair) * Max(m->nfields, 1));
 	for (int k = 0; k < m->nfields; k++)
 	{
 		int			i = c->order[k];
-		JsonbPair  *p;
 
 		if (m->partial && mv->f[i].fs == FS_ABSENT)
 			continue;
-		p = &o->val.object.pairs[o->val.object.nPairs];
-		p->key = StrValue(m->fields[i].name, c->namelen[i]);
-		p->value = FieldOutput(&m->fields[i], &mv->f[i]);
-		p->order = o->val.object.nPairs++;
+		pairs[np].key = c->keys[i];
+		FieldOutput(&m->fields[i], &mv->f[i], &pairs[np].value);
+		pairs[np].order = np;
+		np++;
 	}
+	o->type = jbvObject;
+	o->val.object.nPairs = np;
+	o->val.object.pairs = pairs;
 	return o;
 }
 
@@ -296,7 +301,7 @@ ModelValidate(const ModelField *root, Jsonb *value)
 	ValidationInit(&vs);
 	CheckRoot(&vs, root, value, &loc, &fv);
 	ValidationRaise(&vs, "invalid request");
-	out = FieldOutput(root, &fv);
+	FieldOutput(root, &fv, &out);
 	MemoryContextSwitchTo(old);
 	result = JsonbValueToJsonb(&out);
 	MemoryContextDelete(tmp);

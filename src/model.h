@@ -180,15 +180,16 @@ struct Model
 struct FieldValue
 {
 	FieldState	fs;
-	const JsonbValue *v;		/* the value given (or the default's) */
-	int64		i;				/* integer, boolean, enum index, time in seconds */
-	const char *s;				/* string (not terminated); a datetime in UTC */
-	int			len;
-	TimestampTz ts;				/* VF_DATETIME */
-	pg_uuid_t	uuid;			/* VF_UUID */
+	int			len;			/* of s */
 	int			n;				/* VK_ARRAY: the items */
-	FieldValue *items;			/* ... of scalars */
-	ModelValue *models;			/* ... of models; VK_MODEL: one */
+	const JsonbValue *v;		/* the value given (or the default's) */
+	const char *s;				/* string (not terminated); a datetime in UTC */
+	int64		i;				/* integer, boolean, enum index, time of day in
+								 * seconds, TimestampTz; for a uuid, 1 when s is
+								 * its canonical text */
+	pg_uuid_t	uuid;			/* VF_UUID */
+	FieldValue *items;			/* VK_ARRAY of scalars */
+	ModelValue *models;			/* VK_ARRAY of models; VK_MODEL: one */
 };
 
 /* A checked object. */
@@ -212,6 +213,7 @@ typedef struct ModelCache
 {
 	int		   *namelen;		/* strlen of each field's name */
 	int		   *order;			/* field indexes in jsonb's key order */
+	JsonbValue *keys;			/* each field's name, as a jsonb key */
 	bool	   *has_default;
 	FieldValue *defaults;		/* each default, checked (FS_OK) */
 } ModelCache;
@@ -227,10 +229,19 @@ extern void AddMissing(Validation *vs, const Loc *loc);
 extern void ValidationRaise(Validation *vs, const char *what);
 
 /* model.c: what a model needs at run time, and the normalised output */
-extern ModelCache *ModelCacheOf(const Model *m);
-extern JsonbValue FieldOutput(const ModelField *f, const FieldValue *fv);
+extern ModelCache *ModelCacheMake(const Model *m);
+extern void FieldOutput(const ModelField *f, const FieldValue *fv, JsonbValue *out);
 extern JsonbValue *ModelOutput(const ModelValue *mv);
+
+static inline ModelCache *
+ModelCacheOf(const Model *m)
+{
+	return likely(m->cache != NULL) ? m->cache : ModelCacheMake(m);
+}
 extern Jsonb *ModelValidate(const ModelField *root, Jsonb *value);
+
+/* model_json.c: a response body as JSON text, in its model's field order */
+extern char *ModelJsonText(const ModelField *root, Jsonb *value);
 
 /* validate.c: the walker */
 extern void CheckField(Validation *vs, const ModelField *f, const JsonbValue *v,

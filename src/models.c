@@ -19,18 +19,18 @@
 
 const char *const channel_names[2] = {"email", "linkedin"};
 const char *const campaign_type_names[3] = {"email", "linkedin", "mixed"};
-static const char *const launch_type_names[] = {"immediate", "scheduled"};
-static const char *const policy_names[] = {"launch_default", "hold", "cancel"};
-static const char *const day_names[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+const char *const launch_type_names[] = {"immediate", "scheduled"};
+const char *const policy_names[] = {"launch_default", "hold", "cancel"};
+const char *const day_names[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 static const char *const variant_type_names[] = {"TEMPLATE", "PERSONALIZATION"};
 const char *const action_type_names[8] = {
 	"connection_request", "message", "inmail", "profile_visit", "follow",
 	"like_post", "withdraw_invitation", "send_email"
 };
-static const char *const campaign_status_names[] = {
+const char *const campaign_status_names[] = {
 	"draft", "launching", "scheduled", "active", "draining", "paused", "completed", "failed"
 };
-static const char *const lead_status_names[] = {"pending", "active", "completed", "stopped", "failed"};
+const char *const lead_status_names[] = {"pending", "active", "completed", "stopped", "failed"};
 static const char *const event_type_names[] = {
 	"replied", "bounced", "unsubscribed", "connection_accepted", "opened", "clicked"
 };
@@ -80,7 +80,7 @@ static const ModelField step_fields[SF_NFIELDS] = {
 	.description = "Message text with {{field}} and {{field|fallback}} merge fields; at most 300 characters for a connection_request note; required for message and inmail steps unless variants or AI personalization supply the text"},
 };
 
-static Model CampaignStepConfig = {
+Model CampaignStepConfig = {
 	"CampaignStepConfig", "One step of a campaign's sequence.",
 	step_fields, SF_NFIELDS
 };
@@ -217,7 +217,7 @@ static const ModelField sender_data_fields[] = {
 	.description = "Personalization prompt of this sender (a campaign's system_prompt takes precedence)"},
 };
 
-static Model SenderData = {
+Model SenderData = {
 	"SenderData", "What personalises messages sent with this profile; any keys, custom_prompt a string.",
 	sender_data_fields, lengthof(sender_data_fields), EXTRA_ALLOW,
 	.type_error = "dict_type", .type_msg = "Input should be a valid dictionary"

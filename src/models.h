@@ -77,9 +77,16 @@ typedef enum VariantFieldIndex
 extern const char *const channel_names[2];
 extern const char *const campaign_type_names[3];
 extern const char *const action_type_names[8];
+extern const char *const launch_type_names[2];
+extern const char *const policy_names[3];
+extern const char *const day_names[7];
+extern const char *const campaign_status_names[8];
+extern const char *const lead_status_names[5];
 
 extern Model CampaignCreate;
 extern Model CampaignUpdate;
+extern Model CampaignStepConfig;
+extern Model SenderData;
 extern Model CampaignResponse;
 
 /* validate_campaign.c: the rules of single campaign fields. */

@@ -376,6 +376,8 @@ CheckFormat(Validation *vs, const ModelField *f, const Loc *loc, FieldValue *out
 	char	   *error;
 	char	   *norm;
 	int			secs;
+	bool		canonical;
+	TimestampTz ts;
 
 	switch (f->format)
 	{
@@ -383,19 +385,21 @@ CheckFormat(Validation *vs, const ModelField *f, const Loc *loc, FieldValue *out
 		case VF_DATE:
 			break;
 		case VF_UUID:
-			if (!ParseUuid(out->s, out->len, &out->uuid))
+			if (!ParseUuid(out->s, out->len, &out->uuid, &canonical))
 			{
 				AddError(vs, loc, "uuid_parsing", "Input should be a valid UUID");
 				return FS_BAD;
 			}
+			out->i = canonical;
 			break;
 		case VF_DATETIME:
-			reason = ParseRfc3339(out->s, out->len, &out->ts, &norm);
+			reason = ParseRfc3339(out->s, out->len, &ts, &norm);
 			if (reason != NULL)
 			{
 				AddErrorf(vs, loc, "datetime_parsing", "Input should be a valid datetime, %s", reason);
 				return FS_BAD;
 			}
+			out->i = ts;
 			out->s = norm;
 			out->len = strlen(norm);
 			break;
@@ -493,9 +497,9 @@ CheckArray(Validation *vs, const ModelField *f, const JsonbValue *v, const Loc *
 	if (!CheckBounds(vs, f, loc, out->n, BK_ITEMS))
 		return FS_BAD;
 	if (it->kind == VK_MODEL)
-		out->models = palloc0(sizeof(ModelValue) * Max(out->n, 1));
+		out->models = palloc(sizeof(ModelValue) * Max(out->n, 1));
 	else
-		out->items = palloc0(sizeof(FieldValue) * Max(out->n, 1));
+		out->items = palloc(sizeof(FieldValue) * Max(out->n, 1));
 	for (int i = 0; i < out->n; i++)
 	{
 		Loc			li = LocIndex(loc, i);
@@ -537,14 +541,13 @@ void
 CheckField(Validation *vs, const ModelField *f, const JsonbValue *v, const Loc *loc,
 		   FieldValue *out, const ModelValue *parent)
 {
-	bool		partial = parent != NULL && parent->model->partial;
-
 	out->v = v;
-	if (v != NULL && v->type == jbvNull && vs->query)
+	out->n = 0;
+	if (unlikely(vs->query) && v != NULL && v->type == jbvNull)
 		v = out->v = NULL;		/* a query string has no null */
 	if (v == NULL)
 	{
-		if ((f->flags & FF_REQUIRED) && !partial)
+		if ((f->flags & FF_REQUIRED) && !(parent != NULL && parent->model->partial))
 		{
 			AddMissing(vs, loc);
 			out->fs = FS_BAD;
@@ -662,7 +665,8 @@ CheckObject(Validation *vs, const Model *m, const JsonbValue *v, const Loc *loc,
 	}
 	obj = v->val.binary.data;
 	out->is_object = true;
-	out->f = palloc0(sizeof(FieldValue) * m->nfields);
+	/* CheckField sets what each state's readers read: no need to zero */
+	out->f = palloc(sizeof(FieldValue) * m->nfields);
 	for (int i = 0; i < m->nfields; i++)
 	{
 		const ModelField *f = &m->fields[i];

@@ -306,7 +306,7 @@ CheckCrossFields(Validation *vs, CampaignCheck *cc, const Loc *body, bool check_
 		if (start->fs == FS_ABSENT || start->fs == FS_NULL)
 			AddMissing(vs, &l);
 		else if (start->fs == FS_OK && check_start_future &&
-				 start->ts <= GetCurrentTransactionStartTimestamp())
+				 start->i <= GetCurrentTransactionStartTimestamp())
 			AddError(vs, &l, "value_error", "Value error, start_date must be in the future");
 	}
 	else if (launch->fs == FS_OK && launch->i == LAUNCH_IMMEDIATE && start->fs == FS_OK)
@@ -374,6 +374,7 @@ CampaignValidate(Jsonb *body, const Model *model, pg_uuid_t *user_id,
 	if (fv.fs == FS_OK)
 	{
 		FieldValue *steps;
+		FieldValue *aliases;
 
 		cc.body = fv.models;
 		steps = FIELD(cc.body, CF_STEPS);
@@ -383,17 +384,29 @@ CampaignValidate(Jsonb *body, const Model *model, pg_uuid_t *user_id,
 			cc.steps = steps->models;
 		}
 		cc.channel = palloc(sizeof(int) * Max(cc.nsteps, 1));
-		cc.template_channel = palloc(sizeof(int *) * Max(cc.nsteps, 1));
-		cc.sender_found = palloc(sizeof(bool *) * Max(cc.nsteps, 1));
+		cc.variant = palloc(sizeof(ModelValue *) * Max(cc.nsteps * 5, 1));
+		cc.variant_step = palloc(sizeof(int) * Max(cc.nsteps * 5, 1));
+		cc.variant_index = palloc(sizeof(int) * Max(cc.nsteps * 5, 1));
 		for (int i = 0; i < cc.nsteps; i++)
 		{
+			FieldValue *variants = cc.steps[i].is_object ? FIELD(&cc.steps[i], SF_VARIANTS) : NULL;
+
 			cc.channel[i] = CH_NONE;
-			cc.template_channel[i] = palloc(sizeof(int) * 5);
-			cc.sender_found[i] = palloc0(sizeof(bool) * 5);
-			for (int j = 0; j < 5; j++)
-				cc.template_channel[i][j] = CH_NONE;
+			for (int j = 0; variants != NULL && variants->fs == FS_OK && j < variants->n; j++)
+			{
+				if (!variants->models[j].is_object)
+					continue;
+				cc.variant[cc.nvariants] = &variants->models[j];
+				cc.variant_step[cc.nvariants] = i;
+				cc.variant_index[cc.nvariants++] = j;
+			}
 		}
-		cc.alias_found = palloc0(sizeof(bool) * Max(FIELD(cc.body, CF_ALIAS_IDS)->n, 1));
+		cc.template_channel = palloc(sizeof(int) * Max(cc.nvariants, 1));
+		cc.sender_found = palloc0(sizeof(bool) * Max(cc.nvariants, 1));
+		for (int v = 0; v < cc.nvariants; v++)
+			cc.template_channel[v] = CH_NONE;
+		aliases = FIELD(cc.body, CF_ALIAS_IDS);
+		cc.alias_found = palloc0(sizeof(bool) * Max(aliases->fs == FS_OK ? aliases->n : 0, 1));
 		CheckCrossFields(&vs, &cc, &loc, check_start_future);
 		CheckCampaignReferences(&vs, &cc, &loc, user_id, nspid);
 	}

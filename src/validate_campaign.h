@@ -22,8 +22,12 @@ typedef struct CampaignCheck
 	int			nsteps;			/* 0 unless steps is a valid list */
 	ModelValue *steps;
 	int		   *channel;		/* each step's channel after defaults, or CH_NONE */
-	int		  **template_channel;	/* each variant's template's, CH_NONE: not found */
-	bool	  **sender_found;
+	int			nvariants;		/* the variant objects of the steps' valid lists */
+	ModelValue **variant;
+	int		   *variant_step;	/* ... the index of each one's step */
+	int		   *variant_index;	/* ... and its index there */
+	int		   *template_channel;	/* its template's channel, CH_NONE: not found */
+	bool	   *sender_found;
 	bool	   *alias_found;
 } CampaignCheck;
 

@@ -104,38 +104,21 @@ ResultUuid(uint64 row)
 	return isnull ? NULL : DatumGetUUIDP(d);
 }
 
-/* The j-th variant of step i, when both are objects and it has a field OK. */
-static ModelValue *
-VariantWith(CampaignCheck *cc, int i, int j, int field)
-{
-	FieldValue *variants;
-	ModelValue *var;
-
-	if (!cc->steps[i].is_object)
-		return NULL;
-	variants = FIELD(&cc->steps[i], SF_VARIANTS);
-	if (variants->fs != FS_OK || j >= variants->n)
-		return NULL;
-	var = &variants->models[j];
-	return (var->is_object && FIELD(var, field)->fs == FS_OK) ? var : NULL;
-}
-
-/* MarkVariants sets found[i][j] (or the template's channel) for every variant naming id. */
+/* MarkVariants records id as found for every variant naming it in field. */
 static void
 MarkVariants(CampaignCheck *cc, int field, const pg_uuid_t *id, int channel)
 {
-	for (int i = 0; i < cc->nsteps; i++)
-		for (int j = 0; j < 5; j++)
-		{
-			ModelValue *var = VariantWith(cc, i, j, field);
+	for (int v = 0; v < cc->nvariants; v++)
+	{
+		FieldValue *fv = FIELD(cc->variant[v], field);
 
-			if (var == NULL || memcmp(FIELD(var, field)->uuid.data, id->data, UUID_LEN) != 0)
-				continue;
-			if (field == VR_TEMPLATE_ID)
-				cc->template_channel[i][j] = channel;
-			else
-				cc->sender_found[i][j] = true;
-		}
+		if (fv->fs != FS_OK || memcmp(fv->uuid.data, id->data, UUID_LEN) != 0)
+			continue;
+		if (field == VR_TEMPLATE_ID)
+			cc->template_channel[v] = channel;
+		else
+			cc->sender_found[v] = true;
+	}
 }
 
 /*
@@ -155,16 +138,17 @@ LookUp(CampaignCheck *cc, pg_uuid_t *user_id, Oid nspid, bool *dataset_found, bo
 	int			ntemplates = 0,
 				nsenders = 0,
 				naliases = 0;
-	ModelValue *var;
 
-	for (int i = 0; i < cc->nsteps; i++)
-		for (int j = 0; j < 5; j++)
-		{
-			if ((var = VariantWith(cc, i, j, VR_TEMPLATE_ID)) != NULL)
-				tkeys[ntemplates++] = UUIDPGetDatum(&FIELD(var, VR_TEMPLATE_ID)->uuid);
-			if ((var = VariantWith(cc, i, j, VR_SENDER_PROFILE_ID)) != NULL)
-				skeys[nsenders++] = UUIDPGetDatum(&FIELD(var, VR_SENDER_PROFILE_ID)->uuid);
-		}
+	for (int v = 0; v < cc->nvariants; v++)
+	{
+		FieldValue *tmpl = FIELD(cc->variant[v], VR_TEMPLATE_ID);
+		FieldValue *sender = FIELD(cc->variant[v], VR_SENDER_PROFILE_ID);
+
+		if (tmpl->fs == FS_OK)
+			tkeys[ntemplates++] = UUIDPGetDatum(&tmpl->uuid);
+		if (sender->fs == FS_OK)
+			skeys[nsenders++] = UUIDPGetDatum(&sender->uuid);
+	}
 	for (int i = 0; aliases->fs == FS_OK && i < aliases->n; i++)
 		if (aliases->items[i].fs == FS_OK)
 			akeys[naliases++] = PointerGetDatum(cstring_to_text_with_len(aliases->items[i].s,
@@ -257,31 +241,28 @@ CheckCampaignReferences(Validation *vs, CampaignCheck *cc, const Loc *body, pg_u
 		l = LocKey(body, "dataset_id");
 		AddError(vs, &l, "value_error", "Value error, dataset not found");
 	}
-	for (int i = 0; i < cc->nsteps; i++)
+	for (int v = 0; v < cc->nvariants; v++)
 	{
+		int			i = cc->variant_step[v];
+		int			ch = cc->template_channel[v];
 		Loc			li = LocIndex(&ls, i);
 		Loc			lv = LocKey(&li, "variants");
+		Loc			lj = LocIndex(&lv, cc->variant_index[v]);
 
-		for (int j = 0; j < 5; j++)
+		if (FIELD(cc->variant[v], VR_TEMPLATE_ID)->fs == FS_OK)
 		{
-			Loc			lj = LocIndex(&lv, j);
-			int			ch = cc->template_channel[i][j];
-
-			if (VariantWith(cc, i, j, VR_TEMPLATE_ID) != NULL)
-			{
-				l = LocKey(&lj, "template_id");
-				if (ch == CH_NONE)
-					AddError(vs, &l, "value_error", "Value error, template not found");
-				else if (cc->channel[i] != CH_NONE && ch != cc->channel[i])
-					AddErrorf(vs, &l, "value_error",
-							  "Value error, template channel '%s' does not match the step's channel '%s'",
-							  channel_names[ch], channel_names[cc->channel[i]]);
-			}
-			if (VariantWith(cc, i, j, VR_SENDER_PROFILE_ID) != NULL && !cc->sender_found[i][j])
-			{
-				l = LocKey(&lj, "sender_profile_id");
-				AddError(vs, &l, "value_error", "Value error, sender profile not found");
-			}
+			l = LocKey(&lj, "template_id");
+			if (ch == CH_NONE)
+				AddError(vs, &l, "value_error", "Value error, template not found");
+			else if (cc->channel[i] != CH_NONE && ch != cc->channel[i])
+				AddErrorf(vs, &l, "value_error",
+						  "Value error, template channel '%s' does not match the step's channel '%s'",
+						  channel_names[ch], channel_names[cc->channel[i]]);
+		}
+		if (FIELD(cc->variant[v], VR_SENDER_PROFILE_ID)->fs == FS_OK && !cc->sender_found[v])
+		{
+			l = LocKey(&lj, "sender_profile_id");
+			AddError(vs, &l, "value_error", "Value error, sender profile not found");
 		}
 	}
 	for (int i = 0; aliases->fs == FS_OK && i < aliases->n; i++)
