@@ -140,6 +140,7 @@ typedef struct HttpRoute
 	bool		no_content;		/* response 'none' */
 	bool		second_id;		/* a second path parameter */
 	int			success_status;
+	const ModelField *response_root;	/* its body's model (a list of it), or NULL */
 	int			nparams;
 	char	  **params;			/* query parameter names */
 	const HttpOp *op;
@@ -296,6 +297,30 @@ function_args(HttpArgs args, Oid *types)
 }
 
 /*
+ * response_root finds the model of a route's response body (in the cache's
+ * memory context): the model itself, or a list of it for an array.
+ */
+static const ModelField *
+response_root(const char *model, bool array)
+{
+	const ModelField *m;
+	ModelField *list;
+
+	if (model == NULL)
+		return NULL;
+	m = ModelFind(model);
+	if (m == NULL)
+		elog(ERROR, "campaigns http_handle: no model \"%s\"", model);
+	if (!array)
+		return m;
+	list = palloc0(sizeof(ModelField));
+	list->name = m->name;
+	list->kind = VK_ARRAY;
+	list->items = m;
+	return list;
+}
+
+/*
  * http_load reads http_route and prepares what every request uses, once
  * per backend (again after the extension is re-created).
  */
@@ -325,7 +350,8 @@ http_load(FunctionCallInfo fcinfo)
 	appendStringInfo(&sql,
 					 "SELECT operation_id, method, shape, body, auth, total_count, response = 'none',"
 					 " coalesce(segs[4] LIKE '{%%}', false), success_status,"
-					 " ARRAY(SELECT e ->> 'name' FROM jsonb_array_elements(query_params) e)"
+					 " ARRAY(SELECT e ->> 'name' FROM jsonb_array_elements(query_params) e),"
+					 " response_model, response = 'array'"
 					 " FROM %s.http_route", qnsp);
 	if (SPI_execute(sql.data, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "campaigns http_handle: cannot read http_route");
@@ -353,6 +379,8 @@ http_load(FunctionCallInfo fcinfo)
 		r->no_content = DatumGetBool(SPI_getbinval(row, desc, 7, &isnull));
 		r->second_id = DatumGetBool(SPI_getbinval(row, desc, 8, &isnull));
 		r->success_status = DatumGetInt32(SPI_getbinval(row, desc, 9, &isnull));
+		r->response_root = response_root(SPI_getvalue(row, desc, 11),
+										 DatumGetBool(SPI_getbinval(row, desc, 12, &isnull)));
 		params = SPI_getbinval(row, desc, 10, &isnull);
 		deconstruct_array(DatumGetArrayTypeP(params), TEXTOID, -1, false, TYPALIGN_INT,
 						  &elems, &enulls, &r->nparams);
@@ -1046,8 +1074,12 @@ http_handle(PG_FUNCTION_ARGS)
 				header_remove(&hdrs, "Content-Type");
 				body = "";
 			}
+			else if (result == NULL)
+				body = "null";
+			else if (route->response_root != NULL)
+				body = ModelJsonText(route->response_root, result);	/* model order */
 			else
-				body = result ? JsonbToCString(NULL, &result->root, VARSIZE(result)) : "null";
+				body = JsonbToCString(NULL, &result->root, VARSIZE(result));
 			if (route->total_count)
 			{
 				char		num[32];

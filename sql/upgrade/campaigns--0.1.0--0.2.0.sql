@@ -15,3 +15,10 @@ DROP FUNCTION IF EXISTS @extschema@._lead_spec();
 DROP FUNCTION IF EXISTS @extschema@._dataset_add_leads(uuid, jsonb, jsonb);
 DROP FUNCTION IF EXISTS @extschema@._template_check(jsonb, boolean);
 DROP FUNCTION IF EXISTS @extschema@._sender_profile_check(jsonb, boolean);
+
+-- The models of each route's request and response body (OpenAPI 3.1 and the
+-- field order of responses); the page parameters come from PageQuery.
+ALTER TABLE @extschema@.http_route
+	ADD COLUMN IF NOT EXISTS request_model text,
+	ADD COLUMN IF NOT EXISTS response_model text;
+DROP FUNCTION IF EXISTS @extschema@._http_page_params();
