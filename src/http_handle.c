@@ -65,6 +65,7 @@
 typedef enum HttpArgs
 {
 	ARGS_NONE,					/* f() */
+	ARGS_NONE_TEXT,				/* f() returning json (text in its own key order) */
 	ARGS_ID,					/* f(id1) */
 	ARGS_BODY,					/* f(body) */
 	ARGS_ID_BODY,				/* f(id1, body) */
@@ -87,7 +88,7 @@ typedef struct HttpOp
 } HttpOp;
 
 static const HttpOp http_ops[] = {
-	{"openapi", "_http_openapi", ARGS_NONE, NULL, NULL},
+	{"openapi", "_http_openapi", ARGS_NONE_TEXT, NULL, NULL},
 	{"auth_me", NULL, ARGS_AUTH_ME, NULL, NULL},
 	{"campaign_get", "campaign_get", ARGS_ID, NULL, NULL},
 	{"campaign_create", "campaign_create", ARGS_BODY, NULL, NULL},
@@ -265,6 +266,7 @@ function_args(HttpArgs args, Oid *types)
 	switch (args)
 	{
 		case ARGS_NONE:
+		case ARGS_NONE_TEXT:
 		case ARGS_AUTH_ME:
 			return 0;
 		case ARGS_ID:
@@ -633,12 +635,12 @@ parse_jsonb(const char *s)
 
 /*
  * call_route runs the route's API function; fills *result (NULL for SQL
- * null) and *total.  Runs inside the caller's subtransaction; http_stage
+ * null), or *json_text for a function that returns json, and *total.  Runs inside the caller's subtransaction; http_stage
  * says how far it got.
  */
 static void
 call_route(HttpRoute *r, HttpKey *key, pg_uuid_t *ids, bool csv, const char *query,
-		   const char *req_body, Jsonb **result, int64 *total)
+		   const char *req_body, Jsonb **result, char **json_text, int64 *total)
 {
 	Jsonb	   *payload = NULL;
 	Jsonb	   *filters = NULL;
@@ -686,6 +688,10 @@ call_route(HttpRoute *r, HttpKey *key, pg_uuid_t *ids, bool csv, const char *que
 		case ARGS_NONE:
 			res = call_function(&r->fn, 0, args, &isnull);
 			break;
+		case ARGS_NONE_TEXT:
+			res = call_function(&r->fn, 0, args, &isnull);
+			*json_text = isnull ? NULL : TextDatumGetCString(res);
+			return;
 		case ARGS_AUTH_ME:
 			{
 				StringInfoData buf;
@@ -1044,13 +1050,14 @@ http_handle(PG_FUNCTION_ARGS)
 		ResourceOwner oldowner = CurrentResourceOwner;
 		ErrorData  *volatile edata = NULL;
 		Jsonb	   *result = NULL;
+		char	   *json_text = NULL;
 		int64		total = 0;
 
 		BeginInternalSubTransaction(NULL);
 		MemoryContextSwitchTo(oldcontext);
 		PG_TRY();
 		{
-			call_route(route, &key, ids, csv, query, req_body, &result, &total);
+			call_route(route, &key, ids, csv, query, req_body, &result, &json_text, &total);
 			ReleaseCurrentSubTransaction();
 			MemoryContextSwitchTo(oldcontext);
 			CurrentResourceOwner = oldowner;
@@ -1074,6 +1081,8 @@ http_handle(PG_FUNCTION_ARGS)
 				header_remove(&hdrs, "Content-Type");
 				body = "";
 			}
+			else if (json_text != NULL)
+				body = json_text;
 			else if (result == NULL)
 				body = "null";
 			else if (route->response_root != NULL)

@@ -275,8 +275,8 @@ TextToJsonb(StringInfo buf)
 
 /*
  * model_schemas() is campaigns._model_schemas: components.schemas of the
- * OpenAPI document, every named schema but the query models (which are
- * parameters, not bodies).
+ * OpenAPI document as json (its properties in model order), every named
+ * schema but the query models (which are parameters, not bodies).
  */
 Datum
 model_schemas(PG_FUNCTION_ARGS)
@@ -305,7 +305,8 @@ model_schemas(PG_FUNCTION_ARGS)
 		}
 	}
 	appendStringInfoChar(&buf, '}');
-	PG_RETURN_JSONB_P(TextToJsonb(&buf));
+	/* json, not jsonb: the properties stay in model order */
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(buf.data, buf.len));
 }
 
 /*

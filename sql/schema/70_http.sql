@@ -47,10 +47,10 @@ COMMENT ON TABLE @extschema@.http_route IS
 -- The JSON Schemas of the models (src/openapi.c, from the descriptions the
 -- validator walks): components.schemas, and the query parameters of a
 -- query model as OpenAPI parameter objects (without "in").
-CREATE OR REPLACE FUNCTION @extschema@._model_schemas() RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@._model_schemas() RETURNS json
 LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'model_schemas';
 COMMENT ON FUNCTION @extschema@._model_schemas() IS
-'The JSON Schema of every request and response model of the API (components.schemas of the OpenAPI document), from the same descriptions the validator checks bodies against.';
+'The JSON Schema of every request and response model of the API (components.schemas of the OpenAPI document, as json: properties in model order), from the same descriptions the validator checks bodies against.';
 CREATE OR REPLACE FUNCTION @extschema@._model_parameters(model text) RETURNS jsonb
 LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'model_parameters';
 COMMENT ON FUNCTION @extschema@._model_parameters(text) IS
@@ -352,103 +352,119 @@ COMMENT ON FUNCTION @extschema@._http_error(text, text, text, text) IS
 -- each request and response body a reference to the JSON Schema of its
 -- model (_model_schemas, generated from the descriptions the validator
 -- walks), the X-RateLimit-* headers on every response of an authenticated
--- route (when the key has a limit).
-CREATE OR REPLACE FUNCTION @extschema@._http_openapi() RETURNS jsonb
+-- route (when the key has a limit).  It is json, not jsonb, so that keys
+-- stay in the order written: properties in model order, as a reader of the
+-- interactive documentation expects them.
+CREATE OR REPLACE FUNCTION @extschema@._http_openapi() RETURNS json
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	WITH rate AS (
-		SELECT '{"X-RateLimit-Limit": {"$ref": "#/components/headers/X-RateLimit-Limit"},
-				 "X-RateLimit-Remaining": {"$ref": "#/components/headers/X-RateLimit-Remaining"},
-				 "X-RateLimit-Reset": {"$ref": "#/components/headers/X-RateLimit-Reset"}}'::jsonb AS h
+	WITH route AS (
+		SELECT r.*, row_number() OVER (ORDER BY
+				array_position(ARRAY['meta', 'campaigns', 'datasets', 'templates', 'sender-profiles', 'identities'], r.tag),
+				r.tag, r.path, array_position(ARRAY['GET', 'POST', 'PATCH', 'DELETE'], r.method)) AS n
+		  FROM @extschema@.http_route r
 	), op AS (
-		SELECT r.path, lower(r.method) AS m, jsonb_strip_nulls(jsonb_build_object(
+		SELECT r.path, r.n, lower(r.method) AS m, json_strip_nulls(json_build_object(
 			'operationId', r.operation_id,
 			'summary', r.summary,
-			'tags', jsonb_build_array(r.tag),
-			'security', CASE WHEN NOT r.auth THEN '[]'::jsonb END,
-			'parameters', (SELECT coalesce(jsonb_agg(p ORDER BY o), '[]') FROM (
-				SELECT jsonb_build_object('name', btrim(s, '{}'), 'in', 'path', 'required', true,
-										  'schema', '{"type": "string", "format": "uuid"}'::jsonb) AS p, o
+			'tags', json_build_array(r.tag),
+			'security', CASE WHEN NOT r.auth THEN '[]'::json END,
+			'parameters', (SELECT coalesce(json_agg(p ORDER BY o), '[]') FROM (
+				SELECT json_build_object('name', btrim(s, '{}'), 'in', 'path', 'required', true,
+										 'schema', json_build_object('type', 'string', 'format', 'uuid')) AS p, o
 				  FROM unnest(r.segs) WITH ORDINALITY AS u(s, o) WHERE s LIKE '{%}'
 				UNION ALL
-				SELECT q || '{"in": "query", "required": false}', 100 + o
+				SELECT json_build_object('name', q ->> 'name', 'in', 'query', 'required', false,
+										 'schema', q -> 'schema', 'description', q ->> 'description'), 100 + o
 				  FROM jsonb_array_elements(r.query_params) WITH ORDINALITY AS e(q, o)) ps),
-			'requestBody', CASE WHEN r.body IS NOT NULL THEN jsonb_build_object('required', true, 'content',
-				jsonb_build_object('application/json', jsonb_build_object('schema',
-					jsonb_build_object('$ref', '#/components/schemas/' || r.request_model)))
-				|| CASE WHEN r.body = 'json_or_csv' THEN '{"text/csv": {"schema": {"type": "string",
-					"description": "A header row, then one lead per row: columns email, linkedin_url, first_name, last_name, company, title and timezone are lead fields, any other goes into fields; empty cells are left out."}}}'::jsonb
-						ELSE '{}' END) END,
-			'responses', jsonb_build_object(r.success_status::text, jsonb_build_object(
+			'requestBody', CASE WHEN r.body IS NOT NULL THEN json_build_object('required', true, 'content',
+				json_build_object('application/json', json_build_object('schema',
+						json_build_object('$ref', '#/components/schemas/' || r.request_model)),
+					'text/csv', CASE WHEN r.body = 'json_or_csv' THEN json_build_object('schema', json_build_object(
+						'type', 'string', 'description', 'A header row, then one lead per row: columns email, linkedin_url, first_name, last_name, company, title and timezone are lead fields, any other goes into fields; empty cells are left out.')) END)) END,
+			'responses', (SELECT json_object_agg(code, resp ORDER BY code) FROM (
+				SELECT r.success_status::text AS code, json_build_object(
 					'description', CASE r.success_status WHEN 201 THEN 'Created' WHEN 202 THEN 'Accepted'
-														  WHEN 204 THEN 'No Content' ELSE 'OK' END)
-					|| CASE WHEN r.auth OR r.total_count THEN jsonb_build_object('headers',
-						CASE WHEN r.auth THEN rate.h ELSE '{}' END
-						|| CASE WHEN r.total_count THEN '{"X-Total-Count": {"description": "Rows matching the filters, ignoring offset and limit.", "schema": {"type": "integer"}}}'::jsonb
-								ELSE '{}' END) ELSE '{}' END
-					|| CASE WHEN r.response <> 'none' THEN jsonb_build_object('content', jsonb_build_object('application/json',
-						jsonb_build_object('schema', CASE
-							WHEN r.response_model IS NULL THEN '{"type": "object"}'::jsonb
-							WHEN r.response = 'array' THEN jsonb_build_object('type', 'array', 'items',
-								jsonb_build_object('$ref', '#/components/schemas/' || r.response_model))
-							ELSE jsonb_build_object('$ref', '#/components/schemas/' || r.response_model) END))) ELSE '{}' END)
-				|| CASE WHEN r.auth THEN '{"401": {"$ref": "#/components/responses/Unauthorized"},
-										  "429": {"$ref": "#/components/responses/RateLimited"}}'::jsonb ELSE '{}' END
-				|| CASE WHEN r.segs::text LIKE '%{%' THEN '{"404": {"$ref": "#/components/responses/NotFound"}}'::jsonb ELSE '{}' END
-				|| CASE WHEN r.body IS NOT NULL THEN '{"413": {"$ref": "#/components/responses/PayloadTooLarge"},
-													 "415": {"$ref": "#/components/responses/UnsupportedMediaType"}}'::jsonb ELSE '{}' END
-				|| CASE WHEN r.body IS NOT NULL OR r.query_params <> '[]' THEN
-						'{"422": {"$ref": "#/components/responses/ValidationError"}}'::jsonb ELSE '{}' END
-				|| CASE WHEN r.method IN ('PATCH', 'DELETE') OR r.path ~ '/(launch|pause|resume|stop|unschedule|reset)$' THEN
-						'{"409": {"$ref": "#/components/responses/Conflict"}}'::jsonb ELSE '{}' END
+														  WHEN 204 THEN 'No Content' ELSE 'OK' END,
+					'headers', CASE WHEN r.auth OR r.total_count THEN json_build_object(
+						'X-RateLimit-Limit', CASE WHEN r.auth THEN json_build_object('$ref', '#/components/headers/X-RateLimit-Limit') END,
+						'X-RateLimit-Remaining', CASE WHEN r.auth THEN json_build_object('$ref', '#/components/headers/X-RateLimit-Remaining') END,
+						'X-RateLimit-Reset', CASE WHEN r.auth THEN json_build_object('$ref', '#/components/headers/X-RateLimit-Reset') END,
+						'X-Total-Count', CASE WHEN r.total_count THEN json_build_object(
+							'description', 'Rows matching the filters, ignoring offset and limit.', 'schema', json_build_object('type', 'integer')) END) END,
+					'content', CASE WHEN r.response <> 'none' THEN json_build_object('application/json', json_build_object('schema', CASE
+						WHEN r.response_model IS NULL THEN json_build_object('type', 'object')
+						WHEN r.response = 'array' THEN json_build_object('type', 'array', 'items',
+							json_build_object('$ref', '#/components/schemas/' || r.response_model))
+						ELSE json_build_object('$ref', '#/components/schemas/' || r.response_model) END)) END) AS resp
+				UNION ALL
+				SELECT e.code, json_build_object('$ref', '#/components/responses/' || e.name)
+				  FROM (VALUES ('401', 'Unauthorized', r.auth),
+							   ('404', 'NotFound', r.path LIKE '%{%'),
+							   ('409', 'Conflict', r.method IN ('PATCH', 'DELETE') OR r.path ~ '/(launch|pause|resume|stop|unschedule|reset)$'),
+							   ('413', 'PayloadTooLarge', r.body IS NOT NULL),
+							   ('415', 'UnsupportedMediaType', r.body IS NOT NULL),
+							   ('422', 'ValidationError', r.body IS NOT NULL OR r.query_params <> '[]'),
+							   ('429', 'RateLimited', r.auth)) AS e(code, name, applies)
+				 WHERE e.applies) x)
 		)) AS o
-		  FROM @extschema@.http_route r, rate
+		  FROM route r
+	), rate AS (
+		SELECT json_build_object(
+			'X-RateLimit-Limit', json_build_object('$ref', '#/components/headers/X-RateLimit-Limit'),
+			'X-RateLimit-Remaining', json_build_object('$ref', '#/components/headers/X-RateLimit-Remaining'),
+			'X-RateLimit-Reset', json_build_object('$ref', '#/components/headers/X-RateLimit-Reset')) AS h
 	), error_response AS (
 		-- what each error response of an authenticated route is
-		SELECT name, jsonb_build_object('description', description, 'content',
-					jsonb_build_object('application/json', jsonb_build_object('schema',
-						jsonb_build_object('$ref', '#/components/schemas/' || schema))))
-				|| CASE WHEN headers <> '{}' THEN jsonb_build_object('headers', headers) ELSE '{}' END AS r
+		SELECT e.n, e.name, json_strip_nulls(json_build_object('description', e.description,
+					'headers', e.headers,
+					'content', json_build_object('application/json', json_build_object('schema',
+						json_build_object('$ref', '#/components/schemas/' || e.schema))))) AS r
 		  FROM rate, LATERAL (VALUES
-			('Unauthorized', 'Missing, malformed, unknown or revoked API key.', 'Error',
-			 '{"WWW-Authenticate": {"description": "Bearer (with error=\"invalid_token\" for a key that is not valid).", "schema": {"type": "string"}}}'::jsonb),
-			('NotFound', 'No such object (or another user''s).', 'Error', rate.h),
-			('Conflict', 'The change is refused in the object''s current status.', 'Error', rate.h),
-			('PayloadTooLarge', 'The body exceeds the size limit (the http_max_body_bytes setting), checked before the key.', 'Error', '{}'::jsonb),
-			('UnsupportedMediaType', 'The body is not JSON (or CSV where allowed).', 'Error', rate.h),
-			('ValidationError', 'Validation error: every error of the body or the query parameters at once.', 'HTTPValidationError', rate.h),
-			('RateLimited', 'Too many requests for this key in the current minute.', 'Error',
-			 '{"Retry-After": {"$ref": "#/components/headers/Retry-After"}}'::jsonb || rate.h)
-		  ) AS e(name, description, schema, headers)
+			(1, 'Unauthorized', 'Missing, malformed, unknown or revoked API key.', 'Error',
+			 json_build_object('WWW-Authenticate', json_build_object('description',
+				'Bearer (with error="invalid_token" for a key that is not valid).', 'schema', json_build_object('type', 'string')))),
+			(2, 'NotFound', 'No such object (or another user''s).', 'Error', rate.h),
+			(3, 'Conflict', 'The change is refused in the object''s current status.', 'Error', rate.h),
+			(4, 'PayloadTooLarge', 'The body exceeds the size limit (the http_max_body_bytes setting), checked before the key.', 'Error', NULL),
+			(5, 'UnsupportedMediaType', 'The body is not JSON (or CSV where allowed).', 'Error', rate.h),
+			(6, 'ValidationError', 'Validation error: every error of the body or the query parameters at once.', 'HTTPValidationError', rate.h),
+			(7, 'RateLimited', 'Too many requests for this key in the current minute.', 'Error',
+			 json_build_object('Retry-After', json_build_object('$ref', '#/components/headers/Retry-After'),
+							   'X-RateLimit-Limit', json_build_object('$ref', '#/components/headers/X-RateLimit-Limit'),
+							   'X-RateLimit-Remaining', json_build_object('$ref', '#/components/headers/X-RateLimit-Remaining'),
+							   'X-RateLimit-Reset', json_build_object('$ref', '#/components/headers/X-RateLimit-Reset')))
+		  ) AS e(n, name, description, schema, headers)
 	)
-	SELECT jsonb_build_object(
+	SELECT json_build_object(
 		'openapi', '3.1.0',
-		'info', jsonb_build_object('title', 'campaigns', 'version',
+		'info', json_build_object('title', 'campaigns', 'version',
 			(SELECT e.extversion FROM pg_extension e WHERE e.extname = 'campaigns'),
 			'description', 'Multi-step outreach campaigns (email and LinkedIn sequences), served from PostgreSQL.  Every schema here is generated from the descriptions the server validates bodies against.',
-			'license', '{"name": "PostgreSQL License", "identifier": "PostgreSQL"}'::jsonb),
-		'servers', '[{"url": "/", "description": "The server that serves this document; every path starts with /api/v1."}]'::jsonb,
-		'security', '[{"bearerAuth": []}]'::jsonb,
+			'license', json_build_object('name', 'PostgreSQL License', 'identifier', 'PostgreSQL')),
+		'servers', json_build_array(json_build_object('url', '/',
+			'description', 'The server that serves this document; every path starts with /api/v1.')),
+		'security', '[{"bearerAuth": []}]'::json,
 		'tags', '[{"name": "meta", "description": "This document and the API key."},
 				  {"name": "campaigns", "description": "Campaigns, their launch, status, stats, forecast, enrolled leads and events."},
 				  {"name": "datasets", "description": "Datasets of leads (JSON or CSV uploads)."},
 				  {"name": "templates", "description": "Message templates with merge fields."},
 				  {"name": "sender-profiles", "description": "Sender profiles (at most 5 per user)."},
-				  {"name": "identities", "description": "Sending identities: email aliases and connected LinkedIn accounts."}]'::jsonb,
-		'paths', (SELECT jsonb_object_agg('/api/v1' || path, ops) FROM (
-					SELECT path, jsonb_object_agg(m, o) AS ops FROM op GROUP BY path) g),
-		'components', jsonb_build_object(
-			'securitySchemes', '{"bearerAuth": {"type": "http", "scheme": "bearer", "description": "An API key: cmp_live_..."}}'::jsonb,
+				  {"name": "identities", "description": "Sending identities: email aliases and connected LinkedIn accounts."}]'::json,
+		'paths', (SELECT json_object_agg('/api/v1' || path, ops ORDER BY n) FROM (
+					SELECT path, min(n) AS n, json_object_agg(m, o ORDER BY n) AS ops FROM op GROUP BY path) g),
+		'components', json_build_object(
+			'securitySchemes', '{"bearerAuth": {"type": "http", "scheme": "bearer", "description": "An API key: cmp_live_..."}}'::json,
 			'schemas', @extschema@._model_schemas(),
 			'headers', '{
 				"X-RateLimit-Limit": {"description": "Requests allowed per minute for this key (sent when the key has a limit).", "schema": {"type": "integer"}},
 				"X-RateLimit-Remaining": {"description": "Requests left in the current minute (sent when the key has a limit).", "schema": {"type": "integer"}},
 				"X-RateLimit-Reset": {"description": "Seconds until the current minute ends (sent when the key has a limit).", "schema": {"type": "integer"}},
-				"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}'::jsonb,
-			'responses', (SELECT jsonb_object_agg(name, r) FROM error_response)))
+				"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}'::json,
+			'responses', (SELECT json_object_agg(name, r ORDER BY n) FROM error_response)))
 $$;
-COMMENT ON FUNCTION @extschema@._http_openapi() IS 'The OpenAPI 3.1 document of the HTTP surface: the paths of http_route, the schemas of the models the server validates against.';
+COMMENT ON FUNCTION @extschema@._http_openapi() IS 'The OpenAPI 3.1 document of the HTTP surface (json, keys in the order written): the paths of http_route, the schemas of the models the server validates against.';
 
 -- _http_json_error_pos(body, context, detail) guesses the character offset of
 -- a JSON syntax error from the CONTEXT line PostgreSQL reports ("JSON data,

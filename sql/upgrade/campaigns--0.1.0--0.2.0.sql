@@ -22,3 +22,5 @@ ALTER TABLE @extschema@.http_route
 	ADD COLUMN IF NOT EXISTS request_model text,
 	ADD COLUMN IF NOT EXISTS response_model text;
 DROP FUNCTION IF EXISTS @extschema@._http_page_params();
+-- The document is json now (keys in the order written), not jsonb.
+DROP FUNCTION IF EXISTS @extschema@._http_openapi();
