@@ -21,6 +21,7 @@
 
 #include "formats.h"
 
+#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
@@ -59,6 +60,7 @@ ModelCacheMake(const Model *m)
 	c->namelen = palloc(sizeof(int) * m->nfields);
 	c->order = palloc(sizeof(int) * m->nfields);
 	c->keys = palloc(sizeof(JsonbValue) * m->nfields);
+	c->key_json = palloc(sizeof(char *) * m->nfields);
 	c->has_default = palloc0(sizeof(bool) * m->nfields);
 	c->defaults = palloc0(sizeof(FieldValue) * m->nfields);
 	for (int i = 0; i < m->nfields; i++)
@@ -69,6 +71,14 @@ ModelCacheMake(const Model *m)
 		c->keys[i].type = jbvString;
 		c->keys[i].val.string.val = (char *) m->fields[i].name;
 		c->keys[i].val.string.len = c->namelen[i];
+		{
+			StringInfoData k;
+
+			initStringInfo(&k);
+			escape_json(&k, m->fields[i].name);
+			appendStringInfoString(&k, ": ");
+			c->key_json[i] = k.data;
+		}
 		/* insertion into the order so far */
 		while (j > 0 && KeyBefore(m->fields[i].name, c->namelen[i],
 								  m->fields[c->order[j - 1]].name, c->namelen[c->order[j - 1]]))

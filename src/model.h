@@ -214,6 +214,7 @@ typedef struct ModelCache
 	int		   *namelen;		/* strlen of each field's name */
 	int		   *order;			/* field indexes in jsonb's key order */
 	JsonbValue *keys;			/* each field's name, as a jsonb key */
+	char	  **key_json;		/* ... and as JSON text with ": " after it */
 	bool	   *has_default;
 	FieldValue *defaults;		/* each default, checked (FS_OK) */
 } ModelCache;

@@ -30,58 +30,87 @@ WriteString(StringInfo out, const char *s, int len)
 	escape_json(out, pnstrdup(s, len));
 }
 
-/* WriteObject writes an object m describes: its fields in order, then the rest. */
+/*
+ * WriteObject writes an object m describes: its fields in model order, then
+ * the keys m does not name.  One pass over the object's keys, matched
+ * against m's fields in jsonb's key order (both are sorted so), collects
+ * the values; the field names are written as prepared once per model.
+ */
 static void
 WriteObject(StringInfo out, const Model *m, JsonbContainer *obj)
 {
 	ModelCache *c = ModelCacheOf(m);
-	int			found = 0;
+	JsonbValue	local[32];
+	bool		localhave[32];
+	JsonbValue *vals = m->nfields <= 32 ? local : palloc(sizeof(JsonbValue) * m->nfields);
+	bool	   *have = m->nfields <= 32 ? localhave : palloc(sizeof(bool) * m->nfields);
+	JsonbValue *extra = NULL;	/* keys and values m does not name, in pairs */
+	int			nextra = 0;
+	int			p = 0;
 	bool		first = true;
+	JsonbIterator *it = JsonbIteratorInit(obj);
+	JsonbIteratorToken tok;
+	JsonbValue	k;
 
+	memset(have, 0, sizeof(bool) * m->nfields);
+	while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
+	{
+		JsonbValue	v;
+		int			f = -1;
+
+		if (tok != WJB_KEY)
+			continue;
+		tok = JsonbIteratorNext(&it, &v, true);
+		Assert(tok == WJB_VALUE);
+		/* m's fields that sort before this key are not in the object */
+		while (p < m->nfields)
+		{
+			int			i = c->order[p];
+			int			len = c->namelen[i];
+			int			cmp = len != k.val.string.len ? len - k.val.string.len :
+				memcmp(m->fields[i].name, k.val.string.val, len);
+
+			if (cmp > 0)
+				break;
+			p++;
+			if (cmp == 0)
+			{
+				f = i;
+				break;
+			}
+		}
+		if (f >= 0)
+		{
+			vals[f] = v;
+			have[f] = true;
+		}
+		else
+		{
+			if (extra == NULL)
+				extra = palloc(sizeof(JsonbValue) * 2 * JsonContainerSize(obj));
+			extra[nextra++] = k;
+			extra[nextra++] = v;
+		}
+	}
 	appendStringInfoChar(out, '{');
 	for (int i = 0; i < m->nfields; i++)
 	{
-		JsonbValue	buf;
-		JsonbValue *v = getKeyJsonValueFromContainer(obj, m->fields[i].name, c->namelen[i], &buf);
-
-		if (v == NULL)
+		if (!have[i])
 			continue;
 		if (!first)
-			appendStringInfoString(out, ", ");
+			appendBinaryStringInfo(out, ", ", 2);
 		first = false;
-		found++;
-		WriteString(out, m->fields[i].name, c->namelen[i]);
-		appendStringInfoString(out, ": ");
-		WriteValue(out, &m->fields[i], v);
+		appendStringInfoString(out, c->key_json[i]);
+		WriteValue(out, &m->fields[i], &vals[i]);
 	}
-	if (found < (int) JsonContainerSize(obj))
+	for (int i = 0; i < nextra; i += 2)
 	{
-		JsonbIterator *it = JsonbIteratorInit(obj);
-		JsonbIteratorToken tok;
-		JsonbValue	k;
-		JsonbValue	v;
-		bool		skip = false;
-
-		while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
-		{
-			if (tok == WJB_KEY)
-			{
-				skip = false;
-				for (int i = 0; i < m->nfields && !skip; i++)
-					skip = c->namelen[i] == k.val.string.len &&
-						memcmp(m->fields[i].name, k.val.string.val, k.val.string.len) == 0;
-				if (skip)
-					continue;
-				if (!first)
-					appendStringInfoString(out, ", ");
-				first = false;
-				WriteString(out, k.val.string.val, k.val.string.len);
-				appendStringInfoString(out, ": ");
-				tok = JsonbIteratorNext(&it, &v, true);
-				Assert(tok == WJB_VALUE);
-				WriteValue(out, NULL, &v);
-			}
-		}
+		if (!first)
+			appendBinaryStringInfo(out, ", ", 2);
+		first = false;
+		WriteString(out, extra[i].val.string.val, extra[i].val.string.len);
+		appendBinaryStringInfo(out, ": ", 2);
+		WriteValue(out, NULL, &extra[i + 1]);
 	}
 	appendStringInfoChar(out, '}');
 }
@@ -98,7 +127,7 @@ WriteArray(StringInfo out, const ModelField *items, JsonbContainer *arr)
 		JsonbValue *v = getIthJsonbValueFromContainer(arr, i);
 
 		if (i > 0)
-			appendStringInfoString(out, ", ");
+			appendBinaryStringInfo(out, ", ", 2);
 		WriteValue(out, items, v);
 	}
 	appendStringInfoChar(out, ']');

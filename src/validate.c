@@ -470,7 +470,7 @@ CheckString(Validation *vs, const ModelField *f, const JsonbValue *v, const Loc 
 		return FS_BAD;
 	if (f->check != NULL && !f->check(vs, loc, out, parent))
 		return FS_BAD;
-	return CheckFormat(vs, f, loc, out);
+	return f->format == VF_NONE ? FS_OK : CheckFormat(vs, f, loc, out);
 }
 
 /* -------------------------------------------------------------- lists */
@@ -673,11 +673,24 @@ CheckObject(Validation *vs, const Model *m, const JsonbValue *v, const Loc *loc,
 		Loc			l = LocKeyLen(loc, f->name, c->namelen[i]);
 		JsonbValue *fv = getKeyJsonValueFromContainer(obj, f->name, c->namelen[i], NULL);
 
+		if (fv == NULL && !((f->flags & FF_REQUIRED) && !m->partial))
+		{
+			/* absent and allowed to be: the default, or nothing (the common case) */
+			if (c->has_default[i] && !m->partial)
+				out->f[i] = c->defaults[i]; /* FS_OK, as if given */
+			else
+			{
+				out->f[i].fs = FS_ABSENT;
+				out->f[i].v = NULL;
+				out->f[i].n = 0;
+			}
+			continue;
+		}
 		if (fv != NULL)
 			present++;
 		CheckField(vs, f, fv, &l, &out->f[i], out);
 		if (out->f[i].fs == FS_ABSENT && c->has_default[i] && !m->partial)
-			out->f[i] = c->defaults[i]; /* FS_OK, as if given */
+			out->f[i] = c->defaults[i]; /* a query parameter given as null */
 	}
 	if (m->extra == EXTRA_FORBID)
 		ReportExtras(vs, m, c, loc, obj, present);
