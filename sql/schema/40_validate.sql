@@ -4,7 +4,7 @@
 
 CREATE OR REPLACE FUNCTION @extschema@._validate(model text, value jsonb)
 RETURNS jsonb
-LANGUAGE c STABLE PARALLEL SAFE
+LANGUAGE c STABLE PARALLEL RESTRICTED
 AS 'MODULE_PATHNAME', 'model_validate';
 COMMENT ON FUNCTION @extschema@._validate(text, jsonb) IS
 'Checks a request body or a set of query parameters against a model of the API (models.c: TemplateCreate, LeadUpload, PageQuery...) and returns it normalised (defaults filled); otherwise raises 22023 with a DETAIL that is the JSON array of {loc, msg, type} errors, all of them, in Pydantic v2''s words and order.';
