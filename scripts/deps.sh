@@ -4,7 +4,7 @@
 set -euo pipefail
 PKGS=(build-essential postgresql-15 postgresql-server-dev-15 postgresql-15-cron
       postgresql-contrib libcurl4-openssl-dev libmicrohttpd-dev libpq-dev
-      python3-psycopg python3-pytest curl nginx-light wrk)
+      python3-psycopg python3-pytest curl jq nginx-light wrk)
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

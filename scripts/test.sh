@@ -27,10 +27,13 @@ if [ -n "${CAMPAIGNS_PGROOT:-}" ]; then
 	destdir=("DESTDIR=$CAMPAIGNS_PGROOT")
 	PGBIN=$CAMPAIGNS_PGROOT$PGBIN
 fi
-export PATH=$PGBIN:$PATH
+# Build and install with the system's pg_config (a private copy's would
+# name include and library directories under the copy, which DESTDIR then
+# prefixes a second time); the suites run with the copy's binaries.
 make -s
 make -s install "${destdir[@]}"
 if [ -f gateway/Makefile ]; then make -s -C gateway; fi
+export PATH=$PGBIN:$PATH
 # PostgreSQL refuses to run as root: the suites run as postgres, which must
 # be able to write the tree's test output directories.  When it cannot even
 # reach the tree (a checkout under /root, say), the suites run in a copy.

@@ -241,8 +241,8 @@ ClaimRowRead(ClaimRow *row, HeapTuple tup, TupleDesc desc)
 
 /*
  * DispatchBuildBody appends the JSON request body of a claim row (a row of
- * _dispatch_claim_rows) to out, in one pass: the keys of the README's
- * table, in that order, the last ones by channel (email: subject, body,
+ * _dispatch_claim_rows) to out, in one pass: the keys of docs/dispatch.md,
+ * in the order given there, the last ones by channel (email: subject, body,
  * alias_id, alias_email; LinkedIn: message, connected_account_id).
  */
 void

@@ -141,7 +141,11 @@ WITH picked AS (
 	  JOIN @extschema@.lead l ON l.lead_id = p.lead_id
 	  LEFT JOIN LATERAL (SELECT s AS cfg FROM jsonb_array_elements(p.steps_config) s
 						  WHERE (s ->> 'step')::integer = p.step LIMIT 1) st ON true
-	  LEFT JOIN LATERAL (SELECT v AS cfg FROM jsonb_array_elements(st.cfg -> 'variants') v
+	  -- (a step without variants holds "variants": null, as campaign_create
+	  -- normalises it: jsonb_array_elements would raise on that scalar)
+	  LEFT JOIN LATERAL (SELECT v AS cfg
+						   FROM jsonb_array_elements(CASE WHEN jsonb_typeof(st.cfg -> 'variants') = 'array'
+														  THEN st.cfg -> 'variants' END) v
 						  WHERE v ->> 'label' = p.variant LIMIT 1) va ON true
 	  LEFT JOIN @extschema@.template t
 			 ON t.template_id = (va.cfg ->> 'template_id')::uuid AND t.user_id = p.user_id
