@@ -28,8 +28,12 @@ if [ -n "${CAMPAIGNS_PGROOT:-}" ]; then
 	PGBIN=$CAMPAIGNS_PGROOT$PGBIN
 fi
 export PATH=$PGBIN:$PATH
-make -s
-make -s install "${destdir[@]}"
+# Built and installed with the system's pg_config: the private copy's
+# reports paths inside $CAMPAIGNS_PGROOT already (it is relocatable), so
+# DESTDIR on top of it would install into $CAMPAIGNS_PGROOT$CAMPAIGNS_PGROOT
+# and leave the copy's stale files in use.
+make -s PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
+make -s install PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config "${destdir[@]}"
 if [ -f gateway/Makefile ]; then make -s -C gateway; fi
 # PostgreSQL refuses to run as root: the suites run as postgres, which must
 # be able to write the tree's test output directories.  When it cannot even
