@@ -868,6 +868,14 @@ http_handle(PG_FUNCTION_ARGS)
 					   sizeof(pg_uuid_t));
 			}
 		}
+		else if (memchr(seg, '{', slen) != NULL || memchr(seg, '}', slen) != NULL)
+		{
+			/*
+			 * A literal "{}" would match a route's parameter without giving
+			 * an id; no route has braces otherwise (http_route's CHECK).
+			 */
+			appendStringInfoString(&shape, "{literal}");
+		}
 		else
 			appendBinaryStringInfo(&shape, seg, slen);
 		if (slash == NULL)
