@@ -3,7 +3,7 @@
 # test, benchmark and run, when any is missing.  Idempotent; needs root.
 set -euo pipefail
 PKGS=(build-essential postgresql-15 postgresql-server-dev-15 postgresql-15-cron
-      postgresql-contrib libcurl4-openssl-dev libmicrohttpd-dev libpq-dev
+      postgresql-contrib libcurl4-openssl-dev libssl-dev libmicrohttpd-dev libpq-dev
       python3-psycopg python3-pytest curl jq nginx-light wrk)
 missing=()
 for p in "${PKGS[@]}"; do

@@ -47,6 +47,7 @@ cron.database_name = 'campaigns'
 campaigns.database_name = 'campaigns'
 campaigns.email_endpoint = 'http://127.0.0.1:$SINK_PORT/email'
 campaigns.linkedin_endpoint = 'http://127.0.0.1:$SINK_PORT/linkedin'
+campaigns.outbound_allow = '127.0.0.1/32'
 CONF
 fi
 

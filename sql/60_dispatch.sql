@@ -76,8 +76,12 @@ INSERT INTO campaigns.email_alias (user_id, alias_id, full_email) VALUES
 	('00000000-0000-0000-0060-00000000000a', 'sales', 'sales@example.com');
 INSERT INTO campaigns.connected_account (connected_account_id, user_id, name) VALUES
 	('00000000-0000-0000-0060-0000000000ca', '00000000-0000-0000-0060-00000000000a', 'li');
-INSERT INTO campaigns.delivery_endpoint (user_id, channel, url, auth_header) VALUES
-	('00000000-0000-0000-0060-00000000000a', 'email', 'http://127.0.0.1:1/email', 'Bearer tok');
+-- (the auth header stored as delivery_endpoint_create stores it: encrypted
+-- for its row and user; the claim shows it redacted)
+INSERT INTO campaigns.delivery_endpoint (delivery_endpoint_id, user_id, channel, url, auth_header) VALUES
+	('00000000-0000-0000-0060-0000000000de', '00000000-0000-0000-0060-00000000000a', 'email', 'http://127.0.0.1:1/email',
+	 campaigns._secret_encrypt('Bearer tok', '00000000-0000-0000-0060-00000000000a',
+							   campaigns._delivery_endpoint_secret_context('00000000-0000-0000-0060-0000000000de')));
 -- Campaign 1: email, step 1 (variant A: t1, default profile; variant B: t2,
 -- profile "other", PERSONALIZATION) and step 2 after 2 days; New York time.
 -- Campaign 2: LinkedIn message, AI personalization, campaign system_prompt,

@@ -14,6 +14,8 @@
 #include "utils/guc.h"
 
 #include "http_api.h"
+#include "outbound.h"
+#include "secrets.h"
 
 PG_MODULE_MAGIC;
 
@@ -54,6 +56,8 @@ _PG_init(void)
 	WorkerInit();
 	HttpApiInit();
 	HttpRateInit();
+	OutboundInit();
+	SecretsInit();
 
 	MarkGUCPrefixReserved("campaigns");
 }

@@ -102,11 +102,16 @@ CREATE TABLE IF NOT EXISTS @extschema@.delivery_endpoint (
 	user_id		uuid NOT NULL,
 	channel		text NOT NULL CHECK (channel IN ('email', 'linkedin')),
 	url			text NOT NULL,
-	auth_header	text,
-	PRIMARY KEY (user_id, channel)
+	auth_header	bytea,
+	PRIMARY KEY (user_id, channel),
+	delivery_endpoint_id uuid NOT NULL DEFAULT gen_random_uuid() UNIQUE,
+	created_at	timestamptz NOT NULL DEFAULT now(),
+	updated_at	timestamptz NOT NULL DEFAULT now()
 );
 COMMENT ON TABLE @extschema@.delivery_endpoint IS
-'Per-user delivery service of a channel; without a row the GUC campaigns.<channel>_endpoint applies.';
+'Per-user delivery service of a channel (managed with delivery_endpoint_create and the other delivery_endpoint_* functions); without a row the GUC campaigns.<channel>_endpoint applies.';
+COMMENT ON COLUMN @extschema@.delivery_endpoint.auth_header IS
+'The auth header, encrypted (src/secrets.c) for (user_id, delivery_endpoint_id): only the worker decrypts it.';
 
 CREATE TABLE IF NOT EXISTS @extschema@.campaign (
 	campaign_id	uuid PRIMARY KEY DEFAULT gen_random_uuid(),

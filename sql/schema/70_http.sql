@@ -96,7 +96,14 @@ VALUES
 	('alias_create', 'POST', '/aliases/', true, 'json', '[]', 201, 'object', false, 'identities', 'Create an email alias (a sending mailbox).'),
 	('alias_list', 'GET', '/aliases/', true, NULL, @extschema@._http_page_params(), 200, 'array', true, 'identities', 'List email aliases.'),
 	('connected_account_create', 'POST', '/connected-accounts/', true, 'json', '[]', 201, 'object', false, 'identities', 'Create a connected LinkedIn account.'),
-	('connected_account_list', 'GET', '/connected-accounts/', true, NULL, @extschema@._http_page_params(), 200, 'array', true, 'identities', 'List connected accounts.')
+	('connected_account_list', 'GET', '/connected-accounts/', true, NULL, @extschema@._http_page_params(), 200, 'array', true, 'identities', 'List connected accounts.'),
+	('delivery_endpoint_create', 'POST', '/delivery-endpoints/', true, 'json', '[]', 201, 'object', false, 'delivery-endpoints', 'Set the delivery endpoint of a channel (one per channel; the auth header is write-only).'),
+	('delivery_endpoint_list', 'GET', '/delivery-endpoints/', true, NULL,
+		@extschema@._http_page_params() || '[{"name": "channel", "schema": {"type": "string", "enum": ["email", "linkedin"]}, "description": "Only the endpoint of this channel."}]',
+		200, 'array', true, 'delivery-endpoints', 'List delivery endpoints by channel.'),
+	('delivery_endpoint_get', 'GET', '/delivery-endpoints/{delivery_endpoint_id}', true, NULL, '[]', 200, 'object', false, 'delivery-endpoints', 'Read a delivery endpoint.'),
+	('delivery_endpoint_update', 'PATCH', '/delivery-endpoints/{delivery_endpoint_id}', true, 'json', '[]', 200, 'object', false, 'delivery-endpoints', 'Partly update a delivery endpoint (auth_header null removes it).'),
+	('delivery_endpoint_delete', 'DELETE', '/delivery-endpoints/{delivery_endpoint_id}', true, NULL, '[]', 204, 'none', false, 'delivery-endpoints', 'Delete a delivery endpoint (the channel falls back to the server''s endpoint).')
 ON CONFLICT (operation_id) DO UPDATE SET
 	method = excluded.method, path = excluded.path, auth = excluded.auth, body = excluded.body,
 	query_params = excluded.query_params, success_status = excluded.success_status,
