@@ -107,6 +107,21 @@ thread_slot(void)
 }
 
 /*
+ * backend_thread_start opens the calling server thread's connection before
+ * it serves anyone: its descriptor is taken before clients can take them
+ * all, and the first request does not wait for it.  A database that is not
+ * up yet is tried again on the first request.
+ */
+void
+backend_thread_start(void)
+{
+	ConnSlot   *slot = thread_slot();
+
+	if (slot != NULL && slot->conn == NULL)
+		slot->conn = db_connect();
+}
+
+/*
  * backend_close_all closes every thread's connection at shutdown, once the
  * server threads (and so the users of the connections) have stopped.
  */

@@ -3,13 +3,14 @@
  * gateway/gateway.h
  *		Declarations shared by the parts of campaigns-gateway.
  *
- * The gateway has four parts: server.c speaks HTTP/1.1 on the sockets
- * (llhttp parses, server.c enforces the limits and the strict rules of SPEC
- * §10 and writes every response), backend.c calls campaigns.http_handle over
- * libpq, docs.c serves the Swagger UI page, and text.c holds the UTF-8 and
- * JSON helpers they share.  gateway.c reads the configuration and starts
- * the threads.  A request travels one way: server.c parses it into a
- * Request, a handler (docs or backend) fills a Response, server.c writes it.
+ * The gateway's parts: server.c speaks HTTP/1.1 on the sockets (accepting,
+ * limits, writing every response), parse.c reads requests with llhttp and
+ * applies the strict rules of SPEC §10, backend.c calls
+ * campaigns.http_handle over libpq, docs.c serves the Swagger UI page, and
+ * text.c holds the UTF-8 and JSON helpers they share.  gateway.c reads the
+ * configuration and starts the threads.  A request travels one way:
+ * parse.c fills a Request, a handler (docs or backend) fills a Response,
+ * server.c writes it.
  *
  *-------------------------------------------------------------------------
  */
@@ -92,6 +93,7 @@ extern void response_error(Response *resp, unsigned int status, const char *deta
 						   const char *message);
 
 /* backend.c */
+extern void backend_thread_start(void);
 extern void backend_handle(const Request *req, Response *resp);
 extern void backend_close_all(void);
 

@@ -801,6 +801,7 @@ worker_run(void *arg)
 	Worker	   *w = arg;
 	struct epoll_event events[MAX_EVENTS];
 
+	backend_thread_start();
 	for (;;)
 	{
 		int64_t		now = now_ms();

@@ -685,6 +685,22 @@ def test_open_file_limit_raised_and_the_cap_fitted_to_it(env):
         assert_serving(env, gw, GW2_PORT)
 
 
+def test_out_of_file_descriptors_answers_503(env):
+    # So low a limit that the cap does not fit: accept() runs out, and the
+    # reserved descriptor is freed to answer 503 instead.
+    with extra_gateway(env, "--threads", "2", nofile=(24, 24)) as gw:
+        results = many(GW2_PORT, 200, req(env))
+        errors = [r for r in results if isinstance(r, str)]
+        assert not errors, (len(errors), errors[:5])
+        statuses = [r[0] for r in results]
+        assert set(statuses) == {200, 503} and statuses.count(200) >= 1, statuses
+        for status, headers, body in results:
+            if status == 503:
+                assert_json_error(status, headers, body, 503)
+        assert "out of file descriptors: answering new connections with 503" in gw.log_text()
+        assert_serving(env, gw, GW2_PORT)
+
+
 # Fuzz -------------------------------------------------------------------------
 
 def test_fuzz_never_stops_the_gateway(env):
