@@ -128,6 +128,7 @@ main(int argc, char **argv)
 	const char *max_conns_s = NULL;
 	bool		docs_explicit = false;
 	int			c;
+	char	   *listen_copy;
 	char	   *host;
 	char	   *port;
 	char	   *colon;
@@ -202,7 +203,9 @@ main(int argc, char **argv)
 		cfg_max_conns = (unsigned int) parse_number("--max-connections", max_conns_s, 1, 1000000);
 
 	/* ADDR:PORT, or [IPV6]:PORT */
-	host = strdup(cfg_listen);
+	host = listen_copy = strdup(cfg_listen);
+	if (host == NULL)
+		die_usage("out of memory");
 	colon = strrchr(host, ':');
 	if (colon == NULL)
 		die_usage("--listen must be ADDR:PORT, not \"%s\"", cfg_listen);
@@ -219,6 +222,7 @@ main(int argc, char **argv)
 	hints.ai_flags = AI_PASSIVE;
 	if ((rc = getaddrinfo(*host ? host : NULL, port, &hints, &ai)) != 0)
 		die_usage("cannot resolve --listen \"%s\": %s", cfg_listen, gai_strerror(rc));
+	free(listen_copy);
 
 	/* Signals go to sigwait() below, never to the server threads. */
 	signal(SIGPIPE, SIG_IGN);

@@ -353,6 +353,23 @@ start_linger(Conn *c, size_t limit)
 }
 
 /*
+ * trim_buffers frees the buffers a large request grew, once it is answered:
+ * they are kept between requests to save allocations, but an idle
+ * connection should not hold a megabyte it no longer needs.
+ */
+static void
+trim_buffers(Conn *c)
+{
+	Buf		   *bufs[] = {&c->req.path, &c->req.query, &c->req.headers, &c->req.body,
+		&c->req.if_none_match, &c->url, &c->field, &c->value, &c->scratch, &c->out,
+	&c->resp.head, &c->resp.own_body};
+
+	for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
+		if (bufs[i]->cap > 16384)
+			buf_free(bufs[i]);
+}
+
+/*
  * try_write writes what is left of the response; when the socket takes it
  * all, the response is released and the connection lingers if it is to be
  * closed.  When it does not, the thread waits for the socket to drain.
@@ -406,8 +423,7 @@ try_write(Conn *c)
 	response_reset(&c->resp);
 	c->out_body = NULL;
 	c->out_body_len = 0;
-	if (c->req.body.cap > 65536)
-		buf_free(&c->req.body);
+	trim_buffers(c);
 	if (c->close_after)
 		start_linger(c, cfg_max_body + DRAIN_EXTRA);
 	else if (c->writing)

@@ -372,6 +372,51 @@ def test_framing_errors_name_the_cause(env):
     assert "folded" in assert_refused(req(env, headers=[(b"X-A", b"a\r\n b")]), 400)["message"]
 
 
+def send_split(data, cut, port=GW_PORT):
+    """Sends data in two writes split at cut, so that the gateway reads them apart; returns all it answers."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=20)
+    chunks = []
+    try:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        s.sendall(data[:cut])
+        time.sleep(0.01)
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            s.sendall(data[cut:])
+            s.shutdown(socket.SHUT_WR)
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            chunks.append(d)
+    finally:
+        s.close()
+    return b"".join(chunks)
+
+
+def test_requests_split_anywhere(env):
+    # Wherever a read ends, a request means the same: a folded header is
+    # still found (the gateway looks back across reads), a good request
+    # still served.
+    folded = b"GET /api/v1/auth/me HTTP/1.1\r\nHost: x\r\nX-A: a\r\n \tb\r\nAuthorization: Bearer " + \
+        env.key.encode() + b"\r\n\r\n"
+    good = b"GET /api/v1/auth/me HTTP/1.1\r\nHost: x\r\nX-A: a  b \r\nAuthorization: Bearer " + \
+        env.key.encode() + b"\r\n\r\n"
+    start = folded.index(b"X-A")
+    for cut in range(start, start + 16):
+        status, headers, body, rest = parse_one(send_split(folded, cut))
+        assert assert_json_error(status, headers, body, 400)["message"].startswith("a header is folded"), cut
+        status, headers, body, rest = parse_one(send_split(good, cut))
+        assert status == 200 and json.loads(body)["user_id"] == USER, (cut, body)
+    body = b'{"name": "split"}'
+    chunked = req(env, "POST", "/api/v1/datasets/", [(b"Transfer-Encoding", b"chunked")],
+                  b"5\r\n" + body[:5] + b"\r\n" + b"%x\r\n" % (len(body) - 5) + body[5:] + b"\r\n0\r\n\r\n")
+    before = env.datasets()
+    for cut in range(len(chunked) - 40, len(chunked)):
+        status, _, data, _ = parse_one(send_split(chunked, cut))
+        assert status == 201 and json.loads(data)["name"] == "split", (cut, data)
+    assert env.datasets() == before + 40
+
+
 def test_limits_at_their_boundaries(env):
     # A target of exactly 8192 bytes is read (and routed: 404), one more is 414.
     target = "/api/v1/auth/me?" + "a" * (8192 - len("/api/v1/auth/me?"))
