@@ -154,11 +154,18 @@ def parse_one(buf, head=False):
     return status, headers, rest[:n], rest[n:]
 
 
-def exchange(data, port=GW_PORT, timeout=20, shut_write=False):
-    """Sends data on a new connection and reads until the gateway closes it."""
+def exchange(data, port=GW_PORT, timeout=20, shut_write=False, cut=None):
+    """Sends data on a new connection and reads until the gateway closes it.
+    With cut, data goes in two writes 10 ms apart, so that the gateway reads
+    them apart."""
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     chunks = []
     try:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if cut is not None:
+            s.sendall(data[:cut])
+            time.sleep(0.01)
+            data = data[cut:]
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             s.sendall(data)
             if shut_write:
@@ -372,27 +379,6 @@ def test_framing_errors_name_the_cause(env):
     assert "folded" in assert_refused(req(env, headers=[(b"X-A", b"a\r\n b")]), 400)["message"]
 
 
-def send_split(data, cut, port=GW_PORT):
-    """Sends data in two writes split at cut, so that the gateway reads them apart; returns all it answers."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=20)
-    chunks = []
-    try:
-        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        s.sendall(data[:cut])
-        time.sleep(0.01)
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            s.sendall(data[cut:])
-            s.shutdown(socket.SHUT_WR)
-        while True:
-            d = s.recv(65536)
-            if not d:
-                break
-            chunks.append(d)
-    finally:
-        s.close()
-    return b"".join(chunks)
-
-
 def test_requests_split_anywhere(env):
     # Wherever a read ends, a request means the same: a folded header is
     # still found (the gateway looks back across reads), a good request
@@ -403,16 +389,16 @@ def test_requests_split_anywhere(env):
         env.key.encode() + b"\r\n\r\n"
     start = folded.index(b"X-A")
     for cut in range(start, start + 16):
-        status, headers, body, rest = parse_one(send_split(folded, cut))
+        status, headers, body, rest = parse_one(exchange(folded, shut_write=True, cut=cut))
         assert assert_json_error(status, headers, body, 400)["message"].startswith("a header is folded"), cut
-        status, headers, body, rest = parse_one(send_split(good, cut))
+        status, headers, body, rest = parse_one(exchange(good, shut_write=True, cut=cut))
         assert status == 200 and json.loads(body)["user_id"] == USER, (cut, body)
     body = b'{"name": "split"}'
     chunked = req(env, "POST", "/api/v1/datasets/", [(b"Transfer-Encoding", b"chunked")],
                   b"5\r\n" + body[:5] + b"\r\n" + b"%x\r\n" % (len(body) - 5) + body[5:] + b"\r\n0\r\n\r\n")
     before = env.datasets()
     for cut in range(len(chunked) - 40, len(chunked)):
-        status, _, data, _ = parse_one(send_split(chunked, cut))
+        status, _, data, _ = parse_one(exchange(chunked, shut_write=True, cut=cut))
         assert status == 201 and json.loads(data)["name"] == "split", (cut, data)
     assert env.datasets() == before + 40
 
