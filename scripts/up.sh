@@ -34,6 +34,7 @@ chown postgres "$DEPLOY"
 chmod 755 "$DEPLOY"
 install -o postgres -m 755 scripts/demo_sink.py "$DEPLOY/demo_sink.py"
 if [ -x gateway/campaigns-gateway ]; then install -o postgres -m 755 gateway/campaigns-gateway "$DEPLOY/campaigns-gateway"; fi
+if [ -d node_modules/swagger-ui-dist ]; then rm -rf "$DEPLOY/swagger-ui"; cp -r node_modules/swagger-ui-dist "$DEPLOY/swagger-ui"; fi
 PSQL="as_pg $PGBIN/psql -X -q -v ON_ERROR_STOP=1 -h $DEPLOY -p $PG_PORT"
 
 if [ ! -f "$DEPLOY/data/PG_VERSION" ]; then
@@ -136,7 +137,7 @@ done
 # The HTTP gateway.
 GW=$DEPLOY/campaigns-gateway
 if [ -x "$GW" ] && ! { [ -f "$DEPLOY/gateway.pid" ] && kill -0 "$(cat "$DEPLOY/gateway.pid")" 2>/dev/null; }; then
-	as_pg bash -c "nohup '$GW' --listen 127.0.0.1:$HTTP_PORT --threads 4 \
+	as_pg bash -c "nohup '$GW' --listen 127.0.0.1:$HTTP_PORT --threads 4 --docs-dir '$DEPLOY/swagger-ui' \
 		--db 'host=$DEPLOY port=$PG_PORT dbname=campaigns user=campaigns_gateway_login' \
 		>> '$DEPLOY/gateway.log' 2>&1 & echo \$! > '$DEPLOY/gateway.pid'"
 	for _ in $(seq 1 50); do
