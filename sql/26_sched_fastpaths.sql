@@ -92,17 +92,21 @@ SELECT campaigns.campaign_stop('00000000-0000-0000-0026-200000000001') ->> 'stat
 DELETE FROM campaigns.campaign WHERE campaign_id = '00000000-0000-0000-0026-200000000001';
 SELECT count(*) AS leads_left FROM campaigns.campaign_lead WHERE campaign_id = '00000000-0000-0000-0026-200000000001';
 
--- Tenancy: as an application role, another user's campaign enrols nothing
--- (it is invisible), and the own one enrols the own leads only.
+-- Tenancy: an application role cannot run the enrolment insert (it is the
+-- launch's, run as the extension owner), and its own launch enrols its own
+-- leads only.
 SELECT pg_temp.mk(2, '00000000-0000-0000-0026-000000000002', '00000000-0000-0000-0026-0000000000d2') IS NOT NULL AS other_created;
 UPDATE campaigns.campaign SET status = 'launching', activated_at = now()
  WHERE campaign_id = '00000000-0000-0000-0026-200000000002';
+SELECT pg_temp.mk(3) IS NOT NULL AS own_created;
 CREATE ROLE sched26_app;
 GRANT campaigns_user TO sched26_app;
 SET ROLE sched26_app;
+\set VERBOSITY sqlstate
 SELECT * FROM campaigns._enrol_insert('00000000-0000-0000-0026-200000000002', NULL, 10, 1, 'email', now(), now(), true, false);
+\set VERBOSITY default
 SELECT r -> 'summary' AS summary, r -> 'campaign' ->> 'status' AS status, r -> 'campaign' ->> 'total_leads' AS total_leads
-  FROM campaigns.campaign_launch(pg_temp.mk(3)) r;
+  FROM campaigns.campaign_launch('00000000-0000-0000-0026-200000000003') r;
 SHOW session_replication_role;
 RESET ROLE;
 SELECT count(*) AS other_enrolled FROM campaigns.campaign_lead WHERE campaign_id = '00000000-0000-0000-0026-200000000002';
