@@ -5,10 +5,14 @@
 --                  owner; no tenant or gateway role owns anything, so none
 --                  can ALTER, DROP, RENAME or replace it
 --   API functions  campaigns_user may EXECUTE exactly the functions listed
---                  below; each is SECURITY DEFINER with search_path pinned
---                  (CREATE OR REPLACE on upgrade resets both, and this file
---                  runs after it), and filters every query on
---                  current_user_id() itself (the owner bypasses RLS)
+--                  below; each is SECURITY DEFINER with search_path and
+--                  standard_conforming_strings pinned (with the latter off,
+--                  a caller's session would compile the PL/pgSQL bodies
+--                  with backslash escapes, and their regexes would change
+--                  meaning).  CREATE OR REPLACE on upgrade resets these
+--                  attributes; this file, run after it, sets them again.
+--                  Each filters every query on current_user_id() itself
+--                  (the owner bypasses row-level security).
 --   helpers        a few pure C functions campaigns_user may EXECUTE as it
 --                  is (invoker): they read no table and resolve no name
 --   tables         no INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES or
@@ -130,6 +134,7 @@ BEGIN
 	]::regprocedure[]
 	LOOP
 		EXECUTE format('ALTER FUNCTION %s SECURITY DEFINER SET search_path = pg_catalog, pg_temp', f);
+		EXECUTE format('ALTER FUNCTION %s SET standard_conforming_strings = on', f);
 		EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO campaigns_user', f);
 	END LOOP;
 END
@@ -159,5 +164,7 @@ GRANT SELECT ON
 TO campaigns_user;
 GRANT SELECT (user_id, channel, url) ON @extschema@.delivery_endpoint TO campaigns_user;
 
--- The gateway: http_handle, and nothing else.
+-- The gateway: http_handle, and nothing else.  (Its helpers are PL/pgSQL,
+-- compiled in the gateway's session: the same pin as the API.)
+ALTER FUNCTION @extschema@.http_handle(text, text, text, jsonb, text) SET standard_conforming_strings = on;
 GRANT EXECUTE ON FUNCTION @extschema@.http_handle(text, text, text, jsonb, text) TO campaigns_gateway;
