@@ -344,21 +344,29 @@ lookup_binding(Oid nspid, Oid role, pg_uuid_t *user_id)
 	return found;
 }
 
+/* What a bound session's GUC is, when it is refused. */
+typedef enum RefusedAs
+{
+	NAMES_ANOTHER,
+	NOT_A_UUID,
+	NOT_JSON
+} RefusedAs;
+
 /*
  * refuse_bound raises 28000 for a bound session whose GUC (what) names
- * another user or no uuid at all.
+ * another user, or no user at all.
  */
 static void
 pg_attribute_noreturn()
-refuse_bound(const char *what, bool not_uuid)
+refuse_bound(const char *what, RefusedAs why)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
 			 errmsg("role \"%s\" is bound to one user and cannot act as another",
 					GetUserNameFromId(GetSessionUserId(), false)),
-			 not_uuid ?
-			 errdetail("%s does not name a user (not a uuid).", what) :
-			 errdetail("%s names another user.", what)));
+			 why == NAMES_ANOTHER ? errdetail("%s names another user.", what) :
+			 why == NOT_A_UUID ? errdetail("%s is not a uuid.", what) :
+			 errdetail("%s is not JSON.", what)));
 }
 
 PG_FUNCTION_INFO_V1(current_user_id);
@@ -402,20 +410,20 @@ current_user_id(PG_FUNCTION_ARGS)
 		if (guc != NULL)
 		{
 			if (!parse_uuid(guc, &named))
-				refuse_bound("campaigns.user_id", true);
+				refuse_bound("campaigns.user_id", NOT_A_UUID);
 			if (memcmp(&named, &cached_user, sizeof(pg_uuid_t)) != 0)
-				refuse_bound("campaigns.user_id", false);
+				refuse_bound("campaigns.user_id", NAMES_ANOTHER);
 		}
 		if (claims != NULL)
 		{
 			if (!claims_sub(claims, &sub, &sub_scalar))
-				refuse_bound("request.jwt.claims", true);
+				refuse_bound("request.jwt.claims", NOT_JSON);
 			if (sub != NULL)
 			{
 				if (!sub_scalar || !parse_uuid(sub, &named))
-					refuse_bound("request.jwt.claims ->> 'sub'", true);
+					refuse_bound("request.jwt.claims ->> 'sub'", NOT_A_UUID);
 				if (memcmp(&named, &cached_user, sizeof(pg_uuid_t)) != 0)
-					refuse_bound("request.jwt.claims ->> 'sub'", false);
+					refuse_bound("request.jwt.claims ->> 'sub'", NAMES_ANOTHER);
 			}
 		}
 		memcpy(result, &cached_user, sizeof(pg_uuid_t));
