@@ -398,13 +398,14 @@ SELECT campaigns.campaign_create(jsonb_build_object('name', 'Q', 'dataset_id', (
 	->> 'campaign_id' AS b_c \gset
 SELECT campaigns.campaign_launch(:'b_c') -> 'campaign' ->> 'status' AS b_launched;
 RESET campaigns.user_id;
-SELECT campaigns.tick(now()) ->> 'queued' AS queued_by_tick;
+SELECT campaigns.tick(now()) IS NOT NULL AS ticked;
 -- (as the worker would: one of A's in flight, B1's retried once)
 UPDATE campaigns.action SET state = 'in_flight', lease_until = now() + interval '1 minute'
  WHERE action_id = (SELECT min(action_id) FROM campaigns.action WHERE user_id = '00000000-0000-0000-0080-00000000000a');
 SELECT campaigns.action_record_outcome((SELECT min(action_id) FROM campaigns.action WHERE user_id = '00000000-0000-0000-0080-0000000000b1'),
 	'retry', now(), 503, 'busy', now() + interval '1 hour') AS retried;
-SELECT user_id, state, attempts, count(*) FROM campaigns.action GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
+SELECT user_id, state, attempts, count(*) FROM campaigns.action
+ WHERE user_id::text LIKE '00000000-0000-0000-0080-%' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
 SET SESSION AUTHORIZATION priv80_tenant;
 SET campaigns.user_id = '00000000-0000-0000-0080-00000000000a';
 SELECT queued, in_flight, retrying, next_due IS NOT NULL AS has_next_due, worker_running FROM campaigns.tenant_worker_status;

@@ -54,7 +54,7 @@ SELECT pg_temp.objects('00000000-0000-0000-0081-00000000000b') AS b \gset
 UPDATE campaigns.campaign SET next_action_at = '-infinity' WHERE campaign_id IN ((:'a'::jsonb ->> 'c2')::uuid, (:'b'::jsonb ->> 'c2')::uuid);
 UPDATE campaigns.campaign SET status = 'paused', paused_reason = 'user', next_action_at = NULL
  WHERE campaign_id IN ((:'a'::jsonb ->> 'c2')::uuid, (:'b'::jsonb ->> 'c2')::uuid);
-SELECT (campaigns.tick(now()) ->> 'queued')::int AS queued;
+SELECT campaigns.tick(now()) IS NOT NULL AS ticked;
 SELECT c.user_id, count(*) FILTER (WHERE a.action_id IS NOT NULL) AS actions, count(DISTINCT cl.campaign_lead_id) AS enrolled
   FROM campaigns.campaign c JOIN campaigns.campaign_lead cl ON cl.campaign_id = c.campaign_id
   LEFT JOIN campaigns.action a ON a.campaign_lead_id = cl.campaign_lead_id
