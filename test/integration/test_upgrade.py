@@ -311,3 +311,29 @@ def test_rules_in_force_after_upgrade(upgraded):
     finally:
         pg.q("SELECT campaigns.role_unbind('up_bound')", dbname=db)
         pg.q("DROP OWNED BY up_tenant, up_bound; DROP ROLE up_tenant; DROP ROLE up_bound", dbname=db)
+
+
+def test_upgrade_refuses_references_across_users(upgraded):
+    """0.1.0 let tenants write the tables, so a row may refer to another
+    user's row; the upgrade then stops before changing anything, says which
+    rows break the rule, and goes through once they are gone."""
+    pg, _, _ = upgraded
+    db = "crossed"
+    pg.q("CREATE DATABASE %s" % db)
+    pg.q("CREATE EXTENSION campaigns VERSION '0.1.0'", dbname=db)
+    seed_0_1_0(pg, db)
+    a_c, a_cl = pg.q("SELECT campaign_id::text, campaign_lead_id::text FROM campaigns.campaign_lead WHERE user_id = %s LIMIT 1",
+                     (USER_A,), dbname=db)[0]
+    # what the issue's attack left behind: B's event on A's campaign and lead
+    pg.q("INSERT INTO campaigns.event (user_id, campaign_id, campaign_lead_id, type) VALUES (%s, %s, %s, 'replied')",
+         (USER_B, a_c, a_cl), dbname=db)
+    with pytest.raises(psycopg.errors.ForeignKeyViolation) as e:
+        pg.q("ALTER EXTENSION campaigns UPDATE", dbname=db)
+    assert "keeps every reference inside one user" in e.value.diag.message_primary
+    assert "1 rows of event whose campaign_id is not a campaign of the same user_id" in e.value.diag.message_primary
+    assert "1 rows of event whose campaign_lead_id is not a campaign_lead of the same user_id" in e.value.diag.message_primary
+    assert pg.q1("SELECT extversion FROM pg_extension WHERE extname = 'campaigns'", dbname=db) == "0.1.0"
+    pg.q("DELETE FROM campaigns.event WHERE user_id = %s AND campaign_id = %s", (USER_B, a_c), dbname=db)
+    pg.q("ALTER EXTENSION campaigns UPDATE", dbname=db)
+    assert pg.q1("SELECT extversion FROM pg_extension WHERE extname = 'campaigns'", dbname=db) == \
+        pg.q1("SELECT default_version FROM pg_available_extensions WHERE name = 'campaigns'", dbname=db)
