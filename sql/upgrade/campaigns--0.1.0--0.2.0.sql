@@ -8,28 +8,30 @@
 -- References stay inside a tenant (SPEC §10): composite keys (user_id, id)
 -- on the referenced tables and foreign keys (user_id, x_id) for every
 -- reference, in place of 0.1.0's single-column ones (30_tables.sql has the
--- same constraints for a fresh install).  0.1.0 let tenants write the tables
--- directly, so a reference across tenants (or to a row deleted by hand) may
--- exist: the upgrade refuses then, saying where, rather than fail on the
--- first constraint or drop rows.
+-- same constraints for a fresh install, under the same names).  0.1.0 let
+-- tenants write the tables directly, so a reference across tenants (or to a
+-- row deleted by hand) may exist: the upgrade refuses then, saying where,
+-- rather than fail on the first constraint or drop rows.
 DO $refs$
 DECLARE
+	-- the references: table, column, referenced table and column, on delete
+	refs CONSTANT jsonb := '[
+		["lead", "dataset_id", "dataset", "dataset_id", "ON DELETE CASCADE"],
+		["campaign", "dataset_id", "dataset", "dataset_id", ""],
+		["campaign", "connected_account_id", "connected_account", "connected_account_id", ""],
+		["campaign_lead", "campaign_id", "campaign", "campaign_id", "ON DELETE CASCADE"],
+		["campaign_lead", "lead_id", "lead", "lead_id", "ON DELETE CASCADE"],
+		["action", "campaign_id", "campaign", "campaign_id", "ON DELETE CASCADE"],
+		["action", "campaign_lead_id", "campaign_lead", "campaign_lead_id", "ON DELETE CASCADE"],
+		["event", "campaign_id", "campaign", "campaign_id", "ON DELETE CASCADE"],
+		["event", "campaign_lead_id", "campaign_lead", "campaign_lead_id", "ON DELETE CASCADE"],
+		["campaign_daily_stats", "campaign_id", "campaign", "campaign_id", "ON DELETE CASCADE"]]';
 	r record;
 	n bigint;
 	bad text := '';
 BEGIN
-	FOR r IN SELECT * FROM (VALUES
-		('lead', 'dataset_id', 'dataset', 'dataset_id'),
-		('campaign', 'dataset_id', 'dataset', 'dataset_id'),
-		('campaign', 'connected_account_id', 'connected_account', 'connected_account_id'),
-		('campaign_lead', 'campaign_id', 'campaign', 'campaign_id'),
-		('campaign_lead', 'lead_id', 'lead', 'lead_id'),
-		('action', 'campaign_id', 'campaign', 'campaign_id'),
-		('action', 'campaign_lead_id', 'campaign_lead', 'campaign_lead_id'),
-		('event', 'campaign_id', 'campaign', 'campaign_id'),
-		('event', 'campaign_lead_id', 'campaign_lead', 'campaign_lead_id'),
-		('campaign_daily_stats', 'campaign_id', 'campaign', 'campaign_id')) v(tab, col, ref, refcol)
-	LOOP
+	FOR r IN SELECT x ->> 0 AS tab, x ->> 1 AS col, x ->> 2 AS ref, x ->> 3 AS refcol, x ->> 4 AS on_delete
+			   FROM jsonb_array_elements(refs) x LOOP
 		EXECUTE format('SELECT count(*) FROM @extschema@.%I x WHERE x.%I IS NOT NULL AND NOT EXISTS'
 					   ' (SELECT 1 FROM @extschema@.%I y WHERE y.user_id = x.user_id AND y.%I = x.%I)',
 					   r.tab, r.col, r.ref, r.refcol, r.col) INTO n;
@@ -42,52 +44,27 @@ BEGIN
 			USING ERRCODE = '23503',
 				  HINT = 'They were written directly into the tables (0.1.0 allowed it).  Delete or correct them, then run ALTER EXTENSION campaigns UPDATE again.';
 	END IF;
+
+	-- the keys referenced, (user_id, <id>)
+	FOR r IN SELECT DISTINCT x ->> 2 AS ref, x ->> 3 AS refcol FROM jsonb_array_elements(refs) x ORDER BY 1 LOOP
+		EXECUTE format('ALTER TABLE @extschema@.%I ADD CONSTRAINT %I UNIQUE (user_id, %I)',
+					   r.ref, r.ref || '_user_id_' || r.refcol || '_key', r.refcol);
+	END LOOP;
+	-- the references, replacing 0.1.0's (named <table>_<column>_fkey)
+	FOR r IN SELECT x ->> 0 AS tab, x ->> 1 AS col, x ->> 2 AS ref, x ->> 3 AS refcol, x ->> 4 AS on_delete
+			   FROM jsonb_array_elements(refs) x LOOP
+		EXECUTE format('ALTER TABLE @extschema@.%I DROP CONSTRAINT IF EXISTS %I,'
+					   ' ADD CONSTRAINT %I FOREIGN KEY (user_id, %I) REFERENCES @extschema@.%I (user_id, %I) %s',
+					   r.tab, r.tab || '_' || r.col || '_fkey', r.tab || '_user_id_' || r.col || '_fkey',
+					   r.col, r.ref, r.refcol, r.on_delete);
+	END LOOP;
 END
 $refs$;
-
-ALTER TABLE @extschema@.dataset ADD CONSTRAINT dataset_user_id_dataset_id_key UNIQUE (user_id, dataset_id);
-ALTER TABLE @extschema@.lead ADD CONSTRAINT lead_user_id_lead_id_key UNIQUE (user_id, lead_id);
-ALTER TABLE @extschema@.connected_account
-	ADD CONSTRAINT connected_account_user_id_connected_account_id_key UNIQUE (user_id, connected_account_id);
-ALTER TABLE @extschema@.campaign ADD CONSTRAINT campaign_user_id_campaign_id_key UNIQUE (user_id, campaign_id);
+-- An enrolled lead is unique per (lead_id, campaign_id) now, lead_id first:
+-- the same index serves the new foreign key's lookups when leads go away.
 ALTER TABLE @extschema@.campaign_lead
-	ADD CONSTRAINT campaign_lead_user_id_campaign_lead_id_key UNIQUE (user_id, campaign_lead_id),
 	DROP CONSTRAINT campaign_lead_campaign_id_lead_id_key,
 	ADD CONSTRAINT campaign_lead_lead_id_campaign_id_key UNIQUE (lead_id, campaign_id);
-
-ALTER TABLE @extschema@.lead
-	DROP CONSTRAINT lead_dataset_id_fkey,
-	ADD CONSTRAINT lead_user_id_dataset_id_fkey FOREIGN KEY (user_id, dataset_id)
-		REFERENCES @extschema@.dataset (user_id, dataset_id) ON DELETE CASCADE;
-ALTER TABLE @extschema@.campaign
-	ADD CONSTRAINT campaign_user_id_dataset_id_fkey FOREIGN KEY (user_id, dataset_id)
-		REFERENCES @extschema@.dataset (user_id, dataset_id),
-	ADD CONSTRAINT campaign_user_id_connected_account_id_fkey FOREIGN KEY (user_id, connected_account_id)
-		REFERENCES @extschema@.connected_account (user_id, connected_account_id);
-ALTER TABLE @extschema@.campaign_lead
-	DROP CONSTRAINT campaign_lead_campaign_id_fkey,
-	ADD CONSTRAINT campaign_lead_user_id_campaign_id_fkey FOREIGN KEY (user_id, campaign_id)
-		REFERENCES @extschema@.campaign (user_id, campaign_id) ON DELETE CASCADE,
-	ADD CONSTRAINT campaign_lead_user_id_lead_id_fkey FOREIGN KEY (user_id, lead_id)
-		REFERENCES @extschema@.lead (user_id, lead_id) ON DELETE CASCADE;
-ALTER TABLE @extschema@.action
-	DROP CONSTRAINT action_campaign_id_fkey,
-	DROP CONSTRAINT action_campaign_lead_id_fkey,
-	ADD CONSTRAINT action_user_id_campaign_id_fkey FOREIGN KEY (user_id, campaign_id)
-		REFERENCES @extschema@.campaign (user_id, campaign_id) ON DELETE CASCADE,
-	ADD CONSTRAINT action_user_id_campaign_lead_id_fkey FOREIGN KEY (user_id, campaign_lead_id)
-		REFERENCES @extschema@.campaign_lead (user_id, campaign_lead_id) ON DELETE CASCADE;
-ALTER TABLE @extschema@.event
-	DROP CONSTRAINT event_campaign_id_fkey,
-	DROP CONSTRAINT event_campaign_lead_id_fkey,
-	ADD CONSTRAINT event_user_id_campaign_id_fkey FOREIGN KEY (user_id, campaign_id)
-		REFERENCES @extschema@.campaign (user_id, campaign_id) ON DELETE CASCADE,
-	ADD CONSTRAINT event_user_id_campaign_lead_id_fkey FOREIGN KEY (user_id, campaign_lead_id)
-		REFERENCES @extschema@.campaign_lead (user_id, campaign_lead_id) ON DELETE CASCADE;
-ALTER TABLE @extschema@.campaign_daily_stats
-	DROP CONSTRAINT campaign_daily_stats_campaign_id_fkey,
-	ADD CONSTRAINT campaign_daily_stats_user_id_campaign_id_fkey FOREIGN KEY (user_id, campaign_id)
-		REFERENCES @extschema@.campaign (user_id, campaign_id) ON DELETE CASCADE;
 
 -- The API is the only write path: 0.1.0 granted INSERT, UPDATE and DELETE on
 -- every table to campaigns_user, and http_handle belonged to campaigns_user.
