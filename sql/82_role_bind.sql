@@ -46,6 +46,15 @@ SELECT campaigns.role_unbind('bind82_a') AS unbound_nothing;
 SELECT campaigns.role_bind('bind82_a', '00000000-0000-0000-0082-00000000000b');
 SELECT campaigns.role_bind('bind82_a', '00000000-0000-0000-0082-00000000000a');
 SELECT role, user_id, bound_at IS NOT NULL AS dated FROM campaigns.role_binding ORDER BY role::text;
+-- A role dropped while bound leaves its OID behind, which the next
+-- role_bind forgets (a new role could be given the same OID).
+CREATE ROLE bind82_gone;
+SELECT campaigns.role_bind('bind82_gone', '00000000-0000-0000-0082-00000000000b');
+SELECT 'bind82_gone'::regrole::oid AS gone_oid \gset
+DROP ROLE bind82_gone;
+SELECT count(*) AS stale_left FROM campaigns.role_binding WHERE role::oid = :gone_oid;
+SELECT campaigns.role_bind('bind82_a', '00000000-0000-0000-0082-00000000000a');
+SELECT count(*) AS stale_left FROM campaigns.role_binding WHERE role::oid = :gone_oid;
 
 ----------------------------------------------------------------------------
 -- The bound role.

@@ -35,6 +35,8 @@ CREATE OR REPLACE TRIGGER role_binding_changed
 -- a session logged in as role (session_user) acts as user_id and as no one
 -- else.  Binding a bound role again moves it to the new user.  Superusers
 -- cannot be bound: they bypass every boundary a binding would promise.
+-- Unbind a role before dropping it (role_bind also forgets the bindings of
+-- roles that no longer exist).
 CREATE OR REPLACE FUNCTION @extschema@.role_bind(role regrole, user_id uuid) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -52,6 +54,9 @@ BEGIN
 			USING ERRCODE = '22023',
 				  DETAIL = format('Role %s is a superuser: it bypasses row-level security and every privilege a binding relies on.', role_bind.role);
 	END IF;
+	-- (bindings of roles dropped since are forgotten: a new role could get
+	-- the old OID)
+	DELETE FROM @extschema@.role_binding b WHERE NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.oid = b.role);
 	INSERT INTO @extschema@.role_binding AS b (role, user_id)
 	VALUES (role_bind.role, role_bind.user_id)
 	ON CONFLICT ON CONSTRAINT role_binding_pkey
