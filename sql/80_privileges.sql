@@ -272,6 +272,27 @@ SELECT status, body::jsonb ->> 'user_id' AS user_id
   FROM campaigns.http_handle('GET', '/api/v1/auth/me', '', jsonb_build_object('Authorization', 'Bearer ' || :'a_key'), NULL);
 SELECT status, jsonb_array_length(body::jsonb) AS campaigns
   FROM campaigns.http_handle('GET', '/api/v1/campaigns/', '', jsonb_build_object('Authorization', 'Bearer ' || :'a_key'), NULL);
+RESET SESSION AUTHORIZATION;
+-- A key's rate limit is the owner's to set (api_key_set_rate_limit), and
+-- http_handle applies it from the next request.
+SELECT campaigns.api_key_set_rate_limit(api_key_id, 5) AS set_5,
+	   campaigns.api_key_set_rate_limit(gen_random_uuid(), 5) AS unknown_key
+  FROM campaigns.api_key WHERE user_id = '00000000-0000-0000-0080-00000000000a';
+\set VERBOSITY sqlstate
+SELECT campaigns.api_key_set_rate_limit(api_key_id, -1) FROM campaigns.api_key WHERE user_id = '00000000-0000-0000-0080-00000000000a';
+\set VERBOSITY default
+SET SESSION AUTHORIZATION priv80_gw;
+SELECT status, headers ->> 'X-RateLimit-Limit' AS rate_limit
+  FROM campaigns.http_handle('GET', '/api/v1/auth/me', '', jsonb_build_object('Authorization', 'Bearer ' || :'a_key'), NULL);
+RESET SESSION AUTHORIZATION;
+SELECT campaigns.api_key_set_rate_limit(api_key_id, NULL) AS back_to_default
+  FROM campaigns.api_key WHERE user_id = '00000000-0000-0000-0080-00000000000a';
+SELECT rate_limit_per_minute FROM campaigns.api_key WHERE user_id = '00000000-0000-0000-0080-00000000000a';
+SELECT campaigns.api_key_revoke(:'a_key') AS revoked;
+SELECT campaigns.api_key_set_rate_limit(api_key_id, 5) AS revoked_key_changed
+  FROM campaigns.api_key WHERE user_id = '00000000-0000-0000-0080-00000000000a';
+SELECT campaigns.api_key_create('00000000-0000-0000-0080-00000000000a', 'a2') AS a_key \gset
+SET SESSION AUTHORIZATION priv80_gw;
 -- Temp tables named like the extension's, first in search_path: http_handle
 -- (search_path pinned, every name qualified) does not see them.
 CREATE TEMP TABLE api_key (token_hash bytea, user_id uuid);
