@@ -95,7 +95,12 @@ SELECT r -> 'campaign' ->> 'status' AS status, r -> 'campaign' ->> 'launch_error
 	   r -> 'summary' AS summary
   FROM campaigns.campaign_launch(pg_temp.mk(5, aliases => '{}')) r;
 SELECT campaigns.campaign_launch(pg_temp.mk(6, aliases => '{al1,gone}')) -> 'campaign' ->> 'launch_error' AS deleted_alias;
-SELECT campaigns.campaign_launch(pg_temp.mk(7, 'linkedin', account => '00000000-0000-0000-0021-0000000000ee')) -> 'campaign' ->> 'launch_error' AS no_account;
+SELECT campaigns.campaign_launch(pg_temp.mk(7, 'linkedin', account => NULL)) -> 'campaign' ->> 'launch_error' AS no_account;
+-- (a campaign cannot name a connected account that does not exist, or is
+-- another user's: the foreign key refuses it)
+\set VERBOSITY sqlstate
+SELECT pg_temp.mk(99, 'linkedin', account => '00000000-0000-0000-0021-0000000000ee');
+\set VERBOSITY default
 SELECT count(*) AS leads_of_failed FROM campaigns.campaign_lead WHERE campaign_id = '00000000-0000-0000-0021-200000000005';
 -- reset: failed -> draft, launch_error cleared; only from failed.
 SELECT r ->> 'status' AS status, r ->> 'launch_error' AS launch_error, r ->> 'total_leads' AS total_leads

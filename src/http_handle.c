@@ -27,7 +27,8 @@
  * same rows); each backend reads them once, with the OIDs of the functions
  * they call, and reads them again when the extension has been re-created
  * (http_handle's own OID changes).  http_handle is SECURITY DEFINER owned by
- * campaigns_user, so API functions run under row-level security.
+ * the extension owner (the gateway's role may execute it and nothing else);
+ * the API functions it calls filter every query on the key's user.
  *
  * This was PL/pgSQL; in C a GET costs about a third of what it did (see
  * bench/http.sh), mostly from counting the rate in shared memory rather

@@ -41,7 +41,8 @@ COMMENT ON FUNCTION @extschema@._worker_status() IS
 CREATE OR REPLACE VIEW @extschema@.worker_status AS SELECT * FROM @extschema@._worker_status();
 COMMENT ON VIEW @extschema@.worker_status IS
 'The background worker: pid, state (stopped, starting, disabled, waiting_for_extension, idle, dispatching, stopping, or not_preloaded), times of its last pass and scheduler tick, requests in flight and counters since the server started.';
-GRANT SELECT ON @extschema@.worker_status TO campaigns_user;
+-- (Cluster-wide: the extension owner's only.  Tenants read their own part in
+-- tenant_worker_status.)
 
 -- Outcome policy (exposed for tests) --------------------------------------------
 

@@ -12,9 +12,11 @@
 --   http_handle         (method, path, query, headers, body) -> (status, headers, body),
 --                       in C (src/http_handle.c)
 --
--- http_handle is SECURITY DEFINER owned by campaigns_user (not a superuser),
--- so the API functions it calls run under row-level security as that role,
--- for the user the API key belongs to and for no other.
+-- http_handle is SECURITY DEFINER, owned like everything else by the
+-- extension owner: the gateway's role can execute it and nothing else
+-- (90_grants.sql).  It names the user from the API key alone (the identity
+-- GUCs, transaction-locally), and the API functions it calls filter every
+-- query on that user.
 
 CREATE TABLE IF NOT EXISTS @extschema@.http_route (
 	operation_id text PRIMARY KEY,
@@ -450,7 +452,5 @@ SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'http_handle';
 COMMENT ON FUNCTION @extschema@.http_handle(text, text, text, jsonb, text) IS
 'The HTTP surface of SPEC §8: routes a request (method, raw path, raw query string, headers, body) and returns its status, headers and body; authenticates Bearer API keys, applies rate limits and maps every error.';
-ALTER FUNCTION @extschema@.http_handle(text, text, text, jsonb, text) OWNER TO campaigns_user;
 REVOKE EXECUTE ON FUNCTION @extschema@.http_handle(text, text, text, jsonb, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.http_handle(text, text, text, jsonb, text) TO campaigns_gateway;
-GRANT USAGE ON SCHEMA @extschema@ TO campaigns_gateway;
