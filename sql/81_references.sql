@@ -31,7 +31,8 @@ BEGIN
 		'li_tpl', campaigns.template_create('{"name": "l", "channel": "linkedin", "body": "x"}') ->> 'template_id',
 		'sp', campaigns.sender_profile_create('{"profile_name": "p"}') ->> 'sender_profile_id',
 		'alias', campaigns.alias_create(jsonb_build_object('alias_id', 'only-' || right(u, 2), 'full_email', 'a@x.example')) ->> 'alias_id',
-		'acct', campaigns.connected_account_create('{"name": "li"}') ->> 'connected_account_id');
+		'acct', campaigns.connected_account_create('{"name": "li"}') ->> 'connected_account_id',
+		'ep', campaigns.delivery_endpoint_create('{"channel": "email", "url": "https://hooks.example.com/e"}') ->> 'delivery_endpoint_id');
 	steps := jsonb_build_array(jsonb_build_object('step', 1, 'channel', 'email', 'variants',
 		jsonb_build_array(jsonb_build_object('label', 'A', 'template_id', o ->> 'tpl', 'sender_profile_id', o ->> 'sp'))));
 	body := jsonb_build_object('name', 'c', 'dataset_id', o ->> 'ds', 'alias_ids', jsonb_build_array(o ->> 'alias'),
@@ -146,6 +147,9 @@ SELECT fn, t, o, m FROM (VALUES
 	('template_get', 'SELECT campaigns.template_get(%s)', ARRAY[:'a'::jsonb ->> 'tpl']),
 	('template_update', 'SELECT campaigns.template_update(%s, ''{"name": "x"}'')', ARRAY[:'a'::jsonb ->> 'tpl']),
 	('template_delete', 'SELECT campaigns.template_delete(%s)', ARRAY[:'a'::jsonb ->> 'tpl']),
+	('delivery_endpoint_get', 'SELECT campaigns.delivery_endpoint_get(%s)', ARRAY[:'a'::jsonb ->> 'ep']),
+	('delivery_endpoint_update', 'SELECT campaigns.delivery_endpoint_update(%s, ''{"url": "https://x.example.com/"}'')', ARRAY[:'a'::jsonb ->> 'ep']),
+	('delivery_endpoint_delete', 'SELECT campaigns.delivery_endpoint_delete(%s)', ARRAY[:'a'::jsonb ->> 'ep']),
 	('sender_profile_get', 'SELECT campaigns.sender_profile_get(%s)', ARRAY[:'a'::jsonb ->> 'sp']),
 	('sender_profile_update', 'SELECT campaigns.sender_profile_update(%s, ''{"profile_name": "x"}'')', ARRAY[:'a'::jsonb ->> 'sp']),
 	('sender_profile_delete', 'SELECT campaigns.sender_profile_delete(%s)', ARRAY[:'a'::jsonb ->> 'sp'])
@@ -185,9 +189,10 @@ SELECT p.proname AS not_called
  WHERE p.pronamespace = 'campaigns'::regnamespace AND has_function_privilege(p.oid, 'EXECUTE') AND p.prosecdef
    AND ('uuid'::regtype = ANY (p.proargtypes) OR p.proname ~ '_(create|update)$')
    AND p.proname NOT IN (SELECT fn FROM calls)
-   AND p.proname NOT IN ('dataset_create', 'template_create', 'sender_profile_create', 'alias_create', 'connected_account_create')
+   AND p.proname NOT IN ('dataset_create', 'template_create', 'sender_profile_create', 'alias_create', 'connected_account_create',
+						 'delivery_endpoint_create')
  ORDER BY 1;
--- (those five create objects from names the caller picks; an alias_id
+-- (those six create objects from names the caller picks; an alias_id
 -- another user has is free for this one, 08_tenancy)
 RESET campaigns.user_id;
 RESET SESSION AUTHORIZATION;
@@ -215,11 +220,14 @@ SELECT c.conrelid::regclass AS "table", c.conname,
 -- Columns that name another table's row without a foreign key: values
 -- copied from a referenced row when the row was written (the action's
 -- sending identity), or keys of tables that are no tenant's.
+-- (A row's own id under a unique key of its own, as delivery_endpoint_id, is
+-- no reference.)
 SELECT c.relname AS "table", a.attname AS "column"
   FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
  WHERE c.relnamespace = 'campaigns'::regnamespace AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
    AND a.attname ~ '_id$' AND a.attname <> 'user_id'
    AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype IN ('p', 'f') AND a.attnum = ANY (k.conkey))
+   AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'u' AND k.conkey = ARRAY[a.attnum])
  ORDER BY 1, 2;
 -- For every foreign key, moving one of B's rows to A's parent row fails as
 -- moving it to a missing one: same SQLSTATE, message and detail (ids
