@@ -30,7 +30,9 @@ PG_CONFIG ?= pg_config
 
 PG_CPPFLAGS = -I$(srcdir)/src $(shell curl-config --cflags)
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror
-SHLIB_LINK = $(shell curl-config --libs)
+# libcrypto (OpenSSL, which the server itself links) seals stored secrets
+# (src/secrets.c).
+SHLIB_LINK = $(shell curl-config --libs) -lcrypto
 
 # Regression tests: one file per feature under sql/, run against a temporary
 # instance that preloads the library (no running cluster needed).

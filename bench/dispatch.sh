@@ -89,6 +89,7 @@ unix_socket_directories = '$tmp'
 shared_preload_libraries = 'campaigns'
 campaigns.database_name = 'postgres'
 campaigns.email_endpoint = 'http://127.0.0.1:$SINKPORT/deliver'
+campaigns.outbound_allow = '127.0.0.1/32'
 campaigns.max_in_flight = $MAX_IN_FLIGHT
 shared_buffers = 256MB
 max_wal_size = 4GB

@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench/http.sh -- the HTTP gateway beside direct SQL (figures in the README).
+# bench/http.sh -- the HTTP gateway beside direct SQL (figures in docs/benchmarks.md).
 #
 # Two operations, each measured three ways in the same run:
 #   GET  /api/v1/campaigns/{id}      vs  SELECT campaigns.campaign_get(id)

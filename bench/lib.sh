@@ -14,6 +14,7 @@ unix_socket_directories = '$BENCH_DIR'
 shared_preload_libraries = 'campaigns'
 campaigns.database_name = 'bench'
 campaigns.worker_enabled = ${BENCH_WORKER:-off}
+campaigns.outbound_allow = '127.0.0.1/32'
 shared_buffers = 512MB
 synchronous_commit = ${BENCH_SYNC_COMMIT:-on}
 max_connections = 200

@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench/schedule.sh -- scheduler benchmarks (figures in the README).
+# bench/schedule.sh -- scheduler benchmarks (figures in docs/benchmarks.md).
 #
 #  (a) enrolment: launch a campaign over a 1,000,000-lead dataset; the first
 #      batch inside campaign_launch, the rest by tick(), one transaction per

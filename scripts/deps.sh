@@ -2,9 +2,11 @@
 # scripts/deps.sh: installs the Debian 12 packages campaigns needs to build,
 # test, benchmark and run, when any is missing.  Idempotent; needs root.
 set -euo pipefail
+# node-llhttp: the C sources of Node.js's HTTP parser, which the gateway
+# compiles in; chromium: the headless browser of the /api/v1/docs test.
 PKGS=(build-essential postgresql-15 postgresql-server-dev-15 postgresql-15-cron
-      postgresql-contrib libcurl4-openssl-dev libmicrohttpd-dev libpq-dev
-      python3-psycopg python3-pytest curl nginx-light wrk)
+      postgresql-contrib libcurl4-openssl-dev libssl-dev node-llhttp libpq-dev
+      python3-psycopg python3-pytest curl jq nginx-light wrk chromium)
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -27,13 +27,12 @@ if [ -n "${CAMPAIGNS_PGROOT:-}" ]; then
 	destdir=("DESTDIR=$CAMPAIGNS_PGROOT")
 	PGBIN=$CAMPAIGNS_PGROOT$PGBIN
 fi
-# Build and install with the system's pg_config: a private copy's pg_config
-# reports paths under the copy, which DESTDIR would then prefix twice (and
-# the copy has no headers).
-sys_pg_config=/usr/lib/postgresql/15/bin/pg_config
-make -s PG_CONFIG=$sys_pg_config
-make -s install PG_CONFIG=$sys_pg_config "${destdir[@]}"
-if [ -f gateway/Makefile ]; then make -s -C gateway PG_CONFIG=$sys_pg_config; fi
+# Build and install with the system's pg_config (a private copy's would
+# name include and library directories under the copy, which DESTDIR then
+# prefixes a second time); the suites run with the copy's binaries.
+make -s
+make -s install "${destdir[@]}"
+if [ -f gateway/Makefile ]; then make -s -C gateway; fi
 export PATH=$PGBIN:$PATH
 # PostgreSQL refuses to run as root: the suites run as postgres, which must
 # be able to write the tree's test output directories.  When it cannot even

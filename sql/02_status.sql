@@ -7,13 +7,16 @@ RESET client_min_messages;
 
 SELECT * FROM campaigns.status_transitions() ORDER BY 1, 2;
 
+-- (a campaign refers to a dataset of its user)
+INSERT INTO campaigns.dataset (dataset_id, user_id, name)
+VALUES ('00000000-0000-0000-0002-0000000000d1', '00000000-0000-0000-0002-000000000001', 'matrix');
 CREATE FUNCTION pg_temp.new_campaign(st text) RETURNS uuid LANGUAGE plpgsql AS $$
 DECLARE id uuid;
 BEGIN
 	INSERT INTO campaigns.campaign (user_id, dataset_id, name, type, launch_type, daily_limit,
 		sending_window_start, sending_window_end, min_interval_seconds, timezone, send_days,
 		steps_config, unreviewed_launch_policy)
-	VALUES ('00000000-0000-0000-0002-000000000001', gen_random_uuid(), 'matrix', 'email', 'immediate',
+	VALUES ('00000000-0000-0000-0002-000000000001', '00000000-0000-0000-0002-0000000000d1', 'matrix', 'email', 'immediate',
 		500, '09:00', '17:00', 300, 'UTC', '{mon}', '[]', 'launch_default')
 	RETURNING campaign_id INTO id;
 	-- Put the row in the starting status without the trigger (superuser only).
@@ -64,7 +67,7 @@ UPDATE campaigns.campaign SET status = 'sleeping' WHERE campaign_id = :'cid';
 INSERT INTO campaigns.campaign (user_id, dataset_id, name, type, status, launch_type, daily_limit,
 	sending_window_start, sending_window_end, min_interval_seconds, timezone, send_days,
 	steps_config, unreviewed_launch_policy)
-VALUES ('00000000-0000-0000-0002-000000000001', gen_random_uuid(), 'x', 'email', 'active', 'immediate',
+VALUES ('00000000-0000-0000-0002-000000000001', '00000000-0000-0000-0002-0000000000d1', 'x', 'email', 'active', 'immediate',
 	500, '09:00', '17:00', 300, 'UTC', '{mon}', '[]', 'launch_default');
 -- Unchanged status, other columns: fine in any status.
 SELECT pg_temp.new_campaign('completed') AS cid \gset

@@ -1,6 +1,8 @@
 -- Tenancy as a non-superuser role (superusers bypass RLS): user B can never
 -- read, change, delete or reference user A's rows, over the SQL API or the
--- tables directly; A's objects look exactly like missing ones.
+-- tables directly (which it may read under RLS, and not write); A's objects
+-- look exactly like missing ones.  sql/80_privileges.sql and
+-- 81_references.sql check the same for every table and API function.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS campaigns;
 DROP ROLE IF EXISTS tenant_app;
@@ -48,7 +50,9 @@ SELECT campaigns.campaign_list() AS campaigns, campaigns.campaign_count() AS cam
 SELECT (SELECT count(*) FROM campaigns.campaign) AS campaign_rows, (SELECT count(*) FROM campaigns.dataset) AS dataset_rows,
 	   (SELECT count(*) FROM campaigns.lead) AS lead_rows, (SELECT count(*) FROM campaigns.template) AS template_rows,
 	   (SELECT count(*) FROM campaigns.sender_profile) AS profile_rows, (SELECT count(*) FROM campaigns.email_alias) AS alias_rows,
-	   (SELECT count(*) FROM campaigns.connected_account) AS account_rows, (SELECT count(*) FROM campaigns.api_key) AS key_rows;
+	   (SELECT count(*) FROM campaigns.connected_account) AS account_rows;
+-- API keys are not readable at all, not even one's own.
+SELECT count(*) FROM campaigns.api_key;
 -- Reading, changing and deleting A's objects: exactly "not found".
 SELECT pg_temp.try(format($$SELECT campaigns.campaign_get(%L)$$, :'a_c'));
 SELECT pg_temp.try(format($$SELECT campaigns.campaign_update(%L, '{"name": "pwned"}')$$, :'a_c'));
@@ -74,7 +78,7 @@ SELECT pg_temp.try(format($$SELECT campaigns.campaign_create(%L)$$, jsonb_build_
 			jsonb_build_array(jsonb_build_object('label', 'A', 'template_id', :'a_tpl', 'sender_profile_id', :'a_sp'))),
 		jsonb_build_object('step', 2, 'channel', 'linkedin', 'action_type', 'connection_request', 'variants',
 			jsonb_build_array(jsonb_build_object('label', 'A', 'template_id', :'a_li')))))));
--- Direct table access: invisible rows cannot be changed, nor rows written for A.
+-- Direct table access: no writes at all (the API is the only write path).
 UPDATE campaigns.campaign SET name = 'pwned' WHERE campaign_id = :'a_c';
 DELETE FROM campaigns.template WHERE template_id = :'a_tpl';
 INSERT INTO campaigns.dataset (user_id, name) VALUES ('00000000-0000-0000-0008-00000000000a', 'planted');

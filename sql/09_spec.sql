@@ -477,8 +477,12 @@ CREATE FUNCTION pg_temp.deliver(cid uuid, outcome text, at timestamptz) RETURNS 
 	  FROM campaigns.action WHERE campaign_id = cid AND state = 'in_flight' $$;
 CREATE FUNCTION pg_temp.drop_alias(uid uuid, a text) RETURNS void LANGUAGE sql SECURITY DEFINER AS $$
 	DELETE FROM campaigns.email_alias WHERE user_id = uid AND alias_id = a $$;
+-- (the launch batch size is the operator's: campaigns.launch_batch_size is
+-- superuser-only, as tenants launch in their own sessions)
+CREATE FUNCTION pg_temp.set_batch(n int) RETURNS void LANGUAGE sql SECURITY DEFINER AS $$
+	SELECT set_config('campaigns.launch_batch_size', n::text, true) $$;
 GRANT EXECUTE ON FUNCTION pg_temp.tick(timestamptz), pg_temp.claim(uuid), pg_temp.deliver(uuid, text, timestamptz),
-	pg_temp.drop_alias(uuid, text) TO spec_app;
+	pg_temp.drop_alias(uuid, text), pg_temp.set_batch(int) TO spec_app;
 SET ROLE spec_app;
 SET campaigns.user_id = '00000000-0000-0000-0009-000000000001';
 -- An always-open campaign (every day, 00:00-24:00, 60 s interval) on the
@@ -508,10 +512,10 @@ BEGIN
 		RETURN c;
 	END IF;
 	IF st = 'launching' THEN
-		PERFORM set_config('campaigns.launch_batch_size', '1', true);
+		PERFORM pg_temp.set_batch(1);
 	END IF;
 	r := campaigns.campaign_launch(c);
-	PERFORM set_config('campaigns.launch_batch_size', '50000', true);
+	PERFORM pg_temp.set_batch(50000);
 	IF st IN ('launching', 'scheduled', 'active') THEN RETURN c; END IF;
 	IF st = 'draining' THEN
 		PERFORM pg_temp.tick(now());
@@ -957,12 +961,17 @@ SELECT pg_temp.try(format('SELECT campaigns.dataset_delete(%L)', :'ds6')) AS del
 	   pg_temp.try(format('SELECT campaigns.template_delete(%L)', :'tpl_id')) AS delete_used_template,
 	   pg_temp.try(format('SELECT campaigns.sender_profile_delete(%L)', :'sp_id')) AS delete_used_profile;
 
--- No path skips the status machine: direct writes by the tenant are refused too.
+-- No path skips the status machine.  The tenant cannot write the table at
+-- all (the API is the only write path); the owner's direct writes are refused
+-- by the status trigger too.
+SELECT pg_temp.try(format($$UPDATE campaigns.campaign SET status = 'active' WHERE campaign_id = %L RETURNING status$$, pg_temp.mk())) AS tenant_update;
+RESET ROLE;
 SELECT pg_temp.try(format($$UPDATE campaigns.campaign SET status = 'active' WHERE campaign_id = %L RETURNING status$$, pg_temp.mk())) AS draft_to_active;
 SELECT pg_temp.try(format($$UPDATE campaigns.campaign SET status = 'draft' WHERE campaign_id = %L RETURNING status$$, :'pc6')) AS completed_to_draft;
 SELECT pg_temp.try(format($$DELETE FROM campaigns.campaign WHERE campaign_id = %L RETURNING status$$, :'fc6')) AS delete_active;
 SELECT pg_temp.try($$INSERT INTO campaigns.campaign (user_id, dataset_id, name, status, steps_config)
 	SELECT campaigns.current_user_id(), dataset_id, 'x', 'active', '[]' FROM campaigns.dataset LIMIT 1 RETURNING status$$) AS insert_active;
+SET ROLE spec_app;
 SELECT from_status, array_agg(to_status ORDER BY to_status) AS to_statuses FROM campaigns.status_transitions() GROUP BY 1 ORDER BY 1;
 
 -- Lists: newest first, filters, paging, the total.

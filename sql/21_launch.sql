@@ -95,7 +95,12 @@ SELECT r -> 'campaign' ->> 'status' AS status, r -> 'campaign' ->> 'launch_error
 	   r -> 'summary' AS summary
   FROM campaigns.campaign_launch(pg_temp.mk(5, aliases => '{}')) r;
 SELECT campaigns.campaign_launch(pg_temp.mk(6, aliases => '{al1,gone}')) -> 'campaign' ->> 'launch_error' AS deleted_alias;
-SELECT campaigns.campaign_launch(pg_temp.mk(7, 'linkedin', account => '00000000-0000-0000-0021-0000000000ee')) -> 'campaign' ->> 'launch_error' AS no_account;
+SELECT campaigns.campaign_launch(pg_temp.mk(7, 'linkedin', account => NULL)) -> 'campaign' ->> 'launch_error' AS no_account;
+-- (a campaign cannot name a connected account that does not exist, or is
+-- another user's: the foreign key refuses it)
+\set VERBOSITY sqlstate
+SELECT pg_temp.mk(99, 'linkedin', account => '00000000-0000-0000-0021-0000000000ee');
+\set VERBOSITY default
 SELECT count(*) AS leads_of_failed FROM campaigns.campaign_lead WHERE campaign_id = '00000000-0000-0000-0021-200000000005';
 -- reset: failed -> draft, launch_error cleared; only from failed.
 SELECT r ->> 'status' AS status, r ->> 'launch_error' AS launch_error, r ->> 'total_leads' AS total_leads
@@ -107,9 +112,63 @@ SELECT campaigns.campaign_reset('00000000-0000-0000-0021-200000000005');
 UPDATE campaigns.campaign SET alias_ids = '{al1}' WHERE campaign_id = '00000000-0000-0000-0021-200000000005';
 SELECT campaigns.campaign_launch('00000000-0000-0000-0021-200000000005') -> 'campaign' ->> 'status' AS relaunched;
 
--- An empty dataset: nothing to send, so the campaign completes at once.
-SELECT r -> 'summary' AS summary, r -> 'campaign' ->> 'status' AS status
+-- No launchable lead (SPEC §5: launching -> failed, launch_error says why);
+-- the response still carries the summary and the warnings.
+-- An empty dataset:
+SELECT r -> 'summary' AS summary, r -> 'campaign' ->> 'status' AS status,
+	   r -> 'campaign' ->> 'launch_error' AS launch_error, r -> 'campaign' ->> 'total_leads' AS total_leads,
+	   r -> 'warnings' AS warnings
   FROM campaigns.campaign_launch(pg_temp.mk(8, ds => '00000000-0000-0000-0021-0000000000d2')) r;
+SELECT count(*) AS leads_of_empty, (SELECT next_action_at IS NULL FROM campaigns.campaign
+	WHERE campaign_id = '00000000-0000-0000-0021-200000000008') AS not_due
+  FROM campaigns.campaign_lead WHERE campaign_id = '00000000-0000-0000-0021-200000000008';
+-- Dataset 3: 0 of 3 leads launchable on LinkedIn (or mixed) steps, 2 of 3
+-- on email steps (one lead has neither address); dataset 4: one lead, with
+-- an email and without linkedin_url.
+INSERT INTO campaigns.dataset (dataset_id, user_id, name)
+VALUES ('00000000-0000-0000-0021-0000000000d3', '00000000-0000-0000-0021-000000000001', 'no linkedin'),
+	   ('00000000-0000-0000-0021-0000000000d4', '00000000-0000-0000-0021-000000000001', 'one lead');
+INSERT INTO campaigns.lead (lead_id, user_id, dataset_id, email, linkedin_url)
+VALUES ('00000000-0000-0000-0021-300000000001', '00000000-0000-0000-0021-000000000001', '00000000-0000-0000-0021-0000000000d3', 'x1@lead.example', NULL),
+	   ('00000000-0000-0000-0021-300000000002', '00000000-0000-0000-0021-000000000001', '00000000-0000-0000-0021-0000000000d3', 'x2@lead.example', '   '),
+	   ('00000000-0000-0000-0021-300000000003', '00000000-0000-0000-0021-000000000001', '00000000-0000-0000-0021-0000000000d3', NULL, NULL),
+	   ('00000000-0000-0000-0021-300000000004', '00000000-0000-0000-0021-000000000001', '00000000-0000-0000-0021-0000000000d4', 'x4@lead.example', NULL);
+-- 0 of 3 on a LinkedIn campaign: failed, with the reason and every warning.
+SELECT r -> 'summary' AS summary, r -> 'campaign' ->> 'status' AS status,
+	   r -> 'campaign' ->> 'launch_error' AS launch_error, r -> 'campaign' ->> 'total_leads' AS total_leads
+  FROM campaigns.campaign_launch(pg_temp.mk(30, 'linkedin', ds => '00000000-0000-0000-0021-0000000000d3')) r;
+SELECT w ->> 'lead_id' AS lead_id, w ->> 'code' AS code
+  FROM jsonb_array_elements((SELECT campaigns.campaign_launch(pg_temp.mk(31, 'linkedin', ds => '00000000-0000-0000-0021-0000000000d3')) -> 'warnings')) w;
+SELECT count(*) AS leads_of_failed_30 FROM campaigns.campaign_lead
+ WHERE campaign_id IN ('00000000-0000-0000-0021-200000000030', '00000000-0000-0000-0021-200000000031');
+-- 2 of 3 on an email campaign launch; the mixed campaign needs both
+-- addresses, which no lead of dataset 3 has.
+SELECT campaigns.campaign_launch(pg_temp.mk(32, ds => '00000000-0000-0000-0021-0000000000d3')) #>> '{campaign,status}' AS email_2_of_3;
+SELECT r -> 'summary' AS summary, r #>> '{campaign,status}' AS status, r #>> '{campaign,launch_error}' AS launch_error
+  FROM campaigns.campaign_launch(pg_temp.mk(33, 'mixed', ds => '00000000-0000-0000-0021-0000000000d3')) r;
+-- A dataset of exactly one lead, unreachable (1 of 1 lacks the address)...
+SELECT r -> 'summary' AS summary, r #>> '{campaign,status}' AS status, r #>> '{campaign,launch_error}' AS launch_error
+  FROM campaigns.campaign_launch(pg_temp.mk(34, 'linkedin', ds => '00000000-0000-0000-0021-0000000000d4')) r;
+SELECT campaigns.campaign_launch(pg_temp.mk(35, 'mixed', ds => '00000000-0000-0000-0021-0000000000d4')) #>> '{campaign,launch_error}' AS mixed_one_lead;
+SELECT campaigns.campaign_launch(pg_temp.mk(36, ds => '00000000-0000-0000-0021-0000000000d2')) #>> '{campaign,launch_error}' AS email_empty;
+-- ...and reachable on email: 1 of 1 launches.
+SELECT r -> 'summary' AS summary, r #>> '{campaign,status}' AS status, r #>> '{campaign,total_leads}' AS total_leads
+  FROM campaigns.campaign_launch(pg_temp.mk(37, ds => '00000000-0000-0000-0021-0000000000d4')) r;
+-- 1 of 3 launchable on LinkedIn: the lead gets a linkedin_url; after a
+-- reset the failed campaign launches with it alone.
+UPDATE campaigns.lead SET linkedin_url = 'https://li.example/in/x2' WHERE lead_id = '00000000-0000-0000-0021-300000000002';
+SELECT r ->> 'status' AS status, r ->> 'launch_error' AS launch_error, r ->> 'total_leads' AS total_leads
+  FROM campaigns.campaign_reset('00000000-0000-0000-0021-200000000030') r;
+SELECT r -> 'summary' AS summary, r #>> '{campaign,status}' AS status, r #>> '{campaign,launch_error}' AS launch_error,
+	   r #>> '{campaign,total_leads}' AS total_leads
+  FROM campaigns.campaign_launch('00000000-0000-0000-0021-200000000030') r;
+SELECT lead_id, status FROM campaigns.campaign_lead WHERE campaign_id = '00000000-0000-0000-0021-200000000030';
+-- The empty dataset's campaign: reset, leads added, launched.
+SELECT campaigns.campaign_reset('00000000-0000-0000-0021-200000000008') ->> 'status' AS reset_8;
+INSERT INTO campaigns.lead (lead_id, user_id, dataset_id, email)
+VALUES ('00000000-0000-0000-0021-300000000005', '00000000-0000-0000-0021-000000000001', '00000000-0000-0000-0021-0000000000d2', 'x5@lead.example');
+SELECT r #>> '{campaign,status}' AS status, r #>> '{campaign,launch_error}' AS launch_error, r #>> '{campaign,total_leads}' AS total_leads
+  FROM campaigns.campaign_launch('00000000-0000-0000-0021-200000000008') r;
 
 -- Batched enrolment: 4 leads per batch; the rest is enrolled by tick.
 SET campaigns.launch_batch_size = 4;
@@ -169,7 +228,6 @@ SELECT campaigns.campaign_resume('00000000-0000-0000-0021-200000000001');  -- ac
 SELECT campaigns.campaign_stop('00000000-0000-0000-0021-200000000001');    -- active
 SELECT campaigns.campaign_unschedule('00000000-0000-0000-0021-200000000001');
 SELECT campaigns.campaign_reset('00000000-0000-0000-0021-200000000001');
-SELECT campaigns.campaign_playground_review('00000000-0000-0000-0021-200000000008');  -- completed
 \set VERBOSITY default
 SELECT campaigns.campaign_stop('00000000-0000-0000-0021-200000000001');
 SELECT r ->> 'status' AS status, r ->> 'paused_reason' AS reason FROM campaigns.campaign_pause('00000000-0000-0000-0021-200000000001') r;
@@ -177,6 +235,9 @@ SELECT r ->> 'status' AS status, r ->> 'paused_reason' AS reason FROM campaigns.
 SELECT campaigns.campaign_pause('00000000-0000-0000-0021-200000000001') ->> 'status' AS paused_again;
 SELECT r ->> 'status' AS status, r ->> 'processed_leads' AS processed, r ->> 'total_leads' AS total
   FROM campaigns.campaign_stop('00000000-0000-0000-0021-200000000001') r;
+\set VERBOSITY sqlstate
+SELECT campaigns.campaign_playground_review('00000000-0000-0000-0021-200000000001');  -- completed
+\set VERBOSITY default
 SELECT status, stop_reason, count(*) FROM campaigns.campaign_lead
  WHERE campaign_id = '00000000-0000-0000-0021-200000000001' GROUP BY 1, 2;
 -- A scheduled campaign can be paused by the user too.

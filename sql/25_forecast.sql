@@ -98,8 +98,16 @@ SELECT campaigns._forecast('00000000-0000-0000-0025-200000000003', 7, now());
 SELECT campaigns._forecast('00000000-0000-0000-0025-200000000001', 0, now());
 \set VERBOSITY default
 SET campaigns.user_id = '00000000-0000-0000-0025-000000000001';
-SELECT jsonb_array_length(campaigns.campaign_forecast('00000000-0000-0000-0025-200000000003', 7) -> 'days') AS own_days,
-	   campaigns._forecast('00000000-0000-0000-0025-200000000003', 4, '2031-01-06 00:00Z') -> 'total_planned' AS own_planned;
+SELECT jsonb_array_length(campaigns.campaign_forecast('00000000-0000-0000-0025-200000000003', 7) -> 'days') AS own_days;
 SELECT status FROM campaigns.campaign WHERE campaign_id = '00000000-0000-0000-0025-200000000003';
 RESET ROLE;
+-- (_forecast, with a chosen start, is the owner's: the API is campaign_forecast)
+SELECT campaigns._forecast('00000000-0000-0000-0025-200000000003', 4, '2031-01-06 00:00Z') -> 'total_planned' AS own_planned;
+-- (and it checks the caller's ownership itself: another user's campaign is
+-- not found, even for the owner acting as that user)
+SET campaigns.user_id = '00000000-0000-0000-0025-000000000002';
+\set VERBOSITY sqlstate
+SELECT campaigns._forecast('00000000-0000-0000-0025-200000000003', 7, now());
+\set VERBOSITY default
+SET campaigns.user_id = '00000000-0000-0000-0025-000000000001';
 DROP ROLE sched25_app;

@@ -92,17 +92,21 @@ SELECT campaigns.campaign_stop('00000000-0000-0000-0026-200000000001') ->> 'stat
 DELETE FROM campaigns.campaign WHERE campaign_id = '00000000-0000-0000-0026-200000000001';
 SELECT count(*) AS leads_left FROM campaigns.campaign_lead WHERE campaign_id = '00000000-0000-0000-0026-200000000001';
 
--- Tenancy: as an application role, another user's campaign enrols nothing
--- (it is invisible), and the own one enrols the own leads only.
+-- Tenancy: an application role cannot run the enrolment insert (it is the
+-- launch's, run as the extension owner), and its own launch enrols its own
+-- leads only.
 SELECT pg_temp.mk(2, '00000000-0000-0000-0026-000000000002', '00000000-0000-0000-0026-0000000000d2') IS NOT NULL AS other_created;
 UPDATE campaigns.campaign SET status = 'launching', activated_at = now()
  WHERE campaign_id = '00000000-0000-0000-0026-200000000002';
+SELECT pg_temp.mk(3) IS NOT NULL AS own_created;
 CREATE ROLE sched26_app;
 GRANT campaigns_user TO sched26_app;
 SET ROLE sched26_app;
+\set VERBOSITY sqlstate
 SELECT * FROM campaigns._enrol_insert('00000000-0000-0000-0026-200000000002', NULL, 10, 1, 'email', now(), now(), true, false);
+\set VERBOSITY default
 SELECT r -> 'summary' AS summary, r -> 'campaign' ->> 'status' AS status, r -> 'campaign' ->> 'total_leads' AS total_leads
-  FROM campaigns.campaign_launch(pg_temp.mk(3)) r;
+  FROM campaigns.campaign_launch('00000000-0000-0000-0026-200000000003') r;
 SHOW session_replication_role;
 RESET ROLE;
 SELECT count(*) AS other_enrolled FROM campaigns.campaign_lead WHERE campaign_id = '00000000-0000-0000-0026-200000000002';
@@ -242,6 +246,34 @@ ROLLBACK;
 \set VERBOSITY sqlstate
 SELECT campaigns._queue_pass(NULL, '{}', false);
 \set VERBOSITY default
+
+-- Every row the fast paths wrote (enrolment and the pacing pass of many
+-- campaigns skip the per-row foreign-key checks) satisfies every composite
+-- foreign key: the same user_id as the campaign, lead and enrolled lead it
+-- refers to.
+CREATE FUNCTION pg_temp.broken(c oid) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE k pg_constraint; n bigint;
+BEGIN
+	SELECT * INTO k FROM pg_constraint WHERE oid = c;
+	EXECUTE format('SELECT count(*) FROM %s x WHERE %s AND NOT EXISTS (SELECT 1 FROM %s y WHERE (%s) = (%s))',
+		k.conrelid::regclass,
+		(SELECT string_agg(format('x.%I IS NOT NULL', attname), ' AND ') FROM pg_attribute
+		  WHERE attrelid = k.conrelid AND attnum = ANY (k.conkey)),
+		k.confrelid::regclass,
+		(SELECT string_agg(format('y.%I', a.attname), ', ' ORDER BY o) FROM unnest(k.confkey) WITH ORDINALITY u(n, o)
+		   JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n),
+		(SELECT string_agg(format('x.%I', a.attname), ', ' ORDER BY o) FROM unnest(k.conkey) WITH ORDINALITY u(n, o)
+		   JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n)) INTO n;
+	RETURN n;
+END $$;
+BEGIN;
+SELECT (campaigns.tick('2031-01-06 10:00Z') ->> 'queued')::int > 100 AS ticked_many,
+	   (SELECT count(*) FROM campaigns.campaign_lead) > 360 AS many_enrolled;
+SELECT conname, pg_temp.broken(oid) AS broken_rows
+  FROM pg_constraint WHERE contype = 'f' AND connamespace = 'campaigns'::regnamespace
+   AND confrelid IN ('campaigns.campaign'::regclass, 'campaigns.lead'::regclass, 'campaigns.campaign_lead'::regclass)
+ ORDER BY 1;
+ROLLBACK;
 
 -- Clean up, so that later files do not meet these campaigns: stopped and
 -- deleted (their actions and enrolled leads go with them).

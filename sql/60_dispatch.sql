@@ -76,11 +76,16 @@ INSERT INTO campaigns.email_alias (user_id, alias_id, full_email) VALUES
 	('00000000-0000-0000-0060-00000000000a', 'sales', 'sales@example.com');
 INSERT INTO campaigns.connected_account (connected_account_id, user_id, name) VALUES
 	('00000000-0000-0000-0060-0000000000ca', '00000000-0000-0000-0060-00000000000a', 'li');
-INSERT INTO campaigns.delivery_endpoint (user_id, channel, url, auth_header) VALUES
-	('00000000-0000-0000-0060-00000000000a', 'email', 'http://127.0.0.1:1/email', 'Bearer tok');
+-- (the auth header stored as delivery_endpoint_create stores it: encrypted
+-- for its row and user; the claim shows it redacted)
+INSERT INTO campaigns.delivery_endpoint (delivery_endpoint_id, user_id, channel, url, auth_header) VALUES
+	('00000000-0000-0000-0060-0000000000de', '00000000-0000-0000-0060-00000000000a', 'email', 'http://127.0.0.1:1/email',
+	 campaigns._secret_encrypt('Bearer tok', '00000000-0000-0000-0060-00000000000a',
+							   campaigns._delivery_endpoint_secret_context('00000000-0000-0000-0060-0000000000de')));
 -- Campaign 1: email, step 1 (variant A: t1, default profile; variant B: t2,
 -- profile "other", PERSONALIZATION) and step 2 after 2 days; New York time.
--- Campaign 2: LinkedIn message, AI personalization, campaign system_prompt.
+-- Campaign 2: LinkedIn message, AI personalization, campaign system_prompt,
+-- no variants (null, as campaign_create normalises a step without them).
 -- Campaign 3: paused.
 INSERT INTO campaigns.campaign (campaign_id, user_id, dataset_id, name, type, status, launch_type, daily_limit,
 		sending_window_start, sending_window_end, min_interval_seconds, timezone, send_days, steps_config,
@@ -98,7 +103,7 @@ INSERT INTO campaigns.campaign (campaign_id, user_id, dataset_id, name, type, st
 	('00000000-0000-0000-0060-0000000000c2', '00000000-0000-0000-0060-00000000000a', '00000000-0000-0000-0060-0000000000d1',
 	 'c2', 'linkedin', 'active', 'immediate', 100, '00:00', '24:00', 60, 'UTC', '{mon,tue,wed,thu,fri,sat,sun}',
 	 '[{"step": 1, "delay_days": 0, "channel": "linkedin", "track_clicks": false, "ai_personalization_enabled": true,
-		"action_type": "message", "message_template": "Hey {{first_name}} at {{company|your company}}", "variants": []}]',
+		"action_type": "message", "message_template": "Hey {{first_name}} at {{company|your company}}", "variants": null}]',
 	 NULL, '00000000-0000-0000-0060-0000000000ca', 'Campaign prompt', 'launch_default'),
 	('00000000-0000-0000-0060-0000000000c3', '00000000-0000-0000-0060-00000000000a', '00000000-0000-0000-0060-0000000000d1',
 	 'c3', 'email', 'paused', 'immediate', 100, '00:00', '24:00', 60, 'UTC', '{mon,tue,wed,thu,fri,sat,sun}',

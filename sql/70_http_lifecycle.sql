@@ -135,6 +135,19 @@ SELECT status, body::jsonb ->> 'status' AS status_after, body::jsonb ->> 'launch
   FROM pg_temp.req('POST', '/api/v1/campaigns/' || :'c2' || '/reset', :'ka');
 SELECT status FROM pg_temp.req('DELETE', '/api/v1/campaigns/' || :'c2', :'ka');
 
+-- A launch in which no lead is launchable: still 202 with the summary and
+-- the warnings, and the campaign failed with the reason; reset works.
+SELECT pg_temp.raw('POST', '/api/v1/datasets/', :'ka',
+	'{"name": "no email", "leads": [{"linkedin_url": "https://li.example/in/n1"}, {"linkedin_url": "https://li.example/in/n2"}]}') ->> 'dataset_id' AS d3 \gset
+SELECT pg_temp.raw('POST', '/api/v1/campaigns/', :'ka', jsonb_set(:'body'::jsonb, '{dataset_id}', to_jsonb(:'d3'::text))::text) ->> 'campaign_id' AS c3 \gset
+SELECT status, body::jsonb -> 'summary' AS summary, jsonb_array_length(body::jsonb -> 'warnings') AS warnings,
+	   body::jsonb #>> '{warnings,0,code}' AS code, body::jsonb #>> '{campaign,status}' AS campaign_status,
+	   body::jsonb #>> '{campaign,launch_error}' AS launch_error
+  FROM pg_temp.req('POST', '/api/v1/campaigns/' || :'c3' || '/launch', :'ka');
+SELECT status, body::jsonb ->> 'status' AS status_after, body::jsonb ->> 'launch_error' AS launch_error
+  FROM pg_temp.req('POST', '/api/v1/campaigns/' || :'c3' || '/reset', :'ka');
+SELECT status FROM pg_temp.req('DELETE', '/api/v1/campaigns/' || :'c3', :'ka');
+
 RESET ROLE;
 DROP OWNED BY http72_gw;
 DROP ROLE http72_gw;

@@ -21,7 +21,7 @@ RESET campaigns.user_id;
 
 CREATE TABLE pg_temp.req (i int, method text, path text, query text, headers jsonb, body text);
 GRANT SELECT ON pg_temp.req TO http73_gw;
-SELECT setseed(0.73);
+SELECT setseed(0.71);
 INSERT INTO pg_temp.req
 SELECT i,
 	(ARRAY['GET', 'POST', 'PATCH', 'DELETE', 'get', 'PUT', '', 'G E T', NULL])[1 + floor(random() * 9)::int],

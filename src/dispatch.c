@@ -24,6 +24,15 @@
  * recording -- stays in the main thread, which owns every Request except
  * while it is in the I/O thread's hands.
  *
+ * Every connection goes through the outbound guard (outbound.c): curl
+ * opens each socket through CurlOpenSocket, which refuses an address the
+ * guard does not allow before any packet leaves, and CurlPrereq checks the
+ * address again before each request, also on a reused connection (the
+ * allow-list may have shrunk on SIGHUP since it was opened).  Only http and
+ * https, no redirects, no proxy (from the environment or otherwise: with
+ * one, the address connected to would be the proxy's).  A refused
+ * connection fails its action at once, with the address in last_error.
+ *
  * What is sent and how an answer is judged -- the claim's rows, the JSON
  * bodies, the outcome policy -- is in dispatch_claim.c, which knows nothing
  * of curl.  This is the only file that includes curl.  Requests and outcomes
@@ -41,6 +50,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "catalog/pg_type.h"
@@ -57,6 +67,7 @@
 
 #include "dispatch.h"
 #include "dispatch_claim.h"
+#include "outbound.h"
 #include "plans.h"
 
 /* Bytes of a failed response kept in last_error. */
@@ -86,6 +97,13 @@ typedef struct Request
 	int			snippet_len;
 	char		errbuf[CURL_ERROR_SIZE];
 	long		timeout_ms;		/* campaigns.request_timeout_ms at launch */
+	/* An outcome decided at claim time (the auth header), or NULL. */
+	const char *preset_outcome;
+	char		preset_detail[256];
+	/* Set by the I/O thread's socket callbacks. */
+	char		refused[OUTBOUND_ADDR_LEN]; /* the first address refused */
+	bool		opened_allowed; /* a socket to an allowed address opened */
+	bool		prereq_refused; /* refused before the request was sent */
 	/* Set by the I/O thread when the request finished. */
 	CURLcode	result;
 	long		http_status;
@@ -257,6 +275,55 @@ CurlHeader(char *buffer, size_t size, size_t nitems, void *userdata)
 }
 
 /*
+ * CurlOpenSocket opens each socket curl connects with, after DNS, unless
+ * the outbound guard refuses its address: then no packet is sent, the
+ * address is noted for last_error, and curl tries the name's next address
+ * if it has one.  Runs in the I/O thread: plain C only.
+ */
+static curl_socket_t
+CurlOpenSocket(void *clientp, curlsocktype purpose, struct curl_sockaddr *address)
+{
+	Request    *req = (Request *) clientp;
+	char		text[OUTBOUND_ADDR_LEN];
+	bool		allowed;
+
+	if (purpose != CURLSOCKTYPE_IPCXN)
+	{
+		snprintf(text, sizeof(text), "(a socket of another kind)");
+		allowed = false;
+	}
+	else
+		allowed = OutboundSockaddrAllowed(&address->addr, text, sizeof(text));
+	if (!allowed)
+	{
+		if (req->refused[0] == '\0')
+			snprintf(req->refused, sizeof(req->refused), "%s", text);
+		return CURL_SOCKET_BAD;
+	}
+	req->opened_allowed = true;
+	return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+}
+
+/*
+ * CurlPrereq checks the address of the connection a request is about to be
+ * sent on, new or reused, and aborts the request when the guard refuses it
+ * now.  Runs in the I/O thread: plain C only.
+ */
+static int
+CurlPrereq(void *clientp, char *conn_primary_ip, char *conn_local_ip,
+		   int conn_primary_port, int conn_local_port)
+{
+	Request    *req = (Request *) clientp;
+	char		text[OUTBOUND_ADDR_LEN];
+
+	if (OutboundNumericAllowed(conn_primary_ip, text, sizeof(text)))
+		return CURL_PREREQFUNC_OK;
+	snprintf(req->refused, sizeof(req->refused), "%s", text);
+	req->prereq_refused = true;
+	return CURL_PREREQFUNC_ABORT;
+}
+
+/*
  * EasyGet hands out an easy handle, reusing finished ones (the connections
  * themselves live in the multi handle's cache), or NULL.  The easy handles
  * belong to the I/O thread: curl allocates and frees their buffers in that
@@ -354,6 +421,12 @@ IoThreadMain(void *arg)
 				curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
 				curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
 				curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+				curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+				curl_easy_setopt(easy, CURLOPT_PROXY, "");
+				curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, CurlOpenSocket);
+				curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, req);
+				curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, CurlPrereq);
+				curl_easy_setopt(easy, CURLOPT_PREREQDATA, req);
 				curl_easy_setopt(easy, CURLOPT_USERAGENT, "campaigns-dispatch");
 				curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, CurlWrite);
 				curl_easy_setopt(easy, CURLOPT_WRITEDATA, req);
@@ -469,6 +542,7 @@ DispatchStart(void)
 	 * The thread blocks every signal, so that PostgreSQL's handlers (latch,
 	 * SIGTERM, SIGHUP) always run in the main thread.
 	 */
+	outbound_log_changes = true;
 	io_stop = false;
 	io_max_connections = campaigns_max_in_flight;
 	sigfillset(&all);
@@ -541,9 +615,17 @@ xstrdup(const char *s)
 	return r;
 }
 
+/*
+ * RequestFree frees a request; its header lines (one may be a decrypted
+ * auth header) are cleared first.
+ */
 static void
 RequestFree(Request *req)
 {
+	struct curl_slist *h;
+
+	for (h = req->headers; h; h = h->next)
+		explicit_bzero(h->data, strlen(h->data));
 	if (req->headers)
 		curl_slist_free_all(req->headers);
 	free(req->url);
@@ -552,15 +634,14 @@ RequestFree(Request *req)
 }
 
 /*
- * AddOutcome queues the outcome of a request that finished at now for
- * recording, with the retry time computed here.
+ * AddOutcomeAs queues the outcome what (sent, retry or failed) of a request
+ * that finished at now for recording, with the retry time computed here.
  */
 static void
-AddOutcome(Request *req, long http_status, bool transport_error, const char *detail,
-		   TimestampTz now)
+AddOutcomeAs(Request *req, const char *what, long http_status, const char *detail,
+			 TimestampTz now)
 {
 	Outcome    *o;
-	const char *what = DispatchClassify(http_status, transport_error);
 
 	if (outcomes_len == outcomes_cap)
 	{
@@ -594,6 +675,17 @@ AddOutcome(Request *req, long http_status, bool transport_error, const char *det
 		counts.sent++;
 	else
 		counts.failed++;
+}
+
+/*
+ * AddOutcome queues the outcome of a request as the outcome policy
+ * classifies it.
+ */
+static void
+AddOutcome(Request *req, long http_status, bool transport_error, const char *detail,
+		   TimestampTz now)
+{
+	AddOutcomeAs(req, DispatchClassify(http_status, transport_error), http_status, detail, now);
 }
 
 /*
@@ -716,6 +808,9 @@ DispatchClaim(int n)
 		ClaimRow	row;
 		Request    *req;
 		char	   *line;
+		int			name_len;
+		const char *why;
+		ClaimAuth	auth;
 
 		req = calloc(1, sizeof(Request));
 		if (req == NULL)
@@ -736,18 +831,21 @@ DispatchClaim(int n)
 		line = psprintf("Idempotency-Key: %s", row.nulls[CR_IDEMPOTENCY_KEY - 1] ? "" :
 						TextDatumGetCString(row.values[CR_IDEMPOTENCY_KEY - 1]));
 		req->headers = curl_slist_append(req->headers, line);
-		if (!row.nulls[CR_AUTH_HEADER - 1])
+		auth = DispatchAuthHeader(&row, &line, &name_len, &why);
+		switch (auth)
 		{
-			char	   *auth = TextDatumGetCString(row.values[CR_AUTH_HEADER - 1]);
-
-			if (auth[0] != '\0')
-			{
-				if (strchr(auth, ':') != NULL)
-					line = auth;
-				else
-					line = psprintf("Authorization: %s", auth);
+			case CLAIM_AUTH_NONE:
+				break;
+			case CLAIM_AUTH_LINE:
 				req->headers = curl_slist_append(req->headers, line);
-			}
+				explicit_bzero(line, strlen(line));
+				break;
+			case CLAIM_AUTH_RETRY:
+			case CLAIM_AUTH_FAILED:
+				req->preset_outcome = auth == CLAIM_AUTH_RETRY ? "retry" : "failed";
+				snprintf(req->preset_detail, sizeof(req->preset_detail),
+						 "the delivery endpoint's auth header cannot be sent: %s", why);
+				break;
 		}
 		if (req->headers == NULL)
 			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
@@ -774,7 +872,9 @@ DispatchForgetClaimed(void)
 /*
  * DispatchLaunchClaimed starts the requests of the claims just committed.
  * An action whose channel has no endpoint is retried like a refused
- * connection: configuring the endpoint lets it go.
+ * connection: configuring the endpoint lets it go.  One whose auth header
+ * cannot be used gets the outcome decided at the claim (retried while the
+ * key is unavailable, failed when the stored header is bad).
  */
 void
 DispatchLaunchClaimed(void)
@@ -792,6 +892,12 @@ DispatchLaunchClaimed(void)
 		{
 			AddOutcome(req, 0, true, "no delivery endpoint configured for the action's channel",
 					   GetCurrentTimestamp());
+			RequestFree(req);
+			continue;
+		}
+		if (req->preset_outcome != NULL)
+		{
+			AddOutcomeAs(req, req->preset_outcome, 0, req->preset_detail, GetCurrentTimestamp());
 			RequestFree(req);
 			continue;
 		}
@@ -840,6 +946,15 @@ DispatchCollect(void)
 		req->next = NULL;
 		if (req->start_failed)
 			AddOutcome(req, 0, true, "could not start the request", req->done_at);
+		else if (req->result != CURLE_OK && req->refused[0] != '\0' &&
+				 (req->prereq_refused || !req->opened_allowed))
+		{
+			/* The guard refused every address tried: not worth a retry. */
+			char		detail[sizeof(OUTBOUND_REFUSED_FMT) + OUTBOUND_ADDR_LEN];
+
+			snprintf(detail, sizeof(detail), OUTBOUND_REFUSED_FMT, req->refused);
+			AddOutcomeAs(req, "failed", 0, detail, req->done_at);
+		}
 		else if (req->result == CURLE_OK)
 		{
 			const char *what = DispatchClassify(req->http_status, false);

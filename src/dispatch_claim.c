@@ -11,7 +11,9 @@
  * claim: each row of campaigns._dispatch_claim_rows is deformed once
  * (ClaimRowRead) and its request body written in one pass
  * (DispatchBuildBody), byte for byte what json_build_object would write.
- * campaigns._dispatch_claim runs the same claim for tests and tools.
+ * The auth header of a request is decrypted here too (DispatchAuthHeader),
+ * in the worker's main thread.  campaigns._dispatch_claim runs the same
+ * claim for tests and tools, with the auth header's value redacted.
  *
  *-------------------------------------------------------------------------
  */
@@ -31,7 +33,9 @@
 
 #include "dispatch.h"
 #include "dispatch_claim.h"
+#include "outbound.h"
 #include "render.h"
+#include "secrets.h"
 
 PG_FUNCTION_INFO_V1(campaigns_dispatch_classify);
 PG_FUNCTION_INFO_V1(campaigns_dispatch_backoff_ms);
@@ -241,8 +245,8 @@ ClaimRowRead(ClaimRow *row, HeapTuple tup, TupleDesc desc)
 
 /*
  * DispatchBuildBody appends the JSON request body of a claim row (a row of
- * _dispatch_claim_rows) to out, in one pass: the keys of the README's
- * table, in that order, the last ones by channel (email: subject, body,
+ * _dispatch_claim_rows) to out, in one pass: the keys of docs/dispatch.md,
+ * in the order given there, the last ones by channel (email: subject, body,
  * alias_id, alias_email; LinkedIn: message, connected_account_id).
  */
 void
@@ -297,9 +301,79 @@ DispatchBuildBody(StringInfo out, const ClaimRow *row)
 }
 
 /*
+ * DispatchAuthHeader decrypts the auth header of a claim row and makes it
+ * the header line to send, palloc'd in *line ("Name: value" as stored, a
+ * bare value as "Authorization: value"; *name_len is the name's length).
+ * A header that cannot be used gives the reason in *why (no secret in it):
+ * CLAIM_AUTH_RETRY when the key is unavailable, CLAIM_AUTH_FAILED when the
+ * stored value does not decrypt or could not be sent as one header line
+ * (rows written before 0.2.0 were not checked).  Raises no error for a bad
+ * value, so one bad row does not stop a batch.  The caller clears the line
+ * (explicit_bzero) when done with it.
+ */
+ClaimAuth
+DispatchAuthHeader(const ClaimRow *row, char **line, int *name_len, const char **why)
+{
+	bytea	   *ciphertext;
+	char	   *context;
+	char	   *plain;
+	bool		key_unavailable;
+	int			n;
+	const char *value;
+	ClaimAuth	result = CLAIM_AUTH_LINE;
+
+	*line = NULL;
+	*name_len = 0;
+	*why = NULL;
+	if (row->nulls[CR_AUTH_HEADER - 1])
+		return CLAIM_AUTH_NONE;
+	if (row->nulls[CR_USER_ID - 1] || row->nulls[CR_AUTH_CONTEXT - 1])
+	{
+		*why = "the stored secret has no owner";
+		return CLAIM_AUTH_FAILED;
+	}
+	ciphertext = DatumGetByteaPP(row->values[CR_AUTH_HEADER - 1]);
+	context = TextDatumGetCString(row->values[CR_AUTH_CONTEXT - 1]);
+	plain = SecretDecrypt(ciphertext, DatumGetUUIDP(row->values[CR_USER_ID - 1]), context,
+						  why, &key_unavailable);
+	if (plain == NULL)
+		return key_unavailable ? CLAIM_AUTH_RETRY : CLAIM_AUTH_FAILED;
+	n = OutboundHeaderNameLength(plain);
+	value = n > 0 ? plain + n + 1 : plain;
+	while (*value == ' ')
+		value++;
+	if (!OutboundHeaderClean(plain))
+	{
+		*why = "it holds control characters; store it again";
+		result = CLAIM_AUTH_FAILED;
+	}
+	else if (*value == '\0')
+	{
+		*why = "it has no value; store it again";
+		result = CLAIM_AUTH_FAILED;
+	}
+	else if (n > 0)
+	{
+		*line = psprintf("%.*s: %s", n, plain, value);
+		*name_len = n;
+	}
+	else
+	{
+		*line = psprintf("Authorization: %s", value);
+		*name_len = strlen("Authorization");
+	}
+	explicit_bzero(plain, strlen(plain));
+	pfree(plain);
+	return result;
+}
+
+/*
  * campaigns_dispatch_claim: SQL campaigns._dispatch_claim(n, lease_ms), the
  * worker's claim for tests and tools: claims like the worker and returns
- * each request with the body the worker would send.
+ * each request with the body the worker would send.  The auth header is
+ * the header line the worker would send with its value redacted
+ * ("Authorization: [redacted]"), or why it cannot be sent: no function
+ * returns a stored secret.
  */
 Datum
 campaigns_dispatch_claim(PG_FUNCTION_ARGS)
@@ -329,12 +403,31 @@ campaigns_dispatch_claim(PG_FUNCTION_ARGS)
 		Datum		values[6];
 		bool		isnull[6];
 		int			k;
+		char	   *line;
+		int			name_len;
+		const char *why;
 
 		ClaimRowRead(&row, SPI_tuptable->vals[i], SPI_tuptable->tupdesc);
-		for (k = 0; k < 5; k++)
+		for (k = 0; k < 4; k++)
 		{
 			values[k] = row.values[k];
 			isnull[k] = row.nulls[k];
+		}
+		isnull[4] = false;
+		switch (DispatchAuthHeader(&row, &line, &name_len, &why))
+		{
+			case CLAIM_AUTH_NONE:
+				isnull[4] = true;
+				values[4] = (Datum) 0;
+				break;
+			case CLAIM_AUTH_LINE:
+				values[4] = CStringGetTextDatum(psprintf("%.*s: [redacted]", name_len, line));
+				explicit_bzero(line, strlen(line));
+				break;
+			case CLAIM_AUTH_RETRY:
+			case CLAIM_AUTH_FAILED:
+				values[4] = CStringGetTextDatum(psprintf("[unusable: %s]", why));
+				break;
 		}
 		resetStringInfo(&body);
 		DispatchBuildBody(&body, &row);

@@ -57,7 +57,9 @@ enum
 	CR_ALIAS_ID,
 	CR_ALIAS_EMAIL,
 	CR_CONNECTED_ACCOUNT_ID,
-	CR_NCOLUMNS = CR_CONNECTED_ACCOUNT_ID
+	CR_USER_ID,					/* the owner, and the context, of the */
+	CR_AUTH_CONTEXT,			/* encrypted CR_AUTH_HEADER */
+	CR_NCOLUMNS = CR_AUTH_CONTEXT
 };
 
 /* A claim row, deformed. */
@@ -68,7 +70,18 @@ typedef struct ClaimRow
 	bool		nulls[CR_NCOLUMNS];
 } ClaimRow;
 
+/* What DispatchAuthHeader found. */
+typedef enum ClaimAuth
+{
+	CLAIM_AUTH_NONE,			/* no auth header */
+	CLAIM_AUTH_LINE,			/* *line is the header line to send */
+	CLAIM_AUTH_RETRY,			/* the key is unavailable: retry later */
+	CLAIM_AUTH_FAILED			/* the stored header is unusable: fail */
+} ClaimAuth;
+
 extern void ClaimRowRead(ClaimRow *row, HeapTuple tup, TupleDesc desc);
 extern void DispatchBuildBody(StringInfo out, const ClaimRow *row);
+extern ClaimAuth DispatchAuthHeader(const ClaimRow *row, char **line, int *name_len,
+									const char **why);
 
 #endif							/* CAMPAIGNS_DISPATCH_CLAIM_H */

@@ -27,7 +27,8 @@
  * same rows); each backend reads them once, with the OIDs of the functions
  * they call, and reads them again when the extension has been re-created
  * (http_handle's own OID changes).  http_handle is SECURITY DEFINER owned by
- * campaigns_user, so API functions run under row-level security.
+ * the extension owner (the gateway's role may execute it and nothing else);
+ * the API functions it calls filter every query on the key's user.
  *
  * This was PL/pgSQL; in C a GET costs about a third of what it did (see
  * bench/http.sh), mostly from counting the rate in shared memory rather
@@ -127,6 +128,11 @@ static const HttpOp http_ops[] = {
 	{"alias_list", "alias_list", ARGS_FILTERS, "alias_count", NULL},
 	{"connected_account_create", "connected_account_create", ARGS_BODY, NULL, NULL},
 	{"connected_account_list", "connected_account_list", ARGS_FILTERS, "connected_account_count", NULL},
+	{"delivery_endpoint_create", "delivery_endpoint_create", ARGS_BODY, NULL, NULL},
+	{"delivery_endpoint_list", "delivery_endpoint_list", ARGS_FILTERS, "delivery_endpoint_count", NULL},
+	{"delivery_endpoint_get", "delivery_endpoint_get", ARGS_ID, NULL, NULL},
+	{"delivery_endpoint_update", "delivery_endpoint_update", ARGS_ID_BODY, NULL, NULL},
+	{"delivery_endpoint_delete", "delivery_endpoint_delete", ARGS_ID, NULL, NULL},
 };
 
 /* A row of http_route, with its functions looked up. */
@@ -869,6 +875,14 @@ http_handle(PG_FUNCTION_ARGS)
 				memcpy(&ids[nids++], DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(u))),
 					   sizeof(pg_uuid_t));
 			}
+		}
+		else if (memchr(seg, '{', slen) != NULL || memchr(seg, '}', slen) != NULL)
+		{
+			/*
+			 * A literal "{}" would match a route's parameter without giving
+			 * an id; no route has braces otherwise (http_route's CHECK).
+			 */
+			appendStringInfoString(&shape, "{literal}");
 		}
 		else
 			appendBinaryStringInfo(&shape, seg, slen);

@@ -614,7 +614,10 @@ int			campaigns_failure_pause_threshold = 10;
 /*
  * ScheduleInit defines the scheduler's GUCs: campaigns.launch_batch_size and
  * campaigns.failure_pause_threshold (campaigns.max_attempts is the
- * dispatcher's).
+ * dispatcher's).  Both are superuser-only: a launch enrols in the tenant's
+ * own session, and a tenant's batch size (a million leads in one
+ * transaction, or one lead per tick) would change the scheduler's work for
+ * every other tenant.
  */
 void
 ScheduleInit(void)
@@ -624,7 +627,7 @@ ScheduleInit(void)
 							"A dataset up to this size is enrolled inside campaign_launch; larger ones by tick, one batch per call.",
 							&campaigns_launch_batch_size,
 							50000, 1, 10000000,
-							PGC_USERSET,
+							PGC_SUSET,
 							0,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("campaigns.failure_pause_threshold",

@@ -3,6 +3,12 @@
 -- filters on user_id explicitly so a superuser caller gets the same answers.
 -- Keys that a client names are unique per user, so a conflict never reveals
 -- another user's object.
+--
+-- References stay inside a tenant (SPEC §10): every table another row
+-- refers to has a key (user_id, <id>), and every reference is a foreign key
+-- (user_id, x_id) onto it, so a row can only refer to a row of its own user,
+-- and naming another user's id fails exactly as a missing id does.  (These
+-- are also the keys that distributing the tables by user_id needs, §9.)
 
 CREATE TABLE IF NOT EXISTS @extschema@.api_key (
 	api_key_id	uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -25,7 +31,8 @@ CREATE TABLE IF NOT EXISTS @extschema@.dataset (
 	name		text NOT NULL CHECK (char_length(name) BETWEEN 1 AND 255),
 	lead_count	integer NOT NULL DEFAULT 0,
 	created_at	timestamptz NOT NULL DEFAULT now(),
-	updated_at	timestamptz NOT NULL DEFAULT now()
+	updated_at	timestamptz NOT NULL DEFAULT now(),
+	CONSTRAINT dataset_user_id_dataset_id_key UNIQUE (user_id, dataset_id)
 );
 CREATE INDEX IF NOT EXISTS dataset_user_id_created_at_idx ON @extschema@.dataset (user_id, created_at DESC);
 COMMENT ON TABLE @extschema@.dataset IS 'A list of leads; a campaign sends to one dataset.';
@@ -33,7 +40,7 @@ COMMENT ON TABLE @extschema@.dataset IS 'A list of leads; a campaign sends to on
 CREATE TABLE IF NOT EXISTS @extschema@.lead (
 	lead_id		uuid PRIMARY KEY DEFAULT gen_random_uuid(),
 	user_id		uuid NOT NULL,
-	dataset_id	uuid NOT NULL REFERENCES @extschema@.dataset ON DELETE CASCADE,
+	dataset_id	uuid NOT NULL,
 	email		text,
 	linkedin_url text,
 	first_name	text,
@@ -43,7 +50,10 @@ CREATE TABLE IF NOT EXISTS @extschema@.lead (
 	timezone	text,
 	fields		jsonb NOT NULL DEFAULT '{}',
 	created_at	timestamptz NOT NULL DEFAULT now(),
-	updated_at	timestamptz NOT NULL DEFAULT now()
+	updated_at	timestamptz NOT NULL DEFAULT now(),
+	CONSTRAINT lead_user_id_lead_id_key UNIQUE (user_id, lead_id),
+	CONSTRAINT lead_user_id_dataset_id_fkey FOREIGN KEY (user_id, dataset_id)
+		REFERENCES @extschema@.dataset (user_id, dataset_id) ON DELETE CASCADE
 );
 CREATE UNIQUE INDEX IF NOT EXISTS lead_dataset_email_key ON @extschema@.lead (dataset_id, lower(email));
 CREATE INDEX IF NOT EXISTS lead_dataset_id_lead_id_idx ON @extschema@.lead (dataset_id, lead_id);
@@ -93,7 +103,8 @@ CREATE TABLE IF NOT EXISTS @extschema@.connected_account (
 	user_id		uuid NOT NULL,
 	provider	text NOT NULL DEFAULT 'linkedin' CHECK (provider = 'linkedin'),
 	name		text NOT NULL,
-	created_at	timestamptz NOT NULL DEFAULT now()
+	created_at	timestamptz NOT NULL DEFAULT now(),
+	CONSTRAINT connected_account_user_id_connected_account_id_key UNIQUE (user_id, connected_account_id)
 );
 CREATE INDEX IF NOT EXISTS connected_account_user_id_idx ON @extschema@.connected_account (user_id);
 COMMENT ON TABLE @extschema@.connected_account IS 'LinkedIn accounts, named by connected_account_id of a campaign.';
@@ -102,11 +113,16 @@ CREATE TABLE IF NOT EXISTS @extschema@.delivery_endpoint (
 	user_id		uuid NOT NULL,
 	channel		text NOT NULL CHECK (channel IN ('email', 'linkedin')),
 	url			text NOT NULL,
-	auth_header	text,
-	PRIMARY KEY (user_id, channel)
+	auth_header	bytea,
+	PRIMARY KEY (user_id, channel),
+	delivery_endpoint_id uuid NOT NULL DEFAULT gen_random_uuid() UNIQUE,
+	created_at	timestamptz NOT NULL DEFAULT now(),
+	updated_at	timestamptz NOT NULL DEFAULT now()
 );
 COMMENT ON TABLE @extschema@.delivery_endpoint IS
-'Per-user delivery service of a channel; without a row the GUC campaigns.<channel>_endpoint applies.';
+'Per-user delivery service of a channel (managed with delivery_endpoint_create and the other delivery_endpoint_* functions); without a row the GUC campaigns.<channel>_endpoint applies.';
+COMMENT ON COLUMN @extschema@.delivery_endpoint.auth_header IS
+'The auth header, encrypted (src/secrets.c) for (user_id, delivery_endpoint_id): only the worker decrypts it.';
 
 CREATE TABLE IF NOT EXISTS @extschema@.campaign (
 	campaign_id	uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -150,7 +166,13 @@ CREATE TABLE IF NOT EXISTS @extschema@.campaign (
 	lane_cursor	integer NOT NULL DEFAULT 0,	-- rotation position among lanes (last lane used)
 	enrol_cursor uuid,					-- last lead_id enrolled by an unfinished launch
 	failure_streak integer NOT NULL DEFAULT 0,
-	CHECK (status IN ('draft', 'launching', 'scheduled', 'active', 'draining', 'paused', 'completed', 'failed'))
+	CHECK (status IN ('draft', 'launching', 'scheduled', 'active', 'draining', 'paused', 'completed', 'failed')),
+	CONSTRAINT campaign_user_id_campaign_id_key UNIQUE (user_id, campaign_id),
+	-- a dataset in use cannot go away (dataset_delete says so first, 55000)
+	CONSTRAINT campaign_user_id_dataset_id_fkey FOREIGN KEY (user_id, dataset_id)
+		REFERENCES @extschema@.dataset (user_id, dataset_id),
+	CONSTRAINT campaign_user_id_connected_account_id_fkey FOREIGN KEY (user_id, connected_account_id)
+		REFERENCES @extschema@.connected_account (user_id, connected_account_id)
 );
 ALTER TABLE @extschema@.campaign ALTER COLUMN steps_config SET COMPRESSION lz4;
 CREATE INDEX IF NOT EXISTS campaign_user_created ON @extschema@.campaign (user_id, created_at DESC, campaign_id);
@@ -162,7 +184,7 @@ COMMENT ON TABLE @extschema@.campaign IS
 CREATE TABLE IF NOT EXISTS @extschema@.campaign_lead (
 	campaign_lead_id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
 	user_id		uuid NOT NULL,
-	campaign_id	uuid NOT NULL REFERENCES @extschema@.campaign ON DELETE CASCADE,
+	campaign_id	uuid NOT NULL,
 	lead_id		uuid NOT NULL,
 	status		text NOT NULL DEFAULT 'pending'
 		CHECK (status IN ('pending', 'active', 'completed', 'stopped', 'failed')),
@@ -175,7 +197,14 @@ CREATE TABLE IF NOT EXISTS @extschema@.campaign_lead (
 	stop_reason	text,
 	enrolled_at	timestamptz NOT NULL DEFAULT now(),
 	finished_at	timestamptz,
-	UNIQUE (campaign_id, lead_id)
+	-- (lead_id first: it also serves the lookups of the foreign key onto
+	-- lead when leads are deleted, without an index of its own)
+	CONSTRAINT campaign_lead_lead_id_campaign_id_key UNIQUE (lead_id, campaign_id),
+	CONSTRAINT campaign_lead_user_id_campaign_lead_id_key UNIQUE (user_id, campaign_lead_id),
+	CONSTRAINT campaign_lead_user_id_campaign_id_fkey FOREIGN KEY (user_id, campaign_id)
+		REFERENCES @extschema@.campaign (user_id, campaign_id) ON DELETE CASCADE,
+	CONSTRAINT campaign_lead_user_id_lead_id_fkey FOREIGN KEY (user_id, lead_id)
+		REFERENCES @extschema@.lead (user_id, lead_id) ON DELETE CASCADE
 );
 -- Follow-ups (current_step > 0) before first steps, then earliest eligible
 -- (ties by lead_id, so the order is deterministic): the scheduler probes
@@ -189,8 +218,8 @@ COMMENT ON TABLE @extschema@.campaign_lead IS 'One row per lead enrolled in a ca
 CREATE TABLE IF NOT EXISTS @extschema@.action (
 	action_id	bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	user_id		uuid NOT NULL,
-	campaign_id	uuid NOT NULL REFERENCES @extschema@.campaign ON DELETE CASCADE,
-	campaign_lead_id uuid NOT NULL REFERENCES @extschema@.campaign_lead ON DELETE CASCADE,
+	campaign_id	uuid NOT NULL,
+	campaign_lead_id uuid NOT NULL,
 	step		integer NOT NULL,
 	variant		text,
 	channel		text NOT NULL,
@@ -210,7 +239,11 @@ CREATE TABLE IF NOT EXISTS @extschema@.action (
 	sent_at		timestamptz,
 	created_at	timestamptz NOT NULL DEFAULT now(),
 	updated_at	timestamptz NOT NULL DEFAULT now(),
-	UNIQUE (campaign_lead_id, step)
+	UNIQUE (campaign_lead_id, step),
+	CONSTRAINT action_user_id_campaign_id_fkey FOREIGN KEY (user_id, campaign_id)
+		REFERENCES @extschema@.campaign (user_id, campaign_id) ON DELETE CASCADE,
+	CONSTRAINT action_user_id_campaign_lead_id_fkey FOREIGN KEY (user_id, campaign_lead_id)
+		REFERENCES @extschema@.campaign_lead (user_id, campaign_lead_id) ON DELETE CASCADE
 );
 -- The dispatcher's claim: queued and due, or in flight past its lease.
 CREATE INDEX IF NOT EXISTS action_claim ON @extschema@.action (next_attempt_at)
@@ -222,12 +255,16 @@ COMMENT ON TABLE @extschema@.action IS
 CREATE TABLE IF NOT EXISTS @extschema@.event (
 	event_id	bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	user_id		uuid NOT NULL,
-	campaign_id	uuid REFERENCES @extschema@.campaign ON DELETE CASCADE,
-	campaign_lead_id uuid REFERENCES @extschema@.campaign_lead ON DELETE CASCADE,
+	campaign_id	uuid,
+	campaign_lead_id uuid,
 	type		text NOT NULL,
 	payload		jsonb NOT NULL DEFAULT '{}',
 	occurred_at	timestamptz NOT NULL DEFAULT now(),
-	created_at	timestamptz NOT NULL DEFAULT now()
+	created_at	timestamptz NOT NULL DEFAULT now(),
+	CONSTRAINT event_user_id_campaign_id_fkey FOREIGN KEY (user_id, campaign_id)
+		REFERENCES @extschema@.campaign (user_id, campaign_id) ON DELETE CASCADE,
+	CONSTRAINT event_user_id_campaign_lead_id_fkey FOREIGN KEY (user_id, campaign_lead_id)
+		REFERENCES @extschema@.campaign_lead (user_id, campaign_lead_id) ON DELETE CASCADE
 );
 CREATE INDEX IF NOT EXISTS event_campaign_lead_id_occurred_at_idx ON @extschema@.event (campaign_lead_id, occurred_at);
 CREATE INDEX IF NOT EXISTS event_campaign_id_occurred_at_idx ON @extschema@.event (campaign_id, occurred_at);
@@ -237,7 +274,7 @@ COMMENT ON TABLE @extschema@.event IS
 
 CREATE TABLE IF NOT EXISTS @extschema@.campaign_daily_stats (
 	user_id		uuid NOT NULL,
-	campaign_id	uuid NOT NULL REFERENCES @extschema@.campaign ON DELETE CASCADE,
+	campaign_id	uuid NOT NULL,
 	day			date NOT NULL,				-- UTC day of the outcome
 	step		integer NOT NULL,
 	variant		text NOT NULL DEFAULT '',
@@ -245,7 +282,9 @@ CREATE TABLE IF NOT EXISTS @extschema@.campaign_daily_stats (
 	failed		bigint NOT NULL DEFAULT 0,
 	cancelled	bigint NOT NULL DEFAULT 0,
 	updated_at	timestamptz NOT NULL DEFAULT now(),
-	PRIMARY KEY (campaign_id, day, step, variant)
+	PRIMARY KEY (campaign_id, day, step, variant),
+	CONSTRAINT campaign_daily_stats_user_id_campaign_id_fkey FOREIGN KEY (user_id, campaign_id)
+		REFERENCES @extschema@.campaign (user_id, campaign_id) ON DELETE CASCADE
 );
 CREATE INDEX IF NOT EXISTS campaign_daily_stats_user_id_idx ON @extschema@.campaign_daily_stats (user_id);
 COMMENT ON TABLE @extschema@.campaign_daily_stats IS

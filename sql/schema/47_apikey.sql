@@ -1,11 +1,13 @@
--- API keys (SPEC §2).  Minted by an administrator for a user; the token is
--- returned once and only its SHA-256 is stored.
+-- API keys (SPEC §2, §10 "Administration").  Minted, revoked and limited by
+-- the extension owner only (no grants, 90_grants.sql); the token is returned
+-- once and only its SHA-256 is stored.
 
 CREATE OR REPLACE FUNCTION @extschema@._api_key_token() RETURNS text
 LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'api_key_token';
 
 CREATE OR REPLACE FUNCTION @extschema@.api_key_create(user_id uuid, name text) RETURNS text
 LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	token text := @extschema@._api_key_token();
@@ -31,6 +33,7 @@ COMMENT ON FUNCTION @extschema@.api_key_create(uuid, text) IS
 
 CREATE OR REPLACE FUNCTION @extschema@.api_key_revoke(token text) RETURNS boolean
 LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
 AS $$
 	WITH r AS (
 		UPDATE @extschema@.api_key SET revoked_at = now()
@@ -40,3 +43,32 @@ AS $$
 $$;
 COMMENT ON FUNCTION @extschema@.api_key_revoke(text) IS
 'Revokes the key of a token; a revoked key authenticates nothing.  True when a live key was revoked.';
+
+-- api_key_set_rate_limit(api_key_id, limit): the key's own requests per
+-- minute; null gives it the default (campaigns.http_rate_limit_per_minute),
+-- 0 no limit.  http_handle applies it from the next request on (the key
+-- cache follows the trigger api_key_changed).
+CREATE OR REPLACE FUNCTION @extschema@.api_key_set_rate_limit(api_key_id uuid, rate_limit_per_minute integer)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n integer;
+BEGIN
+	IF api_key_set_rate_limit.rate_limit_per_minute < 0 THEN
+		RAISE EXCEPTION 'a rate limit is a number of requests per minute, 0 or more'
+			USING ERRCODE = '22023',
+				  DETAIL = jsonb_build_array(@extschema@._err('["rate_limit_per_minute"]',
+							'Input should be greater than or equal to 0', 'greater_than_equal'))::text,
+				  HINT = '0 means no limit; null means the default, campaigns.http_rate_limit_per_minute.';
+	END IF;
+	UPDATE @extschema@.api_key k
+	   SET rate_limit_per_minute = api_key_set_rate_limit.rate_limit_per_minute
+	 WHERE k.api_key_id = api_key_set_rate_limit.api_key_id AND k.revoked_at IS NULL;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n > 0;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_key_set_rate_limit(uuid, integer) IS
+'Owner only.  Sets a live key''s requests per minute (null: the default campaigns.http_rate_limit_per_minute; 0: no limit; negative: 22023); true when a live key was changed.';

@@ -1,6 +1,7 @@
 -- Launch and the user's status changes (SPEC §5): campaign_launch enrols the
 -- dataset's reachable leads (in batches: the first inside the call, the rest
--- by tick), then the campaign becomes active or scheduled.  pause, resume,
+-- by tick), then the campaign becomes active or scheduled, or failed (with
+-- launch_error) when it cannot send to anyone.  pause, resume,
 -- stop, unschedule, reset and playground review.  Every function locks the
 -- campaign row first, so concurrent requests on one campaign are serialised;
 -- the status trigger refuses any transition not in SPEC §5's table.
@@ -210,6 +211,16 @@ BEGIN
 	ELSIF ch.needs_linkedin AND NOT EXISTS (SELECT 1 FROM @extschema@.connected_account a
 											WHERE a.user_id = c.user_id AND a.connected_account_id = c.connected_account_id) THEN
 		err := 'linkedin steps need an existing connected account';
+	ELSIF launchable = 0 THEN
+		-- Nothing would ever be sent: SPEC §5 makes this a failed launch, not
+		-- an active campaign that completes at once.
+		err := 'no lead of the dataset is launchable: ' || CASE
+			WHEN total = 0 THEN 'the dataset has no leads'
+			ELSE CASE WHEN total = 1 THEN '1 lead, without ' ELSE total || ' leads, none has ' END
+				 || CASE WHEN ch.needs_email AND ch.needs_linkedin
+						 THEN 'both an email address and a linkedin_url for the email and linkedin steps'
+						 WHEN ch.needs_email THEN 'an email address for the email steps'
+						 ELSE 'a linkedin_url for the linkedin steps' END END;
 	END IF;
 
 	n_lanes := CASE WHEN ch.needs_email THEN coalesce(cardinality(c.alias_ids), 0) ELSE 0 END
@@ -242,7 +253,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.campaign_launch(uuid) IS
-'Launches a draft campaign: draft -> launching, enrols the dataset''s reachable leads (the first campaigns.launch_batch_size inside this call, the rest by tick), then active (immediate) or scheduled, or failed with launch_error.  Returns {campaign, summary:{total_rows, launchable_rows, warning_count}, warnings}.';
+'Launches a draft campaign: draft -> launching, enrols the dataset''s reachable leads (the first campaigns.launch_batch_size inside this call, the rest by tick), then active (immediate) or scheduled; or failed with launch_error when the dataset, an alias or the connected account is missing or no lead is launchable on the steps'' channels.  Returns {campaign, summary:{total_rows, launchable_rows, warning_count}, warnings}.';
 
 CREATE OR REPLACE FUNCTION @extschema@.campaign_pause(campaign_id uuid) RETURNS jsonb
 LANGUAGE plpgsql

@@ -41,7 +41,8 @@ COMMENT ON FUNCTION @extschema@._worker_status() IS
 CREATE OR REPLACE VIEW @extschema@.worker_status AS SELECT * FROM @extschema@._worker_status();
 COMMENT ON VIEW @extschema@.worker_status IS
 'The background worker: pid, state (stopped, starting, disabled, waiting_for_extension, idle, dispatching, stopping, or not_preloaded), times of its last pass and scheduler tick, requests in flight and counters since the server started.';
-GRANT SELECT ON @extschema@.worker_status TO campaigns_user;
+-- (Cluster-wide: the extension owner's only.  Tenants read their own part in
+-- tenant_worker_status.)
 
 -- Outcome policy (exposed for tests) --------------------------------------------
 
@@ -74,13 +75,14 @@ COMMENT ON FUNCTION @extschema@._default_prompt() IS
 'The built-in personalization prompt, used when neither the campaign''s system_prompt nor the sender profile''s custom_prompt is set.';
 
 CREATE OR REPLACE FUNCTION @extschema@._dispatch_claim_rows(n integer, lease_ms integer)
-	RETURNS TABLE (action_id bigint, attempt integer, idempotency_key text, url text, auth_header text,
+	RETURNS TABLE (action_id bigint, attempt integer, idempotency_key text, url text, auth_header bytea,
 				   campaign_id uuid, campaign_lead_id uuid, lead_id uuid, email text, linkedin_url text,
 				   first_name text, last_name text, company text, title text, timezone text, fields jsonb,
 				   step integer, variant text, channel text, action_type text, template_id uuid,
 				   missing_fields jsonb, sender_profile_id uuid, track_clicks boolean,
 				   ai_personalization boolean, prompt text, due_at timestamptz, subject text,
-				   body text, alias_id text, alias_email text, connected_account_id uuid)
+				   body text, alias_id text, alias_email text, connected_account_id uuid,
+				   user_id uuid, auth_context text)
 	LANGUAGE plpgsql VOLATILE
 	SET search_path = pg_catalog, pg_temp
 	-- One plan, made once: every join is a nested loop over the few rows
@@ -122,6 +124,8 @@ WITH picked AS (
 	SELECT p.action_id,
 		   coalesce(de.url, nullif(current_setting('campaigns.' || p.channel || '_endpoint', true), '')) AS url,
 		   de.auth_header,
+		   CASE WHEN de.auth_header IS NOT NULL
+				THEN @extschema@._delivery_endpoint_secret_context(de.delivery_endpoint_id) END AS auth_context,
 		   l.lead_id, l.email, l.linkedin_url, l.first_name, l.last_name, l.company, l.title, l.timezone, l.fields,
 		   t.template_id,
 		   ren.missing,
@@ -141,7 +145,11 @@ WITH picked AS (
 	  JOIN @extschema@.lead l ON l.lead_id = p.lead_id
 	  LEFT JOIN LATERAL (SELECT s AS cfg FROM jsonb_array_elements(p.steps_config) s
 						  WHERE (s ->> 'step')::integer = p.step LIMIT 1) st ON true
-	  LEFT JOIN LATERAL (SELECT v AS cfg FROM jsonb_array_elements(st.cfg -> 'variants') v
+	  -- (a step without variants holds "variants": null, as campaign_create
+	  -- normalises it: jsonb_array_elements would raise on that scalar)
+	  LEFT JOIN LATERAL (SELECT v AS cfg
+						   FROM jsonb_array_elements(CASE WHEN jsonb_typeof(st.cfg -> 'variants') = 'array'
+														  THEN st.cfg -> 'variants' END) v
 						  WHERE v ->> 'label' = p.variant LIMIT 1) va ON true
 	  LEFT JOIN @extschema@.template t
 			 ON t.template_id = (va.cfg ->> 'template_id')::uuid AND t.user_id = p.user_id
@@ -195,11 +203,12 @@ RETURNING a.action_id, a.attempts + 1, a.idempotency_key, p.url, p.auth_header,
 		  a.step, a.variant, a.channel, a.action_type, p.template_id,
 		  p.missing, p.sender_profile_id, p.track_clicks,
 		  p.ai_personalization, p.prompt, a.due_at, p.subject,
-		  p.body, a.alias_id, p.alias_email, a.connected_account_id;
+		  p.body, a.alias_id, p.alias_email, a.connected_account_id,
+		  a.user_id, p.auth_context;
 END
 $$;
 COMMENT ON FUNCTION @extschema@._dispatch_claim_rows(integer, integer) IS
-'The claim: takes up to n due actions (queued and due, or in flight past their lease) of active campaigns and live leads, oldest first, skipping locked rows; marks them in flight for lease_ms and returns each request''s parts (templates rendered for the lead), from which _dispatch_claim and the worker build the JSON body.';
+'The claim: takes up to n due actions (queued and due, or in flight past their lease) of active campaigns and live leads, oldest first, skipping locked rows; marks them in flight for lease_ms and returns each request''s parts (templates rendered for the lead; the auth header encrypted, with the owner and context it decrypts for), from which _dispatch_claim and the worker build the request.';
 REVOKE ALL ON FUNCTION @extschema@._dispatch_claim_rows(integer, integer) FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION @extschema@._dispatch_claim(n integer, lease_ms integer)
@@ -208,7 +217,7 @@ CREATE OR REPLACE FUNCTION @extschema@._dispatch_claim(n integer, lease_ms integ
 	LANGUAGE c VOLATILE
 	AS 'MODULE_PATHNAME', 'campaigns_dispatch_claim';
 COMMENT ON FUNCTION @extschema@._dispatch_claim(integer, integer) IS
-'Claims up to n due actions (queued and due, or in flight past their lease) of active campaigns and live leads, oldest first, skipping locked rows; marks them in flight for lease_ms and returns each request: the attempt it is (attempts counts recorded outcomes), URL, auth header and JSON body (built by the same C code the worker uses).';
+'Claims up to n due actions (queued and due, or in flight past their lease) of active campaigns and live leads, oldest first, skipping locked rows; marks them in flight for lease_ms and returns each request: the attempt it is (attempts counts recorded outcomes), URL, auth header line with its value redacted (or why it cannot be sent) and JSON body (built by the same C code the worker uses).';
 REVOKE ALL ON FUNCTION @extschema@._dispatch_claim(integer, integer) FROM PUBLIC;
 
 -- Stats ------------------------------------------------------------------------

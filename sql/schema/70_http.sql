@@ -12,9 +12,11 @@
 --   http_handle         (method, path, query, headers, body) -> (status, headers, body),
 --                       in C (src/http_handle.c)
 --
--- http_handle is SECURITY DEFINER owned by campaigns_user (not a superuser),
--- so the API functions it calls run under row-level security as that role,
--- for the user the API key belongs to and for no other.
+-- http_handle is SECURITY DEFINER, owned like everything else by the
+-- extension owner: the gateway's role can execute it and nothing else
+-- (90_grants.sql).  It names the user from the API key alone (the identity
+-- GUCs, transaction-locally), and the API functions it calls filter every
+-- query on that user.
 
 CREATE TABLE IF NOT EXISTS @extschema@.http_route (
 	operation_id text PRIMARY KEY,
@@ -137,7 +139,17 @@ VALUES
 	('connected_account_create', 'POST', '/connected-accounts/', true, 'json', '[]', 201, 'object', false, 'identities', 'Create a connected LinkedIn account.',
 		'ConnectedAccountCreate', 'ConnectedAccountResponse'),
 	('connected_account_list', 'GET', '/connected-accounts/', true, NULL, @extschema@._model_parameters('PageQuery'), 200, 'array', true, 'identities', 'List connected accounts.',
-		NULL, 'ConnectedAccountResponse')
+		NULL, 'ConnectedAccountResponse'),
+	('delivery_endpoint_create', 'POST', '/delivery-endpoints/', true, 'json', '[]', 201, 'object', false, 'delivery-endpoints', 'Set the delivery endpoint of a channel (one per channel; the auth header is write-only).',
+		'DeliveryEndpointCreate', 'DeliveryEndpointResponse'),
+	('delivery_endpoint_list', 'GET', '/delivery-endpoints/', true, NULL, @extschema@._model_parameters('DeliveryEndpointListQuery'), 200, 'array', true, 'delivery-endpoints', 'List delivery endpoints by channel.',
+		NULL, 'DeliveryEndpointResponse'),
+	('delivery_endpoint_get', 'GET', '/delivery-endpoints/{delivery_endpoint_id}', true, NULL, '[]', 200, 'object', false, 'delivery-endpoints', 'Read a delivery endpoint.',
+		NULL, 'DeliveryEndpointResponse'),
+	('delivery_endpoint_update', 'PATCH', '/delivery-endpoints/{delivery_endpoint_id}', true, 'json', '[]', 200, 'object', false, 'delivery-endpoints', 'Partly update a delivery endpoint (auth_header null removes it).',
+		'DeliveryEndpointUpdate', 'DeliveryEndpointResponse'),
+	('delivery_endpoint_delete', 'DELETE', '/delivery-endpoints/{delivery_endpoint_id}', true, NULL, '[]', 204, 'none', false, 'delivery-endpoints', 'Delete a delivery endpoint (the channel falls back to the server''s endpoint).',
+		NULL, NULL)
 ON CONFLICT (operation_id) DO UPDATE SET
 	method = excluded.method, path = excluded.path, auth = excluded.auth, body = excluded.body,
 	query_params = excluded.query_params, success_status = excluded.success_status,
@@ -527,7 +539,5 @@ SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'http_handle';
 COMMENT ON FUNCTION @extschema@.http_handle(text, text, text, jsonb, text) IS
 'The HTTP surface of SPEC §8: routes a request (method, raw path, raw query string, headers, body) and returns its status, headers and body; authenticates Bearer API keys, applies rate limits and maps every error.';
-ALTER FUNCTION @extschema@.http_handle(text, text, text, jsonb, text) OWNER TO campaigns_user;
 REVOKE EXECUTE ON FUNCTION @extschema@.http_handle(text, text, text, jsonb, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.http_handle(text, text, text, jsonb, text) TO campaigns_gateway;
-GRANT USAGE ON SCHEMA @extschema@ TO campaigns_gateway;

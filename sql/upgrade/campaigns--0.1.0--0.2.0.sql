@@ -5,6 +5,95 @@
 -- changes.  test/integration/test_upgrade.py checks that an upgraded
 -- installation has exactly the objects of a fresh one.
 
+-- References stay inside a tenant (SPEC §10): composite keys (user_id, id)
+-- on the referenced tables and foreign keys (user_id, x_id) for every
+-- reference, in place of 0.1.0's single-column ones (30_tables.sql has the
+-- same constraints for a fresh install, under the same names).  0.1.0 let
+-- tenants write the tables directly, so a reference across tenants (or to a
+-- row deleted by hand) may exist: the upgrade refuses then, saying where,
+-- rather than fail on the first constraint or drop rows.
+DO $refs$
+DECLARE
+	-- the references: table, column, referenced table and column, on delete
+	refs CONSTANT jsonb := '[
+		["lead", "dataset_id", "dataset", "dataset_id", "ON DELETE CASCADE"],
+		["campaign", "dataset_id", "dataset", "dataset_id", ""],
+		["campaign", "connected_account_id", "connected_account", "connected_account_id", ""],
+		["campaign_lead", "campaign_id", "campaign", "campaign_id", "ON DELETE CASCADE"],
+		["campaign_lead", "lead_id", "lead", "lead_id", "ON DELETE CASCADE"],
+		["action", "campaign_id", "campaign", "campaign_id", "ON DELETE CASCADE"],
+		["action", "campaign_lead_id", "campaign_lead", "campaign_lead_id", "ON DELETE CASCADE"],
+		["event", "campaign_id", "campaign", "campaign_id", "ON DELETE CASCADE"],
+		["event", "campaign_lead_id", "campaign_lead", "campaign_lead_id", "ON DELETE CASCADE"],
+		["campaign_daily_stats", "campaign_id", "campaign", "campaign_id", "ON DELETE CASCADE"]]';
+	r record;
+	n bigint;
+	bad text := '';
+BEGIN
+	FOR r IN SELECT x ->> 0 AS tab, x ->> 1 AS col, x ->> 2 AS ref, x ->> 3 AS refcol, x ->> 4 AS on_delete
+			   FROM jsonb_array_elements(refs) x LOOP
+		EXECUTE format('SELECT count(*) FROM @extschema@.%I x WHERE x.%I IS NOT NULL AND NOT EXISTS'
+					   ' (SELECT 1 FROM @extschema@.%I y WHERE y.user_id = x.user_id AND y.%I = x.%I)',
+					   r.tab, r.col, r.ref, r.refcol, r.col) INTO n;
+		IF n > 0 THEN
+			bad := bad || format(E'\n  %s rows of %s whose %s is not a %s of the same user_id', n, r.tab, r.col, r.ref);
+		END IF;
+	END LOOP;
+	IF bad <> '' THEN
+		RAISE EXCEPTION 'campaigns 0.2.0 keeps every reference inside one user; these rows break that:%', bad
+			USING ERRCODE = '23503',
+				  HINT = 'They were written directly into the tables (0.1.0 allowed it).  Delete or correct them, then run ALTER EXTENSION campaigns UPDATE again.';
+	END IF;
+
+	-- the keys referenced, (user_id, <id>)
+	FOR r IN SELECT DISTINCT x ->> 2 AS ref, x ->> 3 AS refcol FROM jsonb_array_elements(refs) x ORDER BY 1 LOOP
+		EXECUTE format('ALTER TABLE @extschema@.%I ADD CONSTRAINT %I UNIQUE (user_id, %I)',
+					   r.ref, r.ref || '_user_id_' || r.refcol || '_key', r.refcol);
+	END LOOP;
+	-- the references, replacing 0.1.0's (named <table>_<column>_fkey)
+	FOR r IN SELECT x ->> 0 AS tab, x ->> 1 AS col, x ->> 2 AS ref, x ->> 3 AS refcol, x ->> 4 AS on_delete
+			   FROM jsonb_array_elements(refs) x LOOP
+		EXECUTE format('ALTER TABLE @extschema@.%I DROP CONSTRAINT IF EXISTS %I,'
+					   ' ADD CONSTRAINT %I FOREIGN KEY (user_id, %I) REFERENCES @extschema@.%I (user_id, %I) %s',
+					   r.tab, r.tab || '_' || r.col || '_fkey', r.tab || '_user_id_' || r.col || '_fkey',
+					   r.col, r.ref, r.refcol, r.on_delete);
+	END LOOP;
+END
+$refs$;
+-- An enrolled lead is unique per (lead_id, campaign_id) now, lead_id first:
+-- the same index serves the new foreign key's lookups when leads go away.
+ALTER TABLE @extschema@.campaign_lead
+	DROP CONSTRAINT campaign_lead_campaign_id_lead_id_key,
+	ADD CONSTRAINT campaign_lead_lead_id_campaign_id_key UNIQUE (lead_id, campaign_id);
+
+-- The API is the only write path: 0.1.0 granted INSERT, UPDATE and DELETE on
+-- every table to campaigns_user, and http_handle belonged to campaigns_user.
+-- 90_grants.sql, run after this part, revokes everything and gives every
+-- object to the extension's owner; nothing to do here.
+
+-- Delivery endpoints (48_endpoints.sql): an id for the HTTP API, timestamps,
+-- and the auth header encrypted (src/secrets.c) for its row and user.  The
+-- encryption needs the secret key: when rows have an auth header and no key
+-- can be read or created (campaigns.secret_key_file empty or unusable),
+-- the update fails and changes nothing; fix the key file and run it again.
+-- A 0.1.0 row's empty auth header meant none.
+ALTER TABLE @extschema@.delivery_endpoint
+	ADD COLUMN delivery_endpoint_id uuid NOT NULL DEFAULT gen_random_uuid() UNIQUE,
+	ADD COLUMN created_at timestamptz NOT NULL DEFAULT now(),
+	ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now();
+CREATE OR REPLACE FUNCTION @extschema@._secret_encrypt(plaintext text, owner uuid, context text) RETURNS bytea
+LANGUAGE c VOLATILE STRICT
+AS 'MODULE_PATHNAME', 'campaigns_secret_encrypt';
+CREATE OR REPLACE FUNCTION @extschema@._delivery_endpoint_secret_context(delivery_endpoint_id uuid) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT 'delivery_endpoint.auth_header/' || $1::text $$;
+ALTER TABLE @extschema@.delivery_endpoint ALTER COLUMN auth_header TYPE bytea
+	USING @extschema@._secret_encrypt(nullif(auth_header, ''), user_id,
+									  @extschema@._delivery_endpoint_secret_context(delivery_endpoint_id));
+-- The claim returns the encrypted header, its owner and context (its
+-- OUT columns changed).
+DROP FUNCTION @extschema@._dispatch_claim_rows(integer, integer);
+
 -- One validator (src/validate.c over the models of src/models.c): the
 -- PL/pgSQL interpreter of field specs and the hand-written checks go.
 DROP FUNCTION IF EXISTS @extschema@._check_object(jsonb, jsonb, jsonb);

@@ -44,6 +44,7 @@ def make_server(request, settings):
 def pg(request, sink):
     """A server whose worker delivers to the sink, with quick retries."""
     return make_server(request, {
+        "campaigns.outbound_allow": "'127.0.0.1/32'",
         "campaigns.email_endpoint": "'%s'" % sink.url,
         "campaigns.linkedin_endpoint": "'%s'" % sink.url,
         "campaigns.retry_base_ms": "200",

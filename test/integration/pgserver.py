@@ -170,9 +170,13 @@ def seed(srv, n, url=None, auth_header=None, steps=None, channel="email", status
         acct = c.execute("INSERT INTO campaigns.connected_account (user_id, name) VALUES (%s, 'li') RETURNING connected_account_id",
                          (user_id,)).fetchone()[0]
         if url is not None:
-            c.execute("INSERT INTO campaigns.delivery_endpoint (user_id, channel, url, auth_header) VALUES (%s, %s, %s, %s)"
-                      " ON CONFLICT (user_id, channel) DO UPDATE SET url = excluded.url, auth_header = excluded.auth_header",
-                      (user_id, channel, url, auth_header))
+            # as delivery_endpoint_create stores it: the header encrypted for
+            # its row and user (directly, so that any URL can be tested)
+            c.execute("DELETE FROM campaigns.delivery_endpoint WHERE user_id = %s AND channel = %s", (user_id, channel))
+            c.execute("""INSERT INTO campaigns.delivery_endpoint (delivery_endpoint_id, user_id, channel, url, auth_header)
+                         SELECT id, %s, %s, %s, campaigns._secret_encrypt(%s, %s, campaigns._delivery_endpoint_secret_context(id))
+                           FROM gen_random_uuid() id""",
+                      (user_id, channel, url, auth_header, user_id))
         c.execute("""INSERT INTO campaigns.campaign (campaign_id, user_id, dataset_id, name, type, status, launch_type,
                         daily_limit, sending_window_start, sending_window_end, min_interval_seconds, timezone,
                         send_days, steps_config, alias_ids, connected_account_id, system_prompt,

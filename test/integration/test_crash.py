@@ -17,6 +17,7 @@ IN_FLIGHT = 1000
 @pytest.fixture
 def pgc(request, sink):
     return make_server(request, {
+        "campaigns.outbound_allow": "'127.0.0.1/32'",
         "campaigns.email_endpoint": "'%s'" % sink.url,
         "campaigns.max_in_flight": str(IN_FLIGHT),
         "campaigns.request_timeout_ms": "5000",

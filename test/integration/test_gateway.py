@@ -142,6 +142,7 @@ def env():
         with open(os.path.join(e.data, "postgresql.auto.conf"), "a") as f:
             f.write(f"port = {PG_PORT}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{tmp}'\n"
                     "shared_preload_libraries = 'campaigns'\ncampaigns.worker_enabled = off\n"
+                    "campaigns.outbound_allow = '127.0.0.1/32'\n"
                     "max_connections = 60\nfsync = off\ntimezone = 'UTC'\n")
         with install_lock():
             e.pg_ctl("start")
@@ -196,6 +197,10 @@ def test_every_openapi_route_answers(env):
     s, _, sp = env.json("POST", "/api/v1/sender-profiles/", env.key_a, {"profile_name": "p"})
     assert s == 201, sp
     ids["sender_profile_id"] = sp["sender_profile_id"]
+    s, _, de = env.json("POST", "/api/v1/delivery-endpoints/", env.key_a,
+                        {"channel": "linkedin", "url": "http://127.0.0.1:9/li"})
+    assert s == 201, de
+    ids["delivery_endpoint_id"] = de["delivery_endpoint_id"]
     # A launched campaign with enrolled leads, for the lead routes.
     launched = make_campaign(env, env.key_a, "routes launched")["campaign"]["campaign_id"]
     s, _, body = env.json("POST", f"/api/v1/campaigns/{launched}/launch", env.key_a)
@@ -210,6 +215,8 @@ def test_every_openapi_route_answers(env):
         "sender_profile_update": {"description": "d"},
         "alias_create": {"alias_id": "routes-al", "full_email": "r@example.com"},
         "connected_account_create": {"name": "li"}, "lead_event_record": {"type": "opened"},
+        "delivery_endpoint_create": {"channel": "email", "url": "http://127.0.0.1:9/e", "auth_header": "Bearer t"},
+        "delivery_endpoint_update": {"url": "https://hooks.example/li"},
     }
     seen = 0
     # Deletes last, so that the other routes find their objects.
@@ -262,6 +269,10 @@ def test_every_spec_route_is_documented_and_nothing_else_is_served(env):
         ("delete", "/api/v1/sender-profiles/{sender_profile_id}"),
         ("post", "/api/v1/aliases/"), ("get", "/api/v1/aliases/"), ("post", "/api/v1/connected-accounts/"),
         ("get", "/api/v1/connected-accounts/"), ("get", "/api/v1/auth/me"), ("get", "/api/v1/openapi.json"),
+        ("post", "/api/v1/delivery-endpoints/"), ("get", "/api/v1/delivery-endpoints/"),
+        ("get", "/api/v1/delivery-endpoints/{delivery_endpoint_id}"),
+        ("patch", "/api/v1/delivery-endpoints/{delivery_endpoint_id}"),
+        ("delete", "/api/v1/delivery-endpoints/{delivery_endpoint_id}"),
     }
     documented = {(m, p) for p, ms in doc["paths"].items() for m in ms}
     assert documented == spec

@@ -16,6 +16,7 @@ then data, then ALTER EXTENSION campaigns UPDATE.  Afterwards
 """
 import json
 
+import psycopg
 import pytest
 
 from conftest import make_server
@@ -161,6 +162,9 @@ def table_digests(pg, db, columns=None):
     for t in tables:
         if columns is not None and t not in columns:
             continue
+        if t == "http_route":
+            # the install script's rows, not data (the fingerprint compares them)
+            continue
         cols[t] = columns[t] if columns is not None else [
             r[0] for r in pg.q("""SELECT attname FROM pg_attribute WHERE attrelid = ('campaigns.' || %s)::regclass
                                    AND attnum > 0 AND NOT attisdropped ORDER BY attnum""", (t,), dbname=db)]
@@ -227,3 +231,116 @@ def test_upgraded_data_is_served(upgraded):
         assert paused["status"] == "paused"
         c.execute("SELECT set_config('campaigns.user_id', %s, false)", (USER_B,))
         assert len(c.execute("SELECT campaigns.campaign_list()").fetchone()[0]) == 1
+
+
+def _sqlstate(conn, sql, args=None):
+    """The SQLSTATE sql raises in its own transaction (None when it does not)."""
+    try:
+        with conn.transaction():
+            conn.execute(sql, args)
+    except psycopg.Error as e:
+        return e.sqlstate, e.diag.message_primary, e.diag.message_detail
+    return None
+
+
+def test_rules_in_force_after_upgrade(upgraded):
+    """The 0.2.0 boundary holds on the upgraded installation, as a tenant's
+    login role: no DML, no DDL on http_handle (0.1.0 gave it to
+    campaigns_user), another user's id refused exactly like a missing one,
+    and a bound role cannot act as another user."""
+    pg, _, _ = upgraded
+    db = "upgraded"
+    pg.q("CREATE ROLE up_tenant LOGIN; GRANT campaigns_user TO up_tenant", dbname=db)
+    pg.q("CREATE ROLE up_bound LOGIN; GRANT campaigns_user TO up_bound", dbname=db)
+    pg.q("SELECT campaigns.role_bind('up_bound', %s)", (USER_A,), dbname=db)
+    a_ds = pg.q1("SELECT dataset_id::text FROM campaigns.dataset WHERE user_id = %s", (USER_A,), dbname=db)
+    a_c, a_cl = pg.q("SELECT campaign_id::text, campaign_lead_id::text FROM campaigns.campaign_lead WHERE user_id = %s LIMIT 1",
+                     (USER_A,), dbname=db)[0]
+    b_tpl = pg.q1("SELECT template_id::text FROM campaigns.template WHERE user_id = %s", (USER_B,), dbname=db)
+    try:
+        # every object is the extension owner's
+        assert pg.q1("""SELECT count(*) FROM (
+                            SELECT proowner AS o FROM pg_proc WHERE pronamespace = 'campaigns'::regnamespace
+                            UNION ALL SELECT relowner FROM pg_class WHERE relnamespace = 'campaigns'::regnamespace) x
+                         WHERE o <> (SELECT extowner FROM pg_extension WHERE extname = 'campaigns')""", dbname=db) == 0
+        with psycopg.connect(host="127.0.0.1", port=pg.port, user="up_tenant", dbname=db, autocommit=True) as t:
+            t.execute("SELECT set_config('campaigns.user_id', %s, false)", (USER_B,))
+            # DML refused on every table (42501)
+            for sql in ("INSERT INTO campaigns.dataset (user_id, name) VALUES ('%s', 'x')" % USER_B,
+                        "UPDATE campaigns.campaign SET daily_limit = 10000",
+                        "UPDATE campaigns.action SET next_attempt_at = now()",
+                        "DELETE FROM campaigns.event",
+                        "TRUNCATE campaigns.api_key",
+                        "INSERT INTO campaigns.api_key (user_id, name, token_hash, token_prefix, rate_limit_per_minute)"
+                        " VALUES ('%s', 'x', sha256('cmp_live_x'::bytea), 'cmp_live_x', 1000000)" % USER_B,
+                        "INSERT INTO campaigns.delivery_endpoint (user_id, channel, url)"
+                        " VALUES ('%s', 'email', 'http://127.0.0.1:1/')" % USER_B):
+                assert _sqlstate(t, sql)[0] == "42501", sql
+            # http_handle cannot be taken over
+            for sql in ("ALTER FUNCTION campaigns.http_handle(text, text, text, jsonb, text) SECURITY INVOKER",
+                        "ALTER FUNCTION campaigns.http_handle(text, text, text, jsonb, text) RENAME TO h",
+                        "ALTER FUNCTION campaigns.http_handle(text, text, text, jsonb, text) SET search_path = public"):
+                assert _sqlstate(t, sql)[0] == "42501", sql
+            # the API still serves B, and B alone
+            assert len(t.execute("SELECT campaigns.campaign_list()").fetchone()[0]) == 1
+            assert t.execute("SELECT count(*) FROM campaigns.campaign").fetchone()[0] == 1
+            # A's ids are refused exactly as missing ones are
+            body = {"name": "x", "dataset_id": a_ds, "alias_ids": ["a1"],
+                    "steps": [{"step": 1, "variants": [{"label": "A", "template_id": b_tpl}]}]}
+            other = _sqlstate(t, "SELECT campaigns.campaign_create(%s)", (json.dumps(body),))
+            body["dataset_id"] = "00000000-0000-0000-00a9-0000000000ff"
+            missing = _sqlstate(t, "SELECT campaigns.campaign_create(%s)", (json.dumps(body),))
+            assert other == missing and other[0] == "22023"
+            for fn, args in (("campaign_get(%s)", (a_c,)), ("lead_events(%s, %s)", (a_c, a_cl)),
+                             ("dataset_leads(%s)", (a_ds,))):
+                other = _sqlstate(t, "SELECT campaigns." + fn, args)
+                missing = _sqlstate(t, "SELECT campaigns." + fn, tuple("00000000-0000-0000-00a9-0000000000ff" for _ in args))
+                assert other == missing and other[0] == "P0002", fn
+        # in the tables (as the owner, who alone writes them): the composite
+        # keys refuse B's event on A's campaign and lead like a missing one
+        with pg.connect(db) as c:
+            errs = []
+            for cid, clid in ((a_c, a_cl), ("00000000-0000-0000-00a9-0000000000f1", "00000000-0000-0000-00a9-0000000000f2")):
+                e = _sqlstate(c, "INSERT INTO campaigns.event (user_id, campaign_id, campaign_lead_id, type)"
+                                 " VALUES (%s, %s, %s, 'replied')", (USER_B, cid, clid))
+                errs.append((e[0], e[1], e[2].replace(cid, "<id>")))
+            assert errs[0] == errs[1] and errs[0][0] == "23503"
+        # a bound role is its user, and cannot name another
+        with psycopg.connect(host="127.0.0.1", port=pg.port, user="up_bound", dbname=db, autocommit=True) as t:
+            assert str(t.execute("SELECT campaigns.current_user_id()").fetchone()[0]) == USER_A
+            t.execute("SELECT set_config('campaigns.user_id', %s, false)", (USER_B,))
+            assert _sqlstate(t, "SELECT campaigns.campaign_list()")[0] == "28000"
+            t.execute("SET ROLE campaigns_user")
+            assert _sqlstate(t, "SELECT campaigns.current_user_id()")[0] == "28000"
+            t.execute("RESET ROLE; RESET campaigns.user_id")
+            t.execute("SELECT set_config('request.jwt.claims', %s, false)", (json.dumps({"sub": USER_B}),))
+            assert _sqlstate(t, "SELECT count(*) FROM campaigns.campaign")[0] == "28000"
+    finally:
+        pg.q("SELECT campaigns.role_unbind('up_bound')", dbname=db)
+        pg.q("DROP OWNED BY up_tenant, up_bound; DROP ROLE up_tenant; DROP ROLE up_bound", dbname=db)
+
+
+def test_upgrade_refuses_references_across_users(upgraded):
+    """0.1.0 let tenants write the tables, so a row may refer to another
+    user's row; the upgrade then stops before changing anything, says which
+    rows break the rule, and goes through once they are gone."""
+    pg, _, _ = upgraded
+    db = "crossed"
+    pg.q("CREATE DATABASE %s" % db)
+    pg.q("CREATE EXTENSION campaigns VERSION '0.1.0'", dbname=db)
+    seed_0_1_0(pg, db)
+    a_c, a_cl = pg.q("SELECT campaign_id::text, campaign_lead_id::text FROM campaigns.campaign_lead WHERE user_id = %s LIMIT 1",
+                     (USER_A,), dbname=db)[0]
+    # what the issue's attack left behind: B's event on A's campaign and lead
+    pg.q("INSERT INTO campaigns.event (user_id, campaign_id, campaign_lead_id, type) VALUES (%s, %s, %s, 'replied')",
+         (USER_B, a_c, a_cl), dbname=db)
+    with pytest.raises(psycopg.errors.ForeignKeyViolation) as e:
+        pg.q("ALTER EXTENSION campaigns UPDATE", dbname=db)
+    assert "keeps every reference inside one user" in e.value.diag.message_primary
+    assert "1 rows of event whose campaign_id is not a campaign of the same user_id" in e.value.diag.message_primary
+    assert "1 rows of event whose campaign_lead_id is not a campaign_lead of the same user_id" in e.value.diag.message_primary
+    assert pg.q1("SELECT extversion FROM pg_extension WHERE extname = 'campaigns'", dbname=db) == "0.1.0"
+    pg.q("DELETE FROM campaigns.event WHERE user_id = %s AND campaign_id = %s", (USER_B, a_c), dbname=db)
+    pg.q("ALTER EXTENSION campaigns UPDATE", dbname=db)
+    assert pg.q1("SELECT extversion FROM pg_extension WHERE extname = 'campaigns'", dbname=db) == \
+        pg.q1("SELECT default_version FROM pg_available_extensions WHERE name = 'campaigns'", dbname=db)
