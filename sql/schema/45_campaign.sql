@@ -77,9 +77,13 @@ $$;
 COMMENT ON FUNCTION @extschema@.campaign_get(uuid) IS 'GET /campaigns/{id}: the campaign, or P0002.';
 
 -- _campaign_name_pattern(name) is the ILIKE pattern of the name filter: a
--- case-insensitive substring, with \, % and _ taken literally.
+-- case-insensitive substring, with \, % and _ taken literally.  Its
+-- literals hold backslashes, so standard_conforming_strings is pinned: a
+-- session with it off would read them as escapes (when the body is checked
+-- at creation, too).
 CREATE OR REPLACE FUNCTION @extschema@._campaign_name_pattern(name text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET standard_conforming_strings = on
 AS $$ SELECT '%' || replace(replace(replace(name, '\', '\\'), '%', '\%'), '_', '\_') || '%' $$;
 COMMENT ON FUNCTION @extschema@._campaign_name_pattern(text) IS
 'The ILIKE pattern of the campaign list''s name filter (a case-insensitive substring, taken literally).';
