@@ -15,6 +15,8 @@
  */
 #include "models.h"
 
+#include "outbound.h"
+
 #include "utils/builtins.h"
 
 const char *const channel_names[2] = {"email", "linkedin"};
@@ -277,6 +279,67 @@ static Model LeadEventCreate = {
 	event_fields, lengthof(event_fields)
 };
 
+/* --------------------------------------------------- delivery endpoints */
+
+/*
+ * EndpointCheckUrl is the url field's rule: the outbound guard's checks of
+ * a delivery endpoint URL (outbound.c), with its own error types
+ * (url_parsing, url_scheme, url_too_long, value_error).
+ */
+static bool
+EndpointCheckUrl(Validation *vs, const Loc *loc, FieldValue *fv, const ModelValue *parent)
+{
+	const char *msg;
+	const char *type = OutboundUrlProblem(fv->s, fv->len, &msg);
+
+	if (type == NULL)
+		return true;
+	AddError(vs, loc, type, msg);
+	return false;
+}
+
+/* EndpointCheckHeader: an auth header must go out as one header line. */
+static bool
+EndpointCheckHeader(Validation *vs, const Loc *loc, FieldValue *fv, const ModelValue *parent)
+{
+	const char *msg;
+	const char *type = OutboundHeaderProblem(fv->s, fv->len, &msg);
+
+	if (type == NULL)
+		return true;
+	AddError(vs, loc, type, msg);
+	return false;
+}
+
+/*
+ * The url has no bounds of its own: its length is the rule's (url_too_long,
+ * as Pydantic's HttpUrl says it); its schema says what the rule checks.
+ */
+static const ModelField endpoint_fields[] = {
+	{"channel", VK_STRING, .flags = FF_REQUIRED, ENUM(channel_names),
+	.description = "The channel whose actions go to this endpoint (one endpoint per channel)"},
+	{"url", VK_STRING, .flags = FF_REQUIRED, .check = EndpointCheckUrl,
+	.schema = "{\"type\": \"string\", \"format\": \"uri\", \"minLength\": 1, \"maxLength\": " CppAsString2(OUTBOUND_URL_MAX_CHARS) "}",
+	.description = "Where the worker POSTs each action: http or https, a host, no user information or fragment; "
+	"a loopback, private or other special address is refused unless campaigns.outbound_allow lists it"},
+	{"auth_header", VK_STRING, .flags = FF_NULLABLE, RANGE(1, 4096), .default_json = "null",
+	.check = EndpointCheckHeader,
+	.description = "Sent with every request: \"Name: value\", or a bare value sent as Authorization; one header line, "
+	"not one the dispatcher sets. Write-only: stored encrypted, never returned (responses say has_auth_header); "
+	"null: none (in a PATCH, removes the stored one)"},
+};
+
+static Model DeliveryEndpointCreate = {
+	"DeliveryEndpointCreate", "Request model for setting the delivery endpoint of a channel.",
+	endpoint_fields, lengthof(endpoint_fields)
+};
+
+static Model DeliveryEndpointUpdate = {
+	"DeliveryEndpointUpdate",
+	"Request model for changing a delivery endpoint (PATCH): omitted fields are unchanged, auth_header null removes the header.",
+	endpoint_fields, lengthof(endpoint_fields), .partial = true
+};
+
 /* ------------------------------------------------------ query parameters */
 
 #define OFFSET_FIELD {"offset", VK_INTEGER, AT_LEAST(0), .default_json = "0", .description = "Rows to skip"}
@@ -319,6 +382,16 @@ static Model ForecastQuery = {
 	EXTRA_IGNORE, .query = true
 };
 
+static const ModelField endpoint_list_fields[] = {
+	OFFSET_FIELD, LIMIT_FIELD,
+	{"channel", VK_STRING, ENUM(channel_names), .description = "Only the endpoint of this channel"},
+};
+
+static Model DeliveryEndpointListQuery = {
+	"DeliveryEndpointListQuery", "Filters of the delivery endpoint list.", endpoint_list_fields,
+	lengthof(endpoint_list_fields), EXTRA_IGNORE, .query = true
+};
+
 /* ------------------------------------------------------ the named schemas */
 
 #define SCHEMA(m) {#m, VK_MODEL, .model = &m}
@@ -343,6 +416,9 @@ static const ModelField s_page = SCHEMA(PageQuery);
 static const ModelField s_campaign_list = SCHEMA(CampaignListQuery);
 static const ModelField s_campaign_leads = SCHEMA(CampaignLeadsQuery);
 static const ModelField s_forecast = SCHEMA(ForecastQuery);
+static const ModelField s_endpoint_create = SCHEMA(DeliveryEndpointCreate);
+static const ModelField s_endpoint_update = SCHEMA(DeliveryEndpointUpdate);
+static const ModelField s_endpoint_list = SCHEMA(DeliveryEndpointListQuery);
 
 const ModelField *const request_schemas[] = {
 	&s_campaign_create, &s_campaign_update, &s_step, &s_variant,
@@ -350,7 +426,8 @@ const ModelField *const request_schemas[] = {
 	&s_template_create, &s_template_update, &s_sender_data,
 	&s_sender_profile_create, &s_sender_profile_update,
 	&s_alias_create, &s_account_create, &s_event_create,
-	&s_page, &s_campaign_list, &s_campaign_leads, &s_forecast,
+	&s_endpoint_create, &s_endpoint_update,
+	&s_page, &s_campaign_list, &s_campaign_leads, &s_forecast, &s_endpoint_list,
 };
 const int n_request_schemas = lengthof(request_schemas);
 

@@ -343,6 +343,21 @@ static Model ConnectedAccountResponse = {
 	lengthof(account_fields), EXTRA_ALLOW
 };
 
+static const ModelField endpoint_fields[] = {
+	UUID_("delivery_endpoint_id", ALWAYS, "The delivery endpoint"),
+	{"channel", VK_STRING, .flags = ALWAYS, ENUM(channel_names), .description = "Its channel"},
+	TEXT_("url", ALWAYS, "Where the worker POSTs the channel's actions"),
+	{"has_auth_header", VK_BOOLEAN, .flags = ALWAYS,
+	.description = "Whether an auth header is stored (the header itself is never returned)"},
+	TIME_("created_at", ALWAYS, "Creation timestamp"),
+	TIME_("updated_at", ALWAYS, "Last update timestamp"),
+};
+
+static Model DeliveryEndpointResponse = {
+	"DeliveryEndpointResponse", "Where a channel's actions are delivered (never its auth header).",
+	endpoint_fields, lengthof(endpoint_fields), EXTRA_ALLOW
+};
+
 static const ModelField me_fields[] = {
 	UUID_("user_id", ALWAYS, "The user the key belongs to"),
 	UUID_("api_key_id", ALWAYS, "The key"),
@@ -414,6 +429,7 @@ static const ModelField r_template = SCHEMA(TemplateResponse);
 static const ModelField r_sender_profile = SCHEMA(SenderProfileResponse);
 static const ModelField r_alias = SCHEMA(AliasResponse);
 static const ModelField r_account = SCHEMA(ConnectedAccountResponse);
+static const ModelField r_endpoint = SCHEMA(DeliveryEndpointResponse);
 static const ModelField r_me = SCHEMA(AuthMe);
 static const ModelField r_error = SCHEMA(Error);
 static const ModelField r_validation_error = SCHEMA(ValidationError);
@@ -423,7 +439,7 @@ const ModelField *const response_schemas[] = {
 	&r_campaign, &r_launch, &r_launch_summary, &r_launch_warning,
 	&r_stats, &r_lead_counts, &r_action_counts, &r_step_stats, &r_variant_stats, &r_daily_stats,
 	&r_forecast, &r_forecast_day, &r_campaign_lead, &r_event,
-	&r_dataset, &r_lead, &r_upload, &r_template, &r_sender_profile, &r_alias, &r_account,
+	&r_dataset, &r_lead, &r_upload, &r_template, &r_sender_profile, &r_alias, &r_account, &r_endpoint,
 	&r_me, &r_error, &r_validation_error, &r_http_validation_error,
 };
 const int n_response_schemas = lengthof(response_schemas);

@@ -373,7 +373,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 	WITH route AS (
 		SELECT r.*, row_number() OVER (ORDER BY
-				array_position(ARRAY['meta', 'campaigns', 'datasets', 'templates', 'sender-profiles', 'identities'], r.tag),
+				array_position(ARRAY['meta', 'campaigns', 'datasets', 'templates', 'sender-profiles', 'identities',
+									 'delivery-endpoints'], r.tag),
 				r.tag, r.path, array_position(ARRAY['GET', 'POST', 'PATCH', 'DELETE'], r.method)) AS n
 		  FROM @extschema@.http_route r
 	), op AS (
@@ -463,7 +464,8 @@ AS $$
 				  {"name": "datasets", "description": "Datasets of leads (JSON or CSV uploads)."},
 				  {"name": "templates", "description": "Message templates with merge fields."},
 				  {"name": "sender-profiles", "description": "Sender profiles (at most 5 per user)."},
-				  {"name": "identities", "description": "Sending identities: email aliases and connected LinkedIn accounts."}]'::json,
+				  {"name": "identities", "description": "Sending identities: email aliases and connected LinkedIn accounts."},
+				  {"name": "delivery-endpoints", "description": "Where the worker delivers the actions of each channel, and the header that authenticates them (write-only)."}]'::json,
 		'paths', (SELECT json_object_agg('/api/v1' || path, ops ORDER BY n) FROM (
 					SELECT path, min(n) AS n, json_object_agg(m, o ORDER BY n) AS ops FROM op GROUP BY path) g),
 		'components', json_build_object(
