@@ -321,7 +321,7 @@ static const ModelField endpoint_fields[] = {
 	{"url", VK_STRING, .flags = FF_REQUIRED, .check = EndpointCheckUrl,
 	.schema = "{\"type\": \"string\", \"format\": \"uri\", \"minLength\": 1, \"maxLength\": " CppAsString2(OUTBOUND_URL_MAX_CHARS) "}",
 	.description = "Where the worker POSTs each action: http or https, a host, no user information or fragment; "
-	"a loopback, private or other special address is refused unless campaigns.outbound_allow lists it"},
+	"a loopback, private or other special address is refused unless the server's outbound_allow setting lists it"},
 	{"auth_header", VK_STRING, .flags = FF_NULLABLE, RANGE(1, 4096), .default_json = "null",
 	.check = EndpointCheckHeader,
 	.description = "Sent with every request: \"Name: value\", or a bare value sent as Authorization; one header line, "
