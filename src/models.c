@@ -281,6 +281,15 @@ static Model LeadEventCreate = {
 
 /* --------------------------------------------------- delivery endpoints */
 
+/* Reported reports a rule's problem (type NULL: none); false when it did. */
+static bool
+Reported(Validation *vs, const Loc *loc, const char *type, const char *msg)
+{
+	if (type != NULL)
+		AddError(vs, loc, type, msg);
+	return type == NULL;
+}
+
 /*
  * EndpointCheckUrl is the url field's rule: the outbound guard's checks of
  * a delivery endpoint URL (outbound.c), with its own error types
@@ -289,26 +298,20 @@ static Model LeadEventCreate = {
 static bool
 EndpointCheckUrl(Validation *vs, const Loc *loc, FieldValue *fv, const ModelValue *parent)
 {
-	const char *msg;
+	const char *msg = NULL;
 	const char *type = OutboundUrlProblem(fv->s, fv->len, &msg);
 
-	if (type == NULL)
-		return true;
-	AddError(vs, loc, type, msg);
-	return false;
+	return Reported(vs, loc, type, msg);
 }
 
 /* EndpointCheckHeader: an auth header must go out as one header line. */
 static bool
 EndpointCheckHeader(Validation *vs, const Loc *loc, FieldValue *fv, const ModelValue *parent)
 {
-	const char *msg;
+	const char *msg = NULL;
 	const char *type = OutboundHeaderProblem(fv->s, fv->len, &msg);
 
-	if (type == NULL)
-		return true;
-	AddError(vs, loc, type, msg);
-	return false;
+	return Reported(vs, loc, type, msg);
 }
 
 /*
