@@ -19,55 +19,14 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	c @extschema@.campaign;
+	-- Validation first (422 shape of SPEC §4), then existence (404).
+	n jsonb := @extschema@._validate('LeadEventCreate', body);
+	typ text := n->>'type';
+	at timestamptz := (n->>'occurred_at')::timestamptz;
+	c @extschema@.campaign := @extschema@._campaign_lock(campaign_id);
 	cl @extschema@.campaign_lead;
-	errs jsonb := '[]';
-	k text;
-	typ text;
-	at timestamptz;
 	e @extschema@.event;
 BEGIN
-	-- Validation first (422 shape of SPEC §4), then existence (404).
-	IF body IS NULL OR jsonb_typeof(body) <> 'object' THEN
-		errs := errs || jsonb_build_object('loc', '["body"]'::jsonb,
-			'msg', 'Input should be a valid dictionary or object to extract fields from', 'type', 'model_attributes_type');
-	ELSE
-		IF NOT body ? 'type' THEN
-			errs := errs || jsonb_build_object('loc', '["body","type"]'::jsonb, 'msg', 'Field required', 'type', 'missing');
-		ELSIF jsonb_typeof(body -> 'type') <> 'string'
-			  OR body ->> 'type' NOT IN ('replied', 'bounced', 'unsubscribed', 'connection_accepted', 'opened', 'clicked') THEN
-			errs := errs || jsonb_build_object('loc', '["body","type"]'::jsonb,
-				'msg', 'Input should be ''replied'', ''bounced'', ''unsubscribed'', ''connection_accepted'', ''opened'' or ''clicked''', 'type', 'enum');
-		ELSE
-			typ := body ->> 'type';
-		END IF;
-		IF body ? 'occurred_at' AND jsonb_typeof(body -> 'occurred_at') <> 'null' THEN
-			IF jsonb_typeof(body -> 'occurred_at') <> 'string'
-			   OR (body ->> 'occurred_at') !~ '^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|z|[+-]\d{2}:?\d{2})$' THEN
-				errs := errs || jsonb_build_object('loc', '["body","occurred_at"]'::jsonb, 'msg', 'Input should be a valid datetime', 'type', 'datetime_parsing');
-			ELSE
-				BEGIN
-					at := (body ->> 'occurred_at')::timestamptz;
-				EXCEPTION WHEN others THEN
-					errs := errs || jsonb_build_object('loc', '["body","occurred_at"]'::jsonb, 'msg', 'Input should be a valid datetime', 'type', 'datetime_parsing');
-				END;
-			END IF;
-		END IF;
-		IF body ? 'data' AND jsonb_typeof(body -> 'data') NOT IN ('object', 'null') THEN
-			errs := errs || jsonb_build_object('loc', '["body","data"]'::jsonb, 'msg', 'Input should be a valid dictionary', 'type', 'dict_type');
-		END IF;
-		-- Unknown keys after the fields, as Pydantic (and campaign_create) report them.
-		FOR k IN SELECT jsonb_object_keys(body) LOOP
-			IF k NOT IN ('type', 'occurred_at', 'data') THEN
-				errs := errs || jsonb_build_object('loc', jsonb_build_array('body', k), 'msg', 'Extra inputs are not permitted', 'type', 'extra_forbidden');
-			END IF;
-		END LOOP;
-	END IF;
-	IF jsonb_array_length(errs) > 0 THEN
-		RAISE EXCEPTION 'invalid request' USING ERRCODE = '22023', DETAIL = errs::text;
-	END IF;
-
-	c := @extschema@._campaign_lock(campaign_id);
 	SELECT * INTO cl FROM @extschema@.campaign_lead x
 	 WHERE x.campaign_lead_id = lead_event_record.campaign_lead_id AND x.campaign_id = c.campaign_id
 	   AND x.user_id = c.user_id
@@ -123,34 +82,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	uid uuid := @extschema@.current_user_id();
-	errs jsonb := '[]';
-	st text := filters ->> 'status';
-	o text := coalesce(filters ->> 'offset', '0');
-	l text := coalesce(filters ->> 'limit', '50');
+	q jsonb := @extschema@._validate('CampaignLeadsQuery', filters);
 BEGIN
-	IF st IS NOT NULL AND st NOT IN ('pending', 'active', 'completed', 'stopped', 'failed') THEN
-		errs := errs || jsonb_build_object('loc', '["query","status"]'::jsonb,
-			'msg', 'Input should be ''pending'', ''active'', ''completed'', ''stopped'' or ''failed''', 'type', 'enum');
-	END IF;
-	IF o !~ '^\s*[0-9]{1,15}\s*$' THEN
-		errs := errs || jsonb_build_object('loc', '["query","offset"]'::jsonb,
-			'msg', CASE WHEN o ~ '^\s*-[0-9]+\s*$' THEN 'Input should be greater than or equal to 0'
-						ELSE 'Input should be a valid integer, unable to parse string as an integer' END,
-			'type', CASE WHEN o ~ '^\s*-[0-9]+\s*$' THEN 'greater_than_equal' ELSE 'int_parsing' END);
-	END IF;
-	IF l !~ '^\s*-?[0-9]{1,9}\s*$' THEN
-		errs := errs || jsonb_build_object('loc', '["query","limit"]'::jsonb,
-			'msg', 'Input should be a valid integer, unable to parse string as an integer', 'type', 'int_parsing');
-	ELSIF l::int < 1 THEN
-		errs := errs || jsonb_build_object('loc', '["query","limit"]'::jsonb,
-			'msg', 'Input should be greater than or equal to 1', 'type', 'greater_than_equal');
-	ELSIF l::int > 100 THEN
-		errs := errs || jsonb_build_object('loc', '["query","limit"]'::jsonb,
-			'msg', 'Input should be less than or equal to 100', 'type', 'less_than_equal');
-	END IF;
-	IF jsonb_array_length(errs) > 0 THEN
-		RAISE EXCEPTION 'invalid request' USING ERRCODE = '22023', DETAIL = errs::text;
-	END IF;
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.campaign c
 					WHERE c.campaign_id = campaign_leads.campaign_id AND c.user_id = uid) THEN
 		RAISE EXCEPTION 'campaign not found' USING ERRCODE = 'P0002';
@@ -168,9 +101,9 @@ BEGIN
 		  FROM @extschema@.campaign_lead cl
 		  LEFT JOIN @extschema@.lead ld ON ld.lead_id = cl.lead_id AND ld.user_id = uid
 		 WHERE cl.campaign_id = campaign_leads.campaign_id AND cl.user_id = uid
-		   AND (st IS NULL OR cl.status = st)
+		   AND (q->>'status' IS NULL OR cl.status = q->>'status')
 		 ORDER BY cl.enrolled_at, cl.lead_id
-		 OFFSET o::bigint LIMIT l::int) s);
+		 OFFSET (q->>'offset')::bigint LIMIT (q->>'limit')::int) s);
 END
 $$;
 COMMENT ON FUNCTION @extschema@.campaign_leads(uuid, jsonb) IS
