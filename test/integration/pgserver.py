@@ -76,7 +76,12 @@ class PgServer:
             lock = open(INSTALL_LOCK, "a")   # O_CLOEXEC: the server does not inherit it
             fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            self.pg_ctl("start")
+            try:
+                self.pg_ctl("start")
+            except subprocess.CalledProcessError as e:
+                # say why, instead of only that pg_ctl failed
+                raise RuntimeError("PostgreSQL did not start on port %d: %s\n--- server log:\n%s" % (
+                    self.port, (e.stderr or b"").decode(errors="replace"), self.log_text()[-4000:])) from None
             if create:
                 with self.connect() as c:
                     c.execute("CREATE EXTENSION campaigns")
