@@ -793,6 +793,13 @@ SELECT pg_temp.try(format('SELECT campaigns.lead_event_record(%L, %L, %L)', :'ec
   FROM (VALUES ('{}'::jsonb), ('{"type": "liked"}'), ('{"type": "replied", "occurred_at": "yesterday", "data": 5, "x": 1}'), ('[]')) t(b);
 SELECT e FROM pg_temp.errs(format('SELECT campaigns.lead_event_record(%L, %L, %L)', :'ec', :'ev_clid', '"replied"')) e;
 SELECT pg_temp.try(format('SELECT campaigns.lead_event_record(%L, %L, %L)', :'ec', '00000000-0000-0000-0009-00000000ffff', '{"type": "opened"}')) AS unknown_lead;
+-- The bounce and the unsubscribe put those addresses on the suppression
+-- list (SPEC §11); the campaigns below reuse the dataset, so the entries
+-- go again.
+SELECT s ->> 'kind' AS kind, s ->> 'value' AS value, s ->> 'reason' AS reason
+  FROM jsonb_array_elements(campaigns.suppression_list('{}')) s ORDER BY 2;
+SELECT count(campaigns.suppression_delete((s ->> 'suppression_id')::uuid)) AS unsuppressed
+  FROM jsonb_array_elements(campaigns.suppression_list('{}')) s;
 
 -- The forecast: planned sends per local day and the next send time.  The
 -- campaign's zone is chosen so that local noon is near the real clock

@@ -216,7 +216,7 @@ BEGIN
 		UPDATE @extschema@.campaign_lead cl
 		   SET eligible_at = @extschema@.add_local_days(coalesce(c.start_date, now()),
 				coalesce((c.steps_config -> 0 ->> 'delay_days')::int, 0), c.timezone)
-		 WHERE cl.campaign_id = c.campaign_id AND cl.status = 'pending' AND cl.current_step = 0;
+		 WHERE cl.campaign_id = c.campaign_id AND cl.status IN ('pending', 'paused') AND cl.current_step = 0;
 	END IF;
 	-- The sending lanes of a launched campaign follow its identities: lane i
 	-- is alias_ids[i] (then the connected account), so when alias_ids or the
