@@ -7,7 +7,7 @@
  * LinkedIn URL that a user's campaigns must never contact.  Entries are
  * stored in one canonical form per kind, and the same functions compute the
  * form of a lead's addresses when enrolment and the dispatcher's claim look
- * the lead up, so a lookup is one equality probe of the unique index
+ * the lead up, so each lookup is an equality probe of the unique index
  * (user_id, kind, value):
  *
  *	email			trimmed, lower case; local@domain.tld (the rule leads follow)
@@ -18,8 +18,8 @@
  *					percent-escapes of unreserved and non-ASCII characters
  *					decoded, lower case
  *
- * Lower case is PostgreSQL's lower() under the database's default
- * collation, so a value normalised here equals the lower() of SQL.
+ * Lower case is ASCII's for ASCII text, else that of lower() under the
+ * database's default collation.
  *
  *-------------------------------------------------------------------------
  */
@@ -57,10 +57,25 @@ Trim(const char *s, int *len)
 	return s;
 }
 
+/*
+ * Lower lowers ASCII text (every address, nearly) byte by byte, and other
+ * text as lower() does under the database's default collation, without
+ * the wide-character round trip for the common case.  (Entries and lookups
+ * both go through here, so they agree whatever the locale.)
+ */
 static char *
 Lower(const char *s, int len)
 {
-	return str_tolower(s, len, DEFAULT_COLLATION_OID);
+	char	   *r;
+
+	for (int i = 0; i < len; i++)
+		if ((unsigned char) s[i] >= 0x80)
+			return str_tolower(s, len, DEFAULT_COLLATION_OID);
+	r = palloc(len + 1);
+	for (int i = 0; i < len; i++)
+		r[i] = pg_ascii_tolower((unsigned char) s[i]);
+	r[len] = '\0';
+	return r;
 }
 
 /*
@@ -350,3 +365,4 @@ email_domain(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text(r));
 }
+

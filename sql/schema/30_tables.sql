@@ -309,7 +309,7 @@ CREATE TABLE IF NOT EXISTS @extschema@.suppression (
 	suppression_id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
 	user_id		uuid NOT NULL,
 	kind		text NOT NULL CHECK (kind IN ('email', 'domain', 'linkedin_url')),
-	value		text NOT NULL,
+	value		text COLLATE "C" NOT NULL,	-- (byte order: lookups compare, nothing sorts by it)
 	reason		text NOT NULL CHECK (reason IN ('unsubscribed', 'complained', 'bounced', 'manual')),
 	source		text,
 	created_at	timestamptz NOT NULL DEFAULT now(),

@@ -179,12 +179,19 @@ BEGIN
 	-- suppression list, is skipped with a warning (at most 100 listed, all
 	-- counted).  (Enrolment skips the same leads.)
 	has_supp := EXISTS (SELECT 1 FROM @extschema@.suppression s WHERE s.user_id = c.user_id);
-	SELECT count(*), count(*) FILTER (WHERE r.reachable AND r.suppressed IS NULL),
-		   count(*) FILTER (WHERE r.reachable AND r.suppressed IS NOT NULL)
+	SELECT count(*), count(*) FILTER (WHERE r.reachable AND NOT r.suppressed),
+		   count(*) FILTER (WHERE r.reachable AND r.suppressed)
 	  INTO total, launchable, n_suppressed
 	  FROM (SELECT (NOT ch.needs_email OR nullif(btrim(l.email), '') IS NOT NULL)
 				   AND (NOT ch.needs_linkedin OR nullif(btrim(l.linkedin_url), '') IS NOT NULL) AS reachable,
-				   CASE WHEN has_supp THEN @extschema@._lead_suppressed(c.user_id, l.email, l.linkedin_url) END AS suppressed
+				   has_supp AND EXISTS (SELECT 1 FROM @extschema@.suppression s
+							 WHERE s.user_id = c.user_id AND s.kind = 'email' AND s.value = @extschema@._suppression_value('email', l.email)
+							UNION ALL
+							SELECT 1 FROM @extschema@.suppression s
+							 WHERE s.user_id = c.user_id AND s.kind = 'domain' AND s.value = @extschema@._email_domain(l.email)
+							UNION ALL
+							SELECT 1 FROM @extschema@.suppression s
+							 WHERE s.user_id = c.user_id AND s.kind = 'linkedin_url' AND s.value = @extschema@._suppression_value('linkedin_url', l.linkedin_url)) AS suppressed
 			  FROM @extschema@.lead l
 			 WHERE l.dataset_id = c.dataset_id AND l.user_id = c.user_id) r;
 	warnings := '[]';
@@ -204,14 +211,21 @@ BEGIN
 											CASE l.suppressed WHEN 'email' THEN 'email address'
 															  WHEN 'domain' THEN 'email domain'
 															  ELSE 'LinkedIn URL' END) END) AS w
-			  FROM (SELECT l.*, CASE WHEN has_supp THEN @extschema@._lead_suppressed(c.user_id, l.email, l.linkedin_url) END AS suppressed
+			  FROM (SELECT l.*, @extschema@._lead_suppressed(c.user_id, l.email, l.linkedin_url) AS suppressed
 					  FROM @extschema@.lead l
-					 WHERE l.dataset_id = c.dataset_id AND l.user_id = c.user_id) l
-			 WHERE (ch.needs_email AND nullif(btrim(l.email), '') IS NULL)
-				OR (ch.needs_linkedin AND nullif(btrim(l.linkedin_url), '') IS NULL)
-				OR l.suppressed IS NOT NULL
-			 ORDER BY l.lead_id
-			 LIMIT 100) s;
+					 WHERE l.dataset_id = c.dataset_id AND l.user_id = c.user_id
+					   AND ((ch.needs_email AND nullif(btrim(l.email), '') IS NULL)
+							OR (ch.needs_linkedin AND nullif(btrim(l.linkedin_url), '') IS NULL)
+							OR (has_supp AND EXISTS (SELECT 1 FROM @extschema@.suppression s
+									 WHERE s.user_id = c.user_id AND s.kind = 'email' AND s.value = @extschema@._suppression_value('email', l.email)
+									UNION ALL
+									SELECT 1 FROM @extschema@.suppression s
+									 WHERE s.user_id = c.user_id AND s.kind = 'domain' AND s.value = @extschema@._email_domain(l.email)
+									UNION ALL
+									SELECT 1 FROM @extschema@.suppression s
+									 WHERE s.user_id = c.user_id AND s.kind = 'linkedin_url' AND s.value = @extschema@._suppression_value('linkedin_url', l.linkedin_url))))
+					 ORDER BY l.lead_id
+					 LIMIT 100) l) s;
 	END IF;
 
 	-- Causes that make the launch fail (the campaign goes to failed with

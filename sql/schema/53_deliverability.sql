@@ -309,7 +309,8 @@ COMMENT ON FUNCTION @extschema@.suppression_delete(uuid) IS
 
 -- _lead_suppressed(user, email, linkedin_url): which kind of entry of the
 -- user's list matches a lead's addresses (email, then its domain, then the
--- LinkedIn URL), or null.  Index probes of (user_id, kind, value).
+-- LinkedIn URL), or null.  Probes of the key (user_id, kind, value); the
+-- launch summary names the kind for the leads it lists.
 CREATE OR REPLACE FUNCTION @extschema@._lead_suppressed(uid uuid, email text, linkedin_url text) RETURNS text
 LANGUAGE sql STABLE
 AS $$

@@ -120,18 +120,19 @@ WITH picked AS (
 	   FOR SHARE OF c SKIP LOCKED
 ), checked AS MATERIALIZED (
 	-- The lead, and whether its email, its domain or its LinkedIn URL is on
-	-- the user's suppression list (SPEC §11): at most three probes of the
-	-- list's unique key per action.
+	-- the user's suppression list (SPEC §11): three probes of the list's
+	-- unique key (user_id, kind, value) per action, in one subplan.  (Three
+	-- EXISTS of their own would each be planned as a hashed subplan that
+	-- reads every user's entries of the kind.)
 	SELECT p.*, l.email, l.linkedin_url, l.first_name, l.last_name, l.company, l.title, l.timezone, l.fields,
 		   EXISTS (SELECT 1 FROM @extschema@.suppression s
-					WHERE s.user_id = p.user_id AND s.kind = 'email'
-					  AND s.value = @extschema@._suppression_value('email', l.email))
-		   OR EXISTS (SELECT 1 FROM @extschema@.suppression s
-					   WHERE s.user_id = p.user_id AND s.kind = 'domain'
-						 AND s.value = @extschema@._email_domain(l.email))
-		   OR EXISTS (SELECT 1 FROM @extschema@.suppression s
-					   WHERE s.user_id = p.user_id AND s.kind = 'linkedin_url'
-						 AND s.value = @extschema@._suppression_value('linkedin_url', l.linkedin_url)) AS suppressed
+					 WHERE s.user_id = p.user_id AND s.kind = 'email' AND s.value = @extschema@._suppression_value('email', l.email)
+					UNION ALL
+					SELECT 1 FROM @extschema@.suppression s
+					 WHERE s.user_id = p.user_id AND s.kind = 'domain' AND s.value = @extschema@._email_domain(l.email)
+					UNION ALL
+					SELECT 1 FROM @extschema@.suppression s
+					 WHERE s.user_id = p.user_id AND s.kind = 'linkedin_url' AND s.value = @extschema@._suppression_value('linkedin_url', l.linkedin_url)) AS suppressed
 	  FROM picked p
 	  JOIN @extschema@.lead l ON l.lead_id = p.lead_id
 ), supp AS (
