@@ -190,12 +190,13 @@ SELECT campaigns.campaign_create(jsonb_build_object('name', 'Minimal', 'dataset_
 	'steps', jsonb_build_array(jsonb_build_object('step', 1, 'variants',
 		jsonb_build_array(jsonb_build_object('label', 'A', 'template_id', :'tpl_id'))))))
   AS c1 \gset
--- Exactly the seed's 29 response fields, no more, no fewer.
-SELECT array_agg(k ORDER BY k) = ARRAY['alias_ids', 'campaign_id', 'connected_account_id', 'created_at',
+-- Exactly the seed's 29 response fields and the campaign fields of SPEC
+-- §11 (stop_on_reply, max_bounce_rate, bounce_window), no more, no fewer.
+SELECT array_agg(k ORDER BY k) = ARRAY['alias_ids', 'bounce_window', 'campaign_id', 'connected_account_id', 'created_at',
 	'daily_limit', 'dataset_id', 'description', 'launch_error', 'launch_job_id', 'launch_requested_at',
-	'launch_type', 'min_interval_seconds', 'name', 'paused_reason', 'playground_discovery_dismissed_at',
+	'launch_type', 'max_bounce_rate', 'min_interval_seconds', 'name', 'paused_reason', 'playground_discovery_dismissed_at',
 	'processed_leads', 'send_days', 'sending_window_end', 'sending_window_start', 'start_date', 'status',
-	'steps_config', 'system_prompt', 'timezone', 'total_leads', 'type', 'unreviewed_launch_policy',
+	'steps_config', 'stop_on_reply', 'system_prompt', 'timezone', 'total_leads', 'type', 'unreviewed_launch_policy',
 	'updated_at', 'user_id'] AS seed_fields, count(*) AS n_fields
   FROM jsonb_object_keys(:'c1'::jsonb) k;
 SELECT :'c1'::jsonb - 'campaign_id' - 'dataset_id' - 'created_at' - 'updated_at' - 'steps_config' AS defaults;

@@ -75,6 +75,10 @@ static const ResponseField campaign_fields[] = {
 	{"unreviewed_launch_policy", "unreviewed_launch_policy", FK_TEXT},
 	{"paused_reason", "paused_reason", FK_TEXT},
 	{"playground_discovery_dismissed_at", "playground_discovery_dismissed_at", FK_TIMESTAMPTZ},
+	/* deliverability (SPEC §11) */
+	{"stop_on_reply", "stop_on_reply", FK_TEXT},
+	{"max_bounce_rate", "max_bounce_rate", FK_INT},
+	{"bounce_window", "bounce_window", FK_INT},
 };
 
 static void

@@ -100,6 +100,8 @@ static const char *const launch_names[] = {"immediate", "scheduled"};
 
 static const char *const policy_names[] = {"launch_default", "hold", "cancel"};
 
+static const char *const stop_on_reply_names[] = {"lead", "company", "all_campaigns"};
+
 static const char *const day_names[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 
 static const char *const vtype_names[] = {"TEMPLATE", "PERSONALIZATION"};
@@ -121,7 +123,8 @@ static const char *const body_keys[] = {
 	"name", "dataset_id", "steps", "description", "type", "alias_ids",
 	"connected_account_id", "launch_type", "start_date", "daily_limit",
 	"sending_window_start", "sending_window_end", "min_interval_seconds",
-	"timezone", "send_days", "system_prompt", "unreviewed_launch_policy"
+	"timezone", "send_days", "system_prompt", "unreviewed_launch_policy",
+	"stop_on_reply", "max_bounce_rate", "bounce_window"
 };
 
 static const char *const step_keys[] = {
@@ -222,6 +225,12 @@ typedef struct VBody
 	int			promptlen;
 	FieldState	policy_fs;
 	int			policy;
+	FieldState	stop_fs;
+	int			stop_on_reply;
+	FieldState	bounce_rate_fs;
+	int			max_bounce_rate;
+	FieldState	bounce_window_fs;
+	int			bounce_window;
 } VBody;
 
 typedef struct VState
@@ -1310,6 +1319,20 @@ CheckBodyFields(VState *vs, JsonbContainer *obj, VBody *b)
 	b->policy_fs = CheckEnum(vs, &l, GetField(obj, "unreviewed_launch_policy", &present), false,
 							 policy_names, lengthof(policy_names), &b->policy);
 
+	/* deliverability (SPEC §11) */
+	l = LocKey(body, "stop_on_reply");
+	b->stop_on_reply = 0;
+	b->stop_fs = CheckEnum(vs, &l, GetField(obj, "stop_on_reply", &present), false,
+						   stop_on_reply_names, lengthof(stop_on_reply_names), &b->stop_on_reply);
+	l = LocKey(body, "max_bounce_rate");
+	b->max_bounce_rate = 5;
+	b->bounce_rate_fs = CheckInt(vs, &l, GetField(obj, "max_bounce_rate", &present), false, 0, 100,
+								 &b->max_bounce_rate);
+	l = LocKey(body, "bounce_window");
+	b->bounce_window = 100;
+	b->bounce_window_fs = CheckInt(vs, &l, GetField(obj, "bounce_window", &present), false, 20, 10000,
+								   &b->bounce_window);
+
 	ReportExtras(vs, body, obj, body_keys, lengthof(body_keys), present);
 }
 
@@ -1980,7 +2003,7 @@ StepValue(VStep *s)
 static JsonbValue *
 BuildOutput(VBody *b)
 {
-	JsonbValue *o = ObjNew(17);
+	JsonbValue *o = ObjNew(20);
 	VStep	  **order;
 	JsonbValue *steps;
 	JsonbValue *days;
@@ -2022,7 +2045,10 @@ BuildOutput(VBody *b)
 	ObjPut(o, "daily_limit", IntValue(b->daily_limit));
 	ObjPut(o, "description", StrOrNull(b->description_fs, b->description, b->descriptionlen));
 	ObjPut(o, "launch_type", CStrValue(launch_names[b->launch]));
+	ObjPut(o, "bounce_window", IntValue(b->bounce_window));
+	ObjPut(o, "stop_on_reply", CStrValue(stop_on_reply_names[b->stop_on_reply]));
 	ObjPut(o, "system_prompt", StrOrNull(b->prompt_fs, b->prompt, b->promptlen));
+	ObjPut(o, "max_bounce_rate", IntValue(b->max_bounce_rate));
 	ObjPut(o, "sending_window_end", TimeValue(b->wend));
 	ObjPut(o, "connected_account_id", UuidValue(b->account_fs, &b->account_id));
 	ObjPut(o, "min_interval_seconds", IntValue(b->interval));

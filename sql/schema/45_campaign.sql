@@ -32,7 +32,10 @@ BEGIN
 		'timezone', c.timezone,
 		'send_days', to_jsonb(c.send_days),
 		'system_prompt', c.system_prompt,
-		'unreviewed_launch_policy', c.unreviewed_launch_policy);
+		'unreviewed_launch_policy', c.unreviewed_launch_policy,
+		'stop_on_reply', c.stop_on_reply,
+		'max_bounce_rate', c.max_bounce_rate,
+		'bounce_window', c.bounce_window);
 END
 $$;
 
@@ -195,6 +198,9 @@ BEGIN
 		connected_account_id = (n->>'connected_account_id')::uuid,
 		system_prompt = n->>'system_prompt',
 		unreviewed_launch_policy = n->>'unreviewed_launch_policy',
+		stop_on_reply = n->>'stop_on_reply',
+		max_bounce_rate = (n->>'max_bounce_rate')::int,
+		bounce_window = (n->>'bounce_window')::int,
 		playground_discovery_dismissed_at = dismissed,
 		updated_at = now()
 	 WHERE campaign.campaign_id = c.campaign_id
