@@ -365,7 +365,8 @@ AS $$
 													 "415": {"$ref": "#/components/responses/UnsupportedMediaType"}}'::jsonb ELSE '{}' END
 				|| CASE WHEN r.body IS NOT NULL OR r.query_params <> '[]' THEN
 						'{"422": {"$ref": "#/components/responses/ValidationError"}}'::jsonb ELSE '{}' END
-				|| CASE WHEN r.method IN ('PATCH', 'DELETE') OR r.path ~ '/(launch|pause|resume|stop|unschedule|reset)$' THEN
+				|| CASE WHEN r.method IN ('PATCH', 'DELETE') OR r.path ~ '/(launch|pause|resume|stop|unschedule|reset|remove)$'
+							 OR r.operation_id = 'suppression_create' THEN
 						'{"409": {"$ref": "#/components/responses/Conflict"}}'::jsonb ELSE '{}' END
 		)) AS o
 		  FROM @extschema@.http_route r
