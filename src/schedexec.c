@@ -62,6 +62,32 @@ static SPIPlanPtr lock_plan = NULL;
 static SPIPlanPtr insert_plan = NULL;
 static SPIPlanPtr insert_supp_plan = NULL;	/* the same, skipping suppressed leads */
 
+/* One enrolment batch; %1$s the schema, %2$s an extra condition on l. */
+static const char enrol_insert_sql[] =
+"INSERT INTO %1$s.campaign_lead"
+" (campaign_lead_id, user_id, campaign_id, lead_id, status, current_step,"
+"  next_step, next_channel, eligible_at, enrolled_at)"
+" SELECT %1$s._uuid_ordered(), $2, $1, l.lead_id, 'pending', 0, $6, $7, $8, $9"
+"   FROM %1$s.lead l"
+"  WHERE l.dataset_id = $3 AND l.user_id = $2 AND l.lead_id > $4"
+"    AND ($10 & 1 = 0 OR nullif(btrim(l.email), '') IS NOT NULL)"
+"    AND ($10 & 2 = 0 OR nullif(btrim(l.linkedin_url), '') IS NOT NULL)"
+"    %2$s"
+"  ORDER BY l.lead_id"
+"  LIMIT $5"
+" RETURNING lead_id";
+
+/* The lead is not on the user's suppression list ($2 the user). */
+static const char enrol_unsuppressed_sql[] =
+"AND NOT EXISTS (SELECT 1 FROM %1$s.suppression s WHERE s.user_id = $2"
+"      AND s.kind = 'email' AND s.value = %1$s._suppression_value('email', l.email)"
+"     UNION ALL"
+"     SELECT 1 FROM %1$s.suppression s WHERE s.user_id = $2"
+"      AND s.kind = 'domain' AND s.value = %1$s._email_domain(l.email)"
+"     UNION ALL"
+"     SELECT 1 FROM %1$s.suppression s WHERE s.user_id = $2"
+"      AND s.kind = 'linkedin_url' AND s.value = %1$s._suppression_value('linkedin_url', l.linkedin_url))";
+
 /*
  * EnrolPrepare prepares the campaign lock and the batch insert for the
  * extension's schema, once per backend (again after the extension was
@@ -100,47 +126,14 @@ EnrolPrepare(Oid fn_oid)
 	/*
 	 * $10: bit 1 = the steps need an email address, bit 2 = a linkedin_url.
 	 * The leads are read in lead_id order after the cursor $4; RETURNING
-	 * gives the last one read (the next batch's cursor).
+	 * gives the last one read (the next batch's cursor).  A lead whose
+	 * email, email domain or LinkedIn URL is on the user's suppression list
+	 * is not enrolled (campaign_launch warns about it): that plan probes the
+	 * list for each lead, so users with an empty list (most) get one
+	 * without the probes.
 	 */
-	insert_plan = KeepPlan(psprintf("INSERT INTO %1$s.campaign_lead"
-								" (campaign_lead_id, user_id, campaign_id, lead_id, status, current_step,"
-								"  next_step, next_channel, eligible_at, enrolled_at)"
-								" SELECT %1$s._uuid_ordered(), $2, $1, l.lead_id, 'pending', 0, $6, $7, $8, $9"
-								"   FROM %1$s.lead l"
-								"  WHERE l.dataset_id = $3 AND l.user_id = $2 AND l.lead_id > $4"
-								"    AND ($10 & 1 = 0 OR nullif(btrim(l.email), '') IS NOT NULL)"
-								"    AND ($10 & 2 = 0 OR nullif(btrim(l.linkedin_url), '') IS NOT NULL)"
-								"  ORDER BY l.lead_id"
-								"  LIMIT $5"
-								" RETURNING lead_id", q),
-						   10, insert_args, 0);
-
-	/*
-	 * A lead whose email, email domain or LinkedIn URL is on the user's
-	 * suppression list is not enrolled (campaign_launch warns about it).
-	 * Users with an empty list (most) get the plan above, which probes
-	 * nothing.
-	 */
-	insert_supp_plan = KeepPlan(psprintf("INSERT INTO %1$s.campaign_lead"
-									 " (campaign_lead_id, user_id, campaign_id, lead_id, status, current_step,"
-									 "  next_step, next_channel, eligible_at, enrolled_at)"
-									 " SELECT %1$s._uuid_ordered(), $2, $1, l.lead_id, 'pending', 0, $6, $7, $8, $9"
-									 "   FROM %1$s.lead l"
-									 "  WHERE l.dataset_id = $3 AND l.user_id = $2 AND l.lead_id > $4"
-									 "    AND ($10 & 1 = 0 OR nullif(btrim(l.email), '') IS NOT NULL)"
-									 "    AND ($10 & 2 = 0 OR nullif(btrim(l.linkedin_url), '') IS NOT NULL)"
-									 "    AND NOT EXISTS (SELECT 1 FROM %1$s.suppression s WHERE s.user_id = $2"
-									 "          AND s.kind = 'email' AND s.value = %1$s._suppression_value('email', l.email)"
-									 "         UNION ALL"
-									 "         SELECT 1 FROM %1$s.suppression s WHERE s.user_id = $2"
-									 "          AND s.kind = 'domain' AND s.value = %1$s._email_domain(l.email)"
-									 "         UNION ALL"
-									 "         SELECT 1 FROM %1$s.suppression s WHERE s.user_id = $2"
-									 "          AND s.kind = 'linkedin_url'"
-									 "          AND s.value = %1$s._suppression_value('linkedin_url', l.linkedin_url))"
-									 "  ORDER BY l.lead_id"
-									 "  LIMIT $5"
-									 " RETURNING lead_id", q),
+	insert_plan = KeepPlan(psprintf(enrol_insert_sql, q, ""), 10, insert_args, 0);
+	insert_supp_plan = KeepPlan(psprintf(enrol_insert_sql, q, psprintf(enrol_unsuppressed_sql, q)),
 								10, insert_args, 0);
 	enrol_fn_oid = fn_oid;
 }
