@@ -118,13 +118,15 @@ WITH picked AS (
 	 LIMIT n
 	   FOR UPDATE OF a SKIP LOCKED
 	   FOR SHARE OF c SKIP LOCKED
-), checked AS MATERIALIZED (
-	-- The lead, and whether its email, its domain or its LinkedIn URL is on
-	-- the user's suppression list (SPEC §11): three probes of the list's
-	-- unique key (user_id, kind, value) per action, in one subplan.  (Three
-	-- EXISTS of their own would each be planned as a hashed subplan that
-	-- reads every user's entries of the kind.)
-	SELECT p.*, l.email, l.linkedin_url, l.first_name, l.last_name, l.company, l.title, l.timezone, l.fields,
+), payload AS MATERIALIZED (
+	-- The request's parts; the JSON body is built from them in C
+	-- (src/dispatch.c), so they are returned as they are.
+	SELECT p.action_id,
+		   -- whether the lead's email, its domain or its LinkedIn URL is on
+		   -- the user's suppression list (SPEC §11): three probes of the
+		   -- list's unique key (user_id, kind, value) per action, in one
+		   -- subplan.  (Three EXISTS of their own would each be planned as a
+		   -- hashed subplan that reads every user's entries of the kind.)
 		   EXISTS (SELECT 1 FROM @extschema@.suppression s
 					 WHERE s.user_id = p.user_id AND s.kind = 'email' AND s.value = @extschema@._suppression_value('email', l.email)
 					UNION ALL
@@ -132,15 +134,76 @@ WITH picked AS (
 					 WHERE s.user_id = p.user_id AND s.kind = 'domain' AND s.value = @extschema@._email_domain(l.email)
 					UNION ALL
 					SELECT 1 FROM @extschema@.suppression s
-					 WHERE s.user_id = p.user_id AND s.kind = 'linkedin_url' AND s.value = @extschema@._suppression_value('linkedin_url', l.linkedin_url)) AS suppressed
+					 WHERE s.user_id = p.user_id AND s.kind = 'linkedin_url' AND s.value = @extschema@._suppression_value('linkedin_url', l.linkedin_url)) AS suppressed,
+		   coalesce(de.url, nullif(current_setting('campaigns.' || p.channel || '_endpoint', true), '')) AS url,
+		   de.auth_header,
+		   CASE WHEN de.auth_header IS NOT NULL
+				THEN @extschema@._delivery_endpoint_secret_context(de.delivery_endpoint_id) END AS auth_context,
+		   l.lead_id, l.email, l.linkedin_url, l.first_name, l.last_name, l.company, l.title, l.timezone, l.fields,
+		   t.template_id,
+		   ren.missing,
+		   ren.errors,
+		   sp.sender_profile_id,
+		   coalesce((st.cfg ->> 'track_clicks')::boolean, false) AS track_clicks,
+		   ai.enabled AS ai_personalization,
+		   CASE WHEN ai.enabled THEN
+				coalesce(p.system_prompt, nullif(sp.sender_data ->> 'custom_prompt', ''),
+						 @extschema@._default_prompt()) END AS prompt,
+		   ren.subject ->> 'text' AS subject,
+		   ren.body ->> 'text' AS body,
+		   CASE WHEN p.channel = 'email'
+				THEN (SELECT ea.full_email FROM @extschema@.email_alias ea
+					   WHERE ea.user_id = p.user_id AND ea.alias_id = p.alias_id) END AS alias_email
 	  FROM picked p
 	  JOIN @extschema@.lead l ON l.lead_id = p.lead_id
+	  LEFT JOIN LATERAL (SELECT s AS cfg FROM jsonb_array_elements(p.steps_config) s
+						  WHERE (s ->> 'step')::integer = p.step LIMIT 1) st ON true
+	  -- (a step without variants holds "variants": null, as campaign_create
+	  -- normalises it: jsonb_array_elements would raise on that scalar)
+	  LEFT JOIN LATERAL (SELECT v AS cfg
+						   FROM jsonb_array_elements(CASE WHEN jsonb_typeof(st.cfg -> 'variants') = 'array'
+														  THEN st.cfg -> 'variants' END) v
+						  WHERE v ->> 'label' = p.variant LIMIT 1) va ON true
+	  LEFT JOIN @extschema@.template t
+			 ON t.template_id = (va.cfg ->> 'template_id')::uuid AND t.user_id = p.user_id
+	  LEFT JOIN LATERAL (SELECT sp.* FROM @extschema@.sender_profile sp
+						  WHERE sp.user_id = p.user_id
+							AND CASE WHEN va.cfg ->> 'sender_profile_id' IS NOT NULL
+									 THEN sp.sender_profile_id = (va.cfg ->> 'sender_profile_id')::uuid
+									 ELSE sp.is_default END
+						  LIMIT 1) sp ON true
+	  LEFT JOIN @extschema@.delivery_endpoint de ON de.user_id = p.user_id AND de.channel = p.channel
+	  CROSS JOIN LATERAL (SELECT coalesce((st.cfg ->> 'ai_personalization_enabled')::boolean, false)
+								 OR va.cfg ->> 'type' = 'PERSONALIZATION' AS enabled) ai
+	  CROSS JOIN LATERAL (SELECT l.fields || jsonb_strip_nulls(jsonb_build_object(
+									'email', l.email, 'linkedin_url', l.linkedin_url,
+									'first_name', l.first_name, 'last_name', l.last_name,
+									'company', l.company, 'title', l.title, 'timezone', l.timezone))
+							 AS data OFFSET 0) ld
+	  CROSS JOIN LATERAL (SELECT r.subject, r.body,
+								 CASE WHEN coalesce(r.subject -> 'missing', '[]') = '[]'
+									  THEN coalesce(r.body -> 'missing', '[]')
+									  WHEN coalesce(r.body -> 'missing', '[]') = '[]'
+									  THEN r.subject -> 'missing'
+									  ELSE (SELECT jsonb_agg(DISTINCT m ORDER BY m)
+											  FROM (SELECT jsonb_array_elements_text(r.subject -> 'missing')
+													UNION ALL
+													SELECT jsonb_array_elements_text(r.body -> 'missing')) x(m))
+								 END AS missing,
+								 CASE WHEN r.subject -> 'error' IS NULL AND r.body -> 'error' IS NULL
+									  THEN '{}'::jsonb
+									  ELSE jsonb_strip_nulls(jsonb_build_object('subject', r.subject -> 'error',
+																				'body', r.body -> 'error')) END AS errors
+							FROM (SELECT CASE WHEN p.channel = 'email'
+											  THEN @extschema@._dispatch_render(t.subject, ld.data) END AS subject,
+										 @extschema@._dispatch_render(coalesce(t.body, st.cfg ->> 'message_template'),
+																	   ld.data) AS body OFFSET 0) r) ren
 ), supp AS (
 	-- A suppressed lead's action is cancelled, and the lead stopped ...
 	UPDATE @extschema@.action a
 	   SET state = 'cancelled', lease_until = NULL, updated_at = now(),
 		   last_error = 'suppressed: the lead''s address is on the suppression list'
-	  FROM checked k
+	  FROM payload k
 	 WHERE k.suppressed AND a.action_id = k.action_id
 	RETURNING a.action_id, a.campaign_lead_id
 ), stopped AS (
@@ -168,73 +231,6 @@ WITH picked AS (
 			  JOIN @extschema@.campaign c2 ON c2.campaign_id = x.campaign_id) f
 	 WHERE c.campaign_id = f.campaign_id
 	RETURNING 1
-), payload AS MATERIALIZED (
-	-- The request's parts; the JSON body is built from them in C
-	-- (src/dispatch.c), so they are returned as they are.
-	SELECT p.action_id,
-		   coalesce(de.url, nullif(current_setting('campaigns.' || p.channel || '_endpoint', true), '')) AS url,
-		   de.auth_header,
-		   CASE WHEN de.auth_header IS NOT NULL
-				THEN @extschema@._delivery_endpoint_secret_context(de.delivery_endpoint_id) END AS auth_context,
-		   p.lead_id, p.email, p.linkedin_url, p.first_name, p.last_name, p.company, p.title, p.timezone, p.fields,
-		   t.template_id,
-		   ren.missing,
-		   ren.errors,
-		   sp.sender_profile_id,
-		   coalesce((st.cfg ->> 'track_clicks')::boolean, false) AS track_clicks,
-		   ai.enabled AS ai_personalization,
-		   CASE WHEN ai.enabled THEN
-				coalesce(p.system_prompt, nullif(sp.sender_data ->> 'custom_prompt', ''),
-						 @extschema@._default_prompt()) END AS prompt,
-		   ren.subject ->> 'text' AS subject,
-		   ren.body ->> 'text' AS body,
-		   CASE WHEN p.channel = 'email'
-				THEN (SELECT ea.full_email FROM @extschema@.email_alias ea
-					   WHERE ea.user_id = p.user_id AND ea.alias_id = p.alias_id) END AS alias_email
-	  FROM checked p
-	  LEFT JOIN LATERAL (SELECT s AS cfg FROM jsonb_array_elements(p.steps_config) s
-						  WHERE (s ->> 'step')::integer = p.step LIMIT 1) st ON true
-	  -- (a step without variants holds "variants": null, as campaign_create
-	  -- normalises it: jsonb_array_elements would raise on that scalar)
-	  LEFT JOIN LATERAL (SELECT v AS cfg
-						   FROM jsonb_array_elements(CASE WHEN jsonb_typeof(st.cfg -> 'variants') = 'array'
-														  THEN st.cfg -> 'variants' END) v
-						  WHERE v ->> 'label' = p.variant LIMIT 1) va ON true
-	  LEFT JOIN @extschema@.template t
-			 ON t.template_id = (va.cfg ->> 'template_id')::uuid AND t.user_id = p.user_id
-	  LEFT JOIN LATERAL (SELECT sp.* FROM @extschema@.sender_profile sp
-						  WHERE sp.user_id = p.user_id
-							AND CASE WHEN va.cfg ->> 'sender_profile_id' IS NOT NULL
-									 THEN sp.sender_profile_id = (va.cfg ->> 'sender_profile_id')::uuid
-									 ELSE sp.is_default END
-						  LIMIT 1) sp ON true
-	  LEFT JOIN @extschema@.delivery_endpoint de ON de.user_id = p.user_id AND de.channel = p.channel
-	  CROSS JOIN LATERAL (SELECT coalesce((st.cfg ->> 'ai_personalization_enabled')::boolean, false)
-								 OR va.cfg ->> 'type' = 'PERSONALIZATION' AS enabled) ai
-	  CROSS JOIN LATERAL (SELECT p.fields || jsonb_strip_nulls(jsonb_build_object(
-									'email', p.email, 'linkedin_url', p.linkedin_url,
-									'first_name', p.first_name, 'last_name', p.last_name,
-									'company', p.company, 'title', p.title, 'timezone', p.timezone))
-							 AS data OFFSET 0) ld
-	  CROSS JOIN LATERAL (SELECT r.subject, r.body,
-								 CASE WHEN coalesce(r.subject -> 'missing', '[]') = '[]'
-									  THEN coalesce(r.body -> 'missing', '[]')
-									  WHEN coalesce(r.body -> 'missing', '[]') = '[]'
-									  THEN r.subject -> 'missing'
-									  ELSE (SELECT jsonb_agg(DISTINCT m ORDER BY m)
-											  FROM (SELECT jsonb_array_elements_text(r.subject -> 'missing')
-													UNION ALL
-													SELECT jsonb_array_elements_text(r.body -> 'missing')) x(m))
-								 END AS missing,
-								 CASE WHEN r.subject -> 'error' IS NULL AND r.body -> 'error' IS NULL
-									  THEN '{}'::jsonb
-									  ELSE jsonb_strip_nulls(jsonb_build_object('subject', r.subject -> 'error',
-																				'body', r.body -> 'error')) END AS errors
-							FROM (SELECT CASE WHEN p.channel = 'email'
-											  THEN @extschema@._dispatch_render(t.subject, ld.data) END AS subject,
-										 @extschema@._dispatch_render(coalesce(t.body, st.cfg ->> 'message_template'),
-																	   ld.data) AS body OFFSET 0) r) ren
-	 WHERE NOT p.suppressed
 )
 UPDATE @extschema@.action a
    SET state = 'in_flight',
@@ -246,7 +242,7 @@ UPDATE @extschema@.action a
 									'syntax_errors', nullif(p.errors, '{}'))) END,
 	   updated_at = now()
   FROM payload p
- WHERE a.action_id = p.action_id
+ WHERE a.action_id = p.action_id AND NOT p.suppressed
 RETURNING a.action_id, a.attempts + 1, a.idempotency_key, p.url, p.auth_header,
 		  a.campaign_id, a.campaign_lead_id, p.lead_id, p.email, p.linkedin_url,
 		  p.first_name, p.last_name, p.company, p.title, p.timezone, p.fields,
