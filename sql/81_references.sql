@@ -204,7 +204,7 @@ SELECT p.proname AS not_called
  ORDER BY 1;
 -- (those seven create objects from names the caller picks; an alias_id
 -- another user has is free for this one, 08_tenancy, and so is an address
--- on another user's suppression list, 27_deliverability)
+-- on another user's suppression list, 29_deliverability)
 RESET campaigns.user_id;
 RESET SESSION AUTHORIZATION;
 -- A's objects are untouched.
