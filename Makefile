@@ -49,6 +49,9 @@ include $(PGXS)
 
 all: check-meta
 
+# No dependency tracking in PGXS builds: every object depends on every header.
+$(OBJS): $(wildcard src/*.h)
+
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(SCHEMA_FILES) $(EXTENSION).control
 	( echo '-- Generated from sql/schema/*.sql by make; edit those files, not this one.'; \
 	  for f in $(SCHEMA_FILES); do echo; echo "-- $$f"; cat $$f; done ) > $@

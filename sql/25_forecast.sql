@@ -84,7 +84,8 @@ SELECT campaigns.campaign_forecast(gen_random_uuid(), 7);
 \set VERBOSITY default
 SELECT campaigns.campaign_forecast('00000000-0000-0000-0025-200000000001', 0);
 SELECT campaigns.campaign_forecast('00000000-0000-0000-0025-200000000001', 91);
-SELECT campaigns.campaign_forecast('00000000-0000-0000-0025-200000000001', NULL);
+-- NULL days is the default, as an omitted ?days= (ForecastQuery: 14).
+SELECT jsonb_array_length(campaigns.campaign_forecast('00000000-0000-0000-0025-200000000001', NULL) -> 'days') AS default_days;
 
 -- Tenancy.
 CREATE ROLE sched25_app;

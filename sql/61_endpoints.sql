@@ -184,6 +184,9 @@ SELECT pg_temp.try($$SELECT campaigns.delivery_endpoint_list('{"channel": "sms"}
 SELECT pg_temp.try($$SELECT campaigns.delivery_endpoint_count('{"channel": "sms"}')$$);
 SELECT pg_temp.try($$SELECT campaigns.delivery_endpoint_list('{"limit": "0"}')$$);
 SELECT pg_temp.try($$SELECT campaigns.delivery_endpoint_list('{"limit": "101", "offset": "-1"}')$$);
+-- (DeliveryEndpointListQuery: every parameter's error at once, in its order)
+SELECT pg_temp.try($$SELECT campaigns.delivery_endpoint_list('{"channel": "sms", "limit": "x", "offset": "1e3"}')$$);
+SELECT pg_temp.try($$SELECT campaigns.delivery_endpoint_count('{"channel": 5, "limit": "100", "offset": "0"}')$$);
 
 -- PATCH: omitted = unchanged, auth_header null = removed, a new one is
 -- encrypted afresh; bad input changes nothing; a taken channel is 409;
@@ -192,7 +195,8 @@ SELECT * INTO TEMP a_before FROM pg_temp.a_state('email');
 SELECT pg_temp.try(format('SELECT campaigns.delivery_endpoint_update(%L, %L) - ''delivery_endpoint_id'' - ''created_at'' - ''updated_at''', :'a_email', p)) AS result
   FROM unnest(ARRAY['{"url": "ftp://x/"}', '{"url": null}', '{"channel": "linkedin"}', '{"channel": "fax"}',
 					'{"auth_header": ""}', '{"auth_header": "Host: x"}', '{"colour": "red"}', '[1]',
-					'{"url": "http://10.0.0.1/", "auth_header": "a\u000db"}']) AS t(p);
+					'{"url": "http://10.0.0.1/", "auth_header": "a\u000db"}', '{"channel": null}',
+					'{"channel": "email", "url": "http://[::1]/", "auth_header": null, "x": 1}']) AS t(p);
 SELECT s = b AS unchanged FROM pg_temp.a_state('email') s, a_before b;
 SELECT pg_temp.try(format('SELECT campaigns.delivery_endpoint_update(%L, %L)', :'b_email', '{"url": "https://mine.example/"}')) AS other_users,
 	   pg_temp.try(format('SELECT campaigns.delivery_endpoint_update(%L, %L)', :'b_email', '{"url": 5}')) AS other_users_bad_body,

@@ -21,6 +21,7 @@
 #include "utils/uuid.h"
 
 #include "plans.h"
+#include "models.h"
 #include "validate.h"
 
 /*
@@ -101,7 +102,7 @@ campaign_create(PG_FUNCTION_ARGS)
 	PrepareForSchema(fcinfo->flinfo->fn_oid, nspid);
 	/* 28000 when no user is authenticated, before anything is looked at. */
 	uid = OidFunctionCall0(current_user_fn);
-	normalised = CampaignValidate(body, DatumGetUUIDP(uid), true, nspid);
+	normalised = CampaignValidate(body, &CampaignCreate, DatumGetUUIDP(uid), true, nspid);
 
 	values[0] = JsonbPGetDatum(normalised);
 	values[1] = uid;

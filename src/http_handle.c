@@ -52,18 +52,21 @@
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/numeric.h"
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
 #include "http_api.h"
 #include "http_keys.h"
+#include "model.h"
 #include "plans.h"
 
 /* How a route's API function is called. */
 typedef enum HttpArgs
 {
 	ARGS_NONE,					/* f() */
+	ARGS_NONE_TEXT,				/* f() returning json (text in its own key order) */
 	ARGS_ID,					/* f(id1) */
 	ARGS_BODY,					/* f(body) */
 	ARGS_ID_BODY,				/* f(id1, body) */
@@ -86,7 +89,7 @@ typedef struct HttpOp
 } HttpOp;
 
 static const HttpOp http_ops[] = {
-	{"openapi", "_http_openapi", ARGS_NONE, NULL, NULL},
+	{"openapi", "_http_openapi", ARGS_NONE_TEXT, NULL, NULL},
 	{"auth_me", NULL, ARGS_AUTH_ME, NULL, NULL},
 	{"campaign_get", "campaign_get", ARGS_ID, NULL, NULL},
 	{"campaign_create", "campaign_create", ARGS_BODY, NULL, NULL},
@@ -152,6 +155,7 @@ typedef struct HttpRoute
 	bool		no_content;		/* response 'none' */
 	bool		second_id;		/* a second path parameter */
 	int			success_status;
+	const ModelField *response_root;	/* its body's model (a list of it), or NULL */
 	int			nparams;
 	char	  **params;			/* query parameter names */
 	const HttpOp *op;
@@ -276,6 +280,7 @@ function_args(HttpArgs args, Oid *types)
 	switch (args)
 	{
 		case ARGS_NONE:
+		case ARGS_NONE_TEXT:
 		case ARGS_AUTH_ME:
 			return 0;
 		case ARGS_ID:
@@ -308,6 +313,30 @@ function_args(HttpArgs args, Oid *types)
 }
 
 /*
+ * response_root finds the model of a route's response body (in the cache's
+ * memory context): the model itself, or a list of it for an array.
+ */
+static const ModelField *
+response_root(const char *model, bool array)
+{
+	const ModelField *m;
+	ModelField *list;
+
+	if (model == NULL)
+		return NULL;
+	m = ModelFind(model);
+	if (m == NULL)
+		elog(ERROR, "campaigns http_handle: no model \"%s\"", model);
+	if (!array)
+		return m;
+	list = palloc0(sizeof(ModelField));
+	list->name = m->name;
+	list->kind = VK_ARRAY;
+	list->items = m;
+	return list;
+}
+
+/*
  * http_load reads http_route and prepares what every request uses, once
  * per backend (again after the extension is re-created).
  */
@@ -337,7 +366,8 @@ http_load(FunctionCallInfo fcinfo)
 	appendStringInfo(&sql,
 					 "SELECT operation_id, method, shape, body, auth, total_count, response = 'none',"
 					 " coalesce(segs[4] LIKE '{%%}', false), success_status,"
-					 " ARRAY(SELECT e ->> 'name' FROM jsonb_array_elements(query_params) e)"
+					 " ARRAY(SELECT e ->> 'name' FROM jsonb_array_elements(query_params) e),"
+					 " response_model, response = 'array'"
 					 " FROM %s.http_route", qnsp);
 	if (SPI_execute(sql.data, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "campaigns http_handle: cannot read http_route");
@@ -365,6 +395,8 @@ http_load(FunctionCallInfo fcinfo)
 		r->no_content = DatumGetBool(SPI_getbinval(row, desc, 7, &isnull));
 		r->second_id = DatumGetBool(SPI_getbinval(row, desc, 8, &isnull));
 		r->success_status = DatumGetInt32(SPI_getbinval(row, desc, 9, &isnull));
+		r->response_root = response_root(SPI_getvalue(row, desc, 11),
+										 DatumGetBool(SPI_getbinval(row, desc, 12, &isnull)));
 		params = SPI_getbinval(row, desc, 10, &isnull);
 		deconstruct_array(DatumGetArrayTypeP(params), TEXTOID, -1, false, TYPALIGN_INT,
 						  &elems, &enulls, &r->nparams);
@@ -613,32 +645,6 @@ call_function(FmgrInfo *fn, int nargs, Datum *args, bool *isnull)
 	return result;
 }
 
-/*
- * valid_days: the forecast's days parameter, as ^\s*-?[0-9]{1,9}\s*$.
- */
-static bool
-valid_days(const char *s, int *days)
-{
-	const char *p = s;
-	int			digits = 0;
-
-	while (is_regex_space(*p))
-		p++;
-	if (*p == '-')
-		p++;
-	while (isdigit((unsigned char) *p))
-	{
-		p++;
-		digits++;
-	}
-	while (is_regex_space(*p))
-		p++;
-	if (*p != '\0' || digits < 1 || digits > 9)
-		return false;
-	*days = atoi(s);
-	return true;
-}
-
 /* jsonb_in of a C string. */
 static Jsonb *
 parse_jsonb(const char *s)
@@ -648,12 +654,12 @@ parse_jsonb(const char *s)
 
 /*
  * call_route runs the route's API function; fills *result (NULL for SQL
- * null) and *total.  Runs inside the caller's subtransaction; http_stage
+ * null), or *json_text for a function that returns json, and *total.  Runs inside the caller's subtransaction; http_stage
  * says how far it got.
  */
 static void
 call_route(HttpRoute *r, HttpKey *key, pg_uuid_t *ids, bool csv, const char *query,
-		   const char *req_body, Jsonb **result, int64 *total)
+		   const char *req_body, Jsonb **result, char **json_text, int64 *total)
 {
 	Jsonb	   *payload = NULL;
 	Jsonb	   *filters = NULL;
@@ -661,7 +667,7 @@ call_route(HttpRoute *r, HttpKey *key, pg_uuid_t *ids, bool csv, const char *que
 	Datum		args[3];
 	Datum		res = (Datum) 0;
 	bool		isnull = true;
-	int			days = 14;
+	int			days;
 
 	http_stage = STAGE_BODY;
 	if (r->body_kind != NULL && !csv)
@@ -701,6 +707,10 @@ call_route(HttpRoute *r, HttpKey *key, pg_uuid_t *ids, bool csv, const char *que
 		case ARGS_NONE:
 			res = call_function(&r->fn, 0, args, &isnull);
 			break;
+		case ARGS_NONE_TEXT:
+			res = call_function(&r->fn, 0, args, &isnull);
+			*json_text = isnull ? NULL : TextDatumGetCString(res);
+			return;
 		case ARGS_AUTH_ME:
 			{
 				StringInfoData buf;
@@ -776,19 +786,11 @@ call_route(HttpRoute *r, HttpKey *key, pg_uuid_t *ids, bool csv, const char *que
 			break;
 		case ARGS_ID_DAYS:
 			{
-				JsonbValue	found;
-				JsonbValue *v = getKeyJsonValueFromContainer(&q->root, "days", 4, &found);
+				/* ?days= through the model (int_parsing, 1..90, default 14) */
+				Jsonb	   *fq = ModelValidate(ModelFind("ForecastQuery"), filters);
+				JsonbValue *v = getKeyJsonValueFromContainer(&fq->root, "days", 4, NULL);
 
-				if (v != NULL)
-				{
-					char	   *s = v->type == jbvString ? pnstrdup(v->val.string.val, v->val.string.len) : "";
-
-					if (!valid_days(s, &days))
-						ereport(ERROR,
-								(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-								 errmsg("invalid days"),
-								 errdetail("[{\"loc\": [\"query\", \"days\"], \"msg\": \"Input should be a valid integer, unable to parse string as an integer\", \"type\": \"int_parsing\"}]")));
-				}
+				days = DatumGetInt32(DirectFunctionCall1(numeric_int4, NumericGetDatum(v->val.numeric)));
 				args[0] = UUIDPGetDatum(&ids[0]);
 				args[1] = Int32GetDatum(days);
 				res = call_function(&r->fn, 2, args, &isnull);
@@ -1083,13 +1085,14 @@ http_handle(PG_FUNCTION_ARGS)
 		ResourceOwner oldowner = CurrentResourceOwner;
 		ErrorData  *volatile edata = NULL;
 		Jsonb	   *result = NULL;
+		char	   *json_text = NULL;
 		int64		total = 0;
 
 		BeginInternalSubTransaction(NULL);
 		MemoryContextSwitchTo(oldcontext);
 		PG_TRY();
 		{
-			call_route(route, &key, ids, csv, query, req_body, &result, &total);
+			call_route(route, &key, ids, csv, query, req_body, &result, &json_text, &total);
 			ReleaseCurrentSubTransaction();
 			MemoryContextSwitchTo(oldcontext);
 			CurrentResourceOwner = oldowner;
@@ -1113,8 +1116,14 @@ http_handle(PG_FUNCTION_ARGS)
 				header_remove(&hdrs, "Content-Type");
 				body = "";
 			}
+			else if (json_text != NULL)
+				body = json_text;
+			else if (result == NULL)
+				body = "null";
+			else if (route->response_root != NULL)
+				body = ModelJsonText(route->response_root, result);	/* model order */
 			else
-				body = result ? JsonbToCString(NULL, &result->root, VARSIZE(result)) : "null";
+				body = JsonbToCString(NULL, &result->root, VARSIZE(result));
 			if (route->total_count)
 			{
 				char		num[32];

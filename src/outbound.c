@@ -19,11 +19,12 @@
  * the GUC's check hook (at start and on SIGHUP) and copied under a mutex
  * by its assign hook.
  *
- * The SQL API checks what it can see earlier, so that a tenant hears about
- * a mistake when saving an endpoint rather than when an action fails:
- * campaigns._outbound_url_problem (the URL's shape, and a literal address
- * or localhost against the same ranges) and campaigns._outbound_header_problem
- * (an auth header that could not be sent as one header line).
+ * The API checks what it can see earlier, so that a tenant hears about a
+ * mistake when saving an endpoint rather than when an action fails:
+ * OutboundUrlProblem (the URL's shape, and a literal address or localhost
+ * against the same ranges) and OutboundHeaderProblem (an auth header that
+ * could not be sent as one header line), the rules of the url and
+ * auth_header fields of the delivery endpoint models (models.c).
  *
  * Addresses are kept as 16 bytes: IPv4 as IPv4-mapped IPv6 (::ffff:a.b.c.d,
  * prefix lengths + 96), so that a mapped address and its IPv4 form are the
@@ -38,21 +39,13 @@
 #include <netinet/in.h>
 #include <pthread.h>
 
-#include "catalog/pg_type.h"
 #include "mb/pg_wchar.h"
-#include "utils/array.h"
-#include "utils/builtins.h"
 #include "utils/guc.h"
 
 #include "outbound.h"
 
-PG_FUNCTION_INFO_V1(campaigns_outbound_url_problem);
-PG_FUNCTION_INFO_V1(campaigns_outbound_header_problem);
-
 /* Most ranges campaigns.outbound_allow may list. */
 #define OUTBOUND_ALLOW_MAX 256
-/* Longest delivery endpoint URL, in characters. */
-#define URL_MAX_CHARS 2048
 
 typedef struct OutboundRange
 {
@@ -440,21 +433,16 @@ OutboundHeaderClean(const char *value)
 	return true;
 }
 
-/*
- * Problem returns the SQL result of the two checks below: ARRAY[type, msg].
- */
-static Datum
-Problem(const char *type, const char *msg)
+/* Problem returns a problem's Pydantic type, its message in *msg. */
+static const char *
+Problem(const char **msg, const char *type, const char *message)
 {
-	Datum		elems[2];
-
-	elems[0] = CStringGetTextDatum(type);
-	elems[1] = CStringGetTextDatum(msg);
-	return PointerGetDatum(construct_array(elems, 2, TEXTOID, -1, false, TYPALIGN_INT));
+	*msg = message;
+	return type;
 }
 
 #define URL_PROBLEM(what) \
-	PG_RETURN_DATUM(Problem("url_parsing", "Input should be a valid URL, " what))
+	return Problem(msg, "url_parsing", "Input should be a valid URL, " what)
 
 /*
  * IsNumericLabel tells whether a host's last label is a number (decimal,
@@ -482,20 +470,17 @@ IsNumericLabel(const char *s, size_t len)
 }
 
 /*
- * campaigns_outbound_url_problem: SQL campaigns._outbound_url_problem(url),
- * what is wrong with a delivery endpoint URL as ARRAY[type, msg] in
- * Pydantic's terms, or NULL.  The URL must be absolute http or https, at
- * most 2048 characters of printable ASCII, with a host, without user
- * information or a fragment; a literal address (in any form curl accepts:
- * 127.0.0.1, 127.1, 2130706433, [::ffff:127.0.0.1]) or a localhost name is
- * held against the guard's ranges now, any other name when the worker
- * connects.
+ * OutboundUrlProblem: see outbound.h.  The URL must be absolute http or
+ * https, at most 2048 characters of printable ASCII, with a host, without
+ * user information or a fragment; a literal address (in any form curl
+ * accepts: 127.0.0.1, 127.1, 2130706433, [::ffff:127.0.0.1]) or a
+ * localhost name is held against the guard's ranges now, any other name
+ * when the worker connects.
  */
-Datum
-campaigns_outbound_url_problem(PG_FUNCTION_ARGS)
+const char *
+OutboundUrlProblem(const char *value, int len, const char **msg)
 {
-	char	   *url = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	size_t		len = strlen(url);
+	char	   *url = pnstrdup(value, len);
 	const char *p;
 	const char *auth;
 	const char *auth_end;
@@ -512,9 +497,10 @@ campaigns_outbound_url_problem(PG_FUNCTION_ARGS)
 
 	if (len == 0)
 		URL_PROBLEM("input is empty");
-	if (pg_mbstrlen(url) > URL_MAX_CHARS)
-		PG_RETURN_DATUM(Problem("url_too_long", psprintf("URL should have at most %d characters", URL_MAX_CHARS)));
-	for (i = 0; i < len; i++)
+	if (pg_mbstrlen(url) > OUTBOUND_URL_MAX_CHARS)
+		return Problem(msg, "url_too_long",
+					   psprintf("URL should have at most %d characters", OUTBOUND_URL_MAX_CHARS));
+	for (i = 0; i < (size_t) len; i++)
 		if ((unsigned char) url[i] <= 0x20 || (unsigned char) url[i] >= 0x7f)
 			URL_PROBLEM("invalid character (percent-encode spaces, control and non-ASCII characters)");
 
@@ -528,16 +514,16 @@ campaigns_outbound_url_problem(PG_FUNCTION_ARGS)
 		URL_PROBLEM("relative URL without a base");
 	if (!((p - url == 4 && pg_strncasecmp(url, "http", 4) == 0) ||
 		  (p - url == 5 && pg_strncasecmp(url, "https", 5) == 0)))
-		PG_RETURN_DATUM(Problem("url_scheme", "URL scheme should be 'http' or 'https'"));
+		return Problem(msg, "url_scheme", "URL scheme should be 'http' or 'https'");
 	p++;
 	if (strncmp(p, "//", 2) != 0)
 		URL_PROBLEM("empty host");
 	auth = p + 2;
 	auth_end = auth + strcspn(auth, "/?#");
 	if (memchr(auth, '@', auth_end - auth) != NULL)
-		PG_RETURN_DATUM(Problem("value_error", "Value error, the URL must not contain a user name or password"));
+		return Problem(msg, "value_error", "Value error, the URL must not contain a user name or password");
 	if (strchr(url, '#') != NULL)
-		PG_RETURN_DATUM(Problem("value_error", "Value error, the URL must not have a fragment"));
+		return Problem(msg, "value_error", "Value error, the URL must not have a fragment");
 
 	/* host [":" port] */
 	host = auth;
@@ -642,42 +628,43 @@ campaigns_outbound_url_problem(PG_FUNCTION_ARGS)
 		char		text[OUTBOUND_ADDR_LEN];
 
 		if (!OutboundNumericAllowed(check, text, sizeof(text)))
-			PG_RETURN_DATUM(Problem("value_error",
-									psprintf("Value error, the address %s is not allowed (campaigns.outbound_allow)", shown)));
+			return Problem(msg, "value_error",
+						   psprintf("Value error, the address %s is not allowed (campaigns.outbound_allow)",
+									shown));
 	}
-	PG_RETURN_NULL();
+	return NULL;
 }
 
 /*
- * campaigns_outbound_header_problem: SQL campaigns._outbound_header_problem(value),
- * what is wrong with an auth header as ARRAY[type, msg], or NULL.  It goes
- * out as one header line: "Name: value" as given, a bare value as
- * "Authorization: value"; so no control characters (CR or LF would start
- * another header), a value after the name, and not a header that the
- * dispatcher sets or that frames the request.  (Lengths are checked by the
- * caller.)
+ * OutboundHeaderProblem: see outbound.h.  The header goes out as one line:
+ * "Name: value" as given, a bare value as "Authorization: value"; so no
+ * control characters (CR or LF would start another header), a value after
+ * the name, and not a header that the dispatcher sets or that frames the
+ * request.  (Lengths are the model's.)
  */
-Datum
-campaigns_outbound_header_problem(PG_FUNCTION_ARGS)
+const char *
+OutboundHeaderProblem(const char *value, int len, const char **msg)
 {
-	char	   *v = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *v = pnstrdup(value, len);
 	int			n;
 	const char *rest;
 	int			i;
 
-	if (!OutboundHeaderClean(v))
-		PG_RETURN_DATUM(Problem("value_error",
-								"Value error, the header must not contain control characters (such as CR, LF or TAB)"));
+	if (!OutboundHeaderClean(v) || (int) strlen(v) != len)
+		return Problem(msg, "value_error",
+					   "Value error, the header must not contain control characters (such as CR, LF or TAB)");
 	n = OutboundHeaderNameLength(v);
 	rest = n > 0 ? v + n + 1 : v;
 	while (*rest == ' ')
 		rest++;
 	if (*rest == '\0')
-		PG_RETURN_DATUM(Problem("value_error", n > 0 ? "Value error, the header has no value after its name"
-								: "Value error, the header value is blank"));
+		return Problem(msg, "value_error",
+					   n > 0 ? "Value error, the header has no value after its name"
+					   : "Value error, the header value is blank");
 	for (i = 0; n > 0 && i < (int) lengthof(reserved_headers); i++)
 		if ((int) strlen(reserved_headers[i]) == n && pg_strncasecmp(v, reserved_headers[i], n) == 0)
-			PG_RETURN_DATUM(Problem("value_error",
-									psprintf("Value error, the header %.*s cannot be set (the dispatcher sets or controls it)", n, v)));
-	PG_RETURN_NULL();
+			return Problem(msg, "value_error",
+						   psprintf("Value error, the header %.*s cannot be set (the dispatcher sets or controls it)",
+									n, v));
+	return NULL;
 }

@@ -2,7 +2,8 @@
  *
  * src/outbound.h
  *		The outbound guard: which addresses the extension may connect to,
- *		and the checks of delivery endpoint URLs and auth headers.
+ *		and the checks of delivery endpoint URLs and auth headers (the
+ *		rules of those fields of the delivery endpoint models).
  *
  * OutboundAddressAllowed and OutboundHeaderNameLength are plain C (no
  * palloc, no ereport, no PostgreSQL calls): the dispatcher's I/O thread
@@ -57,5 +58,21 @@ extern int	OutboundHeaderNameLength(const char *value);
  * so cannot split or inject header lines.  Plain C.
  */
 extern bool OutboundHeaderClean(const char *value);
+
+/* Longest delivery endpoint URL, in characters. */
+#define OUTBOUND_URL_MAX_CHARS 2048
+
+/*
+ * What is wrong with a delivery endpoint URL (len bytes, not terminated):
+ * NULL when nothing, else the Pydantic error type, with the message in
+ * *msg.  Main thread only (it pallocs).
+ */
+extern const char *OutboundUrlProblem(const char *url, int len, const char **msg);
+
+/*
+ * The same for an auth header ("Name: value", or a bare value sent as
+ * Authorization).
+ */
+extern const char *OutboundHeaderProblem(const char *value, int len, const char **msg);
 
 #endif							/* CAMPAIGNS_OUTBOUND_H */

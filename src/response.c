@@ -4,14 +4,14 @@
  *		The response body of a campaign (the seed's response model).
  *
  * Every campaign endpoint answers with this object, so it is built in C
- * from the row: the stored, already normalised steps_config is copied in
+ * from the row, field by field of CampaignResponse (models_response.c): the stored, already normalised steps_config is copied in
  * as a container rather than rebuilt, timestamps are written as RFC 3339 in
  * UTC ending in Z (fractional seconds only when there are any), and times
  * as HH:MM:SS.  Internal pacing columns never appear.
  *
  *-------------------------------------------------------------------------
  */
-#include "campaigns.h"
+#include "models.h"
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
@@ -26,60 +26,42 @@
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
 
-typedef enum FieldKind
+/* How a column of campaigns.campaign becomes a JSON value. */
+typedef enum ColumnKind
 {
-	FK_UUID,
-	FK_TEXT,
-	FK_INT,
-	FK_TIME,
-	FK_TIMESTAMPTZ,
-	FK_TEXT_ARRAY,
-	FK_JSONB
-} FieldKind;
+	CK_UUID,
+	CK_TEXT,
+	CK_INT,
+	CK_TIME,
+	CK_TIMESTAMPTZ,
+	CK_TEXT_ARRAY,
+	CK_JSONB
+} ColumnKind;
 
-typedef struct ResponseField
+/*
+ * KindOf: the column behind a field of CampaignResponse, by what the field
+ * holds (each field is the column of the same name).
+ */
+static ColumnKind
+KindOf(const ModelField *f)
 {
-	const char *key;			/* key in the response */
-	const char *column;			/* column of campaigns.campaign */
-	FieldKind	kind;
-} ResponseField;
-
-/* The seed's response model, field by field. */
-static const ResponseField campaign_fields[] = {
-	{"campaign_id", "campaign_id", FK_UUID},
-	{"user_id", "user_id", FK_UUID},
-	{"dataset_id", "dataset_id", FK_UUID},
-	{"name", "name", FK_TEXT},
-	{"type", "type", FK_TEXT},
-	{"status", "status", FK_TEXT},
-	{"launch_type", "launch_type", FK_TEXT},
-	{"daily_limit", "daily_limit", FK_INT},
-	{"sending_window_start", "sending_window_start", FK_TIME},
-	{"sending_window_end", "sending_window_end", FK_TIME},
-	{"min_interval_seconds", "min_interval_seconds", FK_INT},
-	{"timezone", "timezone", FK_TEXT},
-	{"steps_config", "steps_config", FK_JSONB},
-	{"send_days", "send_days", FK_TEXT_ARRAY},
-	{"created_at", "created_at", FK_TIMESTAMPTZ},
-	{"updated_at", "updated_at", FK_TIMESTAMPTZ},
-	{"description", "description", FK_TEXT},
-	{"start_date", "start_date", FK_TIMESTAMPTZ},
-	{"alias_ids", "alias_ids", FK_TEXT_ARRAY},
-	{"connected_account_id", "connected_account_id", FK_UUID},
-	{"total_leads", "total_leads", FK_INT},
-	{"processed_leads", "processed_leads", FK_INT},
-	{"launch_job_id", "launch_job_id", FK_TEXT},
-	{"launch_requested_at", "launch_requested_at", FK_TIMESTAMPTZ},
-	{"launch_error", "launch_error", FK_TEXT},
-	{"system_prompt", "system_prompt", FK_TEXT},
-	{"unreviewed_launch_policy", "unreviewed_launch_policy", FK_TEXT},
-	{"paused_reason", "paused_reason", FK_TEXT},
-	{"playground_discovery_dismissed_at", "playground_discovery_dismissed_at", FK_TIMESTAMPTZ},
-	/* deliverability (SPEC §11) */
-	{"stop_on_reply", "stop_on_reply", FK_TEXT},
-	{"max_bounce_rate", "max_bounce_rate", FK_INT},
-	{"bounce_window", "bounce_window", FK_INT},
-};
+	if (f->kind == VK_INTEGER)
+		return CK_INT;
+	if (f->kind == VK_ARRAY)
+		return f->items->kind == VK_MODEL ? CK_JSONB : CK_TEXT_ARRAY;
+	switch (f->format)
+	{
+		case VF_UUID:
+			return CK_UUID;
+		case VF_TIME:
+		case VF_TIME_END:
+			return CK_TIME;
+		case VF_DATETIME:
+			return CK_TIMESTAMPTZ;
+		default:
+			return CK_TEXT;
+	}
+}
 
 static void
 PushKey(JsonbParseState **state, const char *key)
@@ -127,30 +109,30 @@ Rfc3339Utc(TimestampTz ts)
 }
 
 static void
-PushField(JsonbParseState **state, FieldKind kind, Datum d)
+PushField(JsonbParseState **state, ColumnKind kind, Datum d)
 {
 	JsonbValue	v;
 
 	switch (kind)
 	{
-		case FK_UUID:
+		case CK_UUID:
 			PushString(state, WJB_VALUE, DatumGetCString(DirectFunctionCall1(uuid_out, d)));
 			break;
-		case FK_TEXT:
+		case CK_TEXT:
 			PushString(state, WJB_VALUE, TextDatumGetCString(d));
 			break;
-		case FK_INT:
+		case CK_INT:
 			v.type = jbvNumeric;
 			v.val.numeric = DatumGetNumeric(DirectFunctionCall1(int4_numeric, d));
 			pushJsonbValue(state, WJB_VALUE, &v);
 			break;
-		case FK_TIME:
+		case CK_TIME:
 			PushString(state, WJB_VALUE, DatumGetCString(DirectFunctionCall1(time_out, d)));
 			break;
-		case FK_TIMESTAMPTZ:
+		case CK_TIMESTAMPTZ:
 			PushString(state, WJB_VALUE, Rfc3339Utc(DatumGetTimestampTz(d)));
 			break;
-		case FK_TEXT_ARRAY:
+		case CK_TEXT_ARRAY:
 			{
 				ArrayType  *arr = DatumGetArrayTypeP(d);
 				Datum	   *elems;
@@ -172,7 +154,7 @@ PushField(JsonbParseState **state, FieldKind kind, Datum d)
 				pushJsonbValue(state, WJB_END_ARRAY, NULL);
 				break;
 			}
-		case FK_JSONB:
+		case CK_JSONB:
 			{
 				Jsonb	   *j = DatumGetJsonbP(d);
 
@@ -208,9 +190,9 @@ campaign_json(PG_FUNCTION_ARGS)
 	tuple.t_data = row;
 
 	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-	for (size_t i = 0; i < lengthof(campaign_fields); i++)
+	for (int i = 0; i < CampaignResponse.nfields; i++)
 	{
-		const ResponseField *f = &campaign_fields[i];
+		const ModelField *f = &CampaignResponse.fields[i];
 		int			attnum = InvalidAttrNumber;
 		bool		isnull;
 		Datum		d;
@@ -219,16 +201,16 @@ campaign_json(PG_FUNCTION_ARGS)
 		{
 			Form_pg_attribute att = TupleDescAttr(tupdesc, a);
 
-			if (!att->attisdropped && strcmp(NameStr(att->attname), f->column) == 0)
+			if (!att->attisdropped && strcmp(NameStr(att->attname), f->name) == 0)
 			{
 				attnum = a + 1;
 				break;
 			}
 		}
 		if (attnum == InvalidAttrNumber)
-			elog(ERROR, "campaign row has no column \"%s\"", f->column);
+			elog(ERROR, "campaign row has no column \"%s\"", f->name);
 
-		PushKey(&state, f->key);
+		PushKey(&state, f->name);
 		d = heap_getattr(&tuple, attnum, tupdesc, &isnull);
 		if (isnull)
 		{
@@ -238,7 +220,7 @@ campaign_json(PG_FUNCTION_ARGS)
 			pushJsonbValue(&state, WJB_VALUE, &v);
 		}
 		else
-			PushField(&state, f->kind, d);
+			PushField(&state, KindOf(f), d);
 	}
 	res = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 	ReleaseTupleDesc(tupdesc);

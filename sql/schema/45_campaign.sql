@@ -79,40 +79,32 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.campaign_get(uuid) IS 'GET /campaigns/{id}: the campaign, or P0002.';
 
--- _campaign_filter(filters) checks the list filters: status (one of the
--- statuses) and name (a case-insensitive substring), plus offset/limit.
-CREATE OR REPLACE FUNCTION @extschema@._campaign_filter(filters jsonb, OUT status text, OUT name_pattern text)
-LANGUAGE plpgsql IMMUTABLE
-AS $$
-BEGIN
-	filters := coalesce(filters, '{}');
-	status := filters ->> 'status';
-	IF status IS NOT NULL AND status NOT IN ('draft', 'launching', 'scheduled', 'active',
-											 'draining', 'paused', 'completed', 'failed') THEN
-		PERFORM @extschema@._raise_validation(jsonb_build_array(@extschema@._err('["query","status"]',
-			'Input should be ''draft'', ''launching'', ''scheduled'', ''active'', ''draining'', ''paused'', ''completed'' or ''failed''', 'enum')));
-	END IF;
-	IF filters ->> 'name' IS NOT NULL THEN
-		name_pattern := '%' || replace(replace(replace(filters ->> 'name', '\', '\\'), '%', '\%'), '_', '\_') || '%';
-	END IF;
-END
-$$;
+-- _campaign_name_pattern(name) is the ILIKE pattern of the name filter: a
+-- case-insensitive substring, with \, % and _ taken literally.  Its
+-- literals hold backslashes, so standard_conforming_strings is pinned: a
+-- session with it off would read them as escapes (when the body is checked
+-- at creation, too).
+CREATE OR REPLACE FUNCTION @extschema@._campaign_name_pattern(name text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET standard_conforming_strings = on
+AS $$ SELECT '%' || replace(replace(replace(name, '\', '\\'), '%', '\%'), '_', '\_') || '%' $$;
+COMMENT ON FUNCTION @extschema@._campaign_name_pattern(text) IS
+'The ILIKE pattern of the campaign list''s name filter (a case-insensitive substring, taken literally).';
 
 CREATE OR REPLACE FUNCTION @extschema@.campaign_list(filters jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
-	p record := @extschema@._page(filters);
-	f record := @extschema@._campaign_filter(filters);
+	q jsonb := @extschema@._validate('CampaignListQuery', filters);
 BEGIN
 	RETURN coalesce((
 		SELECT jsonb_agg(@extschema@._campaign_json(c) ORDER BY c.created_at DESC, c.campaign_id DESC)
 		  FROM (SELECT * FROM @extschema@.campaign c
 				 WHERE c.user_id = @extschema@.current_user_id()
-				   AND (f.status IS NULL OR c.status = f.status)
-				   AND (f.name_pattern IS NULL OR c.name ILIKE f.name_pattern)
+				   AND (q->>'status' IS NULL OR c.status = q->>'status')
+				   AND (q->>'name' IS NULL OR c.name ILIKE @extschema@._campaign_name_pattern(q->>'name'))
 				 ORDER BY c.created_at DESC, c.campaign_id DESC
-				OFFSET p.page_offset LIMIT p.page_limit) c), '[]');
+				OFFSET (q->>'offset')::bigint LIMIT (q->>'limit')::int) c), '[]');
 END
 $$;
 COMMENT ON FUNCTION @extschema@.campaign_list(jsonb) IS
@@ -122,12 +114,12 @@ CREATE OR REPLACE FUNCTION @extschema@.campaign_count(filters jsonb DEFAULT '{}'
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
-	f record := @extschema@._campaign_filter(filters);
+	q jsonb := @extschema@._validate('CampaignListQuery', filters);
 BEGIN
 	RETURN (SELECT count(*) FROM @extschema@.campaign c
 			 WHERE c.user_id = @extschema@.current_user_id()
-			   AND (f.status IS NULL OR c.status = f.status)
-			   AND (f.name_pattern IS NULL OR c.name ILIKE f.name_pattern));
+			   AND (q->>'status' IS NULL OR c.status = q->>'status')
+			   AND (q->>'name' IS NULL OR c.name ILIKE @extschema@._campaign_name_pattern(q->>'name')));
 END
 $$;
 COMMENT ON FUNCTION @extschema@.campaign_count(jsonb) IS
@@ -146,26 +138,19 @@ DECLARE
 	ch record;
 	lanes timestamptz[];
 BEGIN
-	IF patch IS NULL OR jsonb_typeof(patch) <> 'object' THEN
-		PERFORM @extschema@._raise_validation(jsonb_build_array(@extschema@._err('["body"]',
-			'Input should be a valid dictionary or object to extract fields from', 'model_attributes_type')));
-	END IF;
-	IF c.status = 'completed' AND patch <> '{}' THEN
+	IF c.status = 'completed' AND jsonb_typeof(patch) = 'object' AND patch <> '{}' THEN
 		PERFORM @extschema@._campaign_check_edit(c.status, ARRAY(SELECT jsonb_object_keys(patch)));
 	END IF;
-	-- playground_discovery_dismissed_at is a response field a PATCH may set;
-	-- everything else is checked by the create validator on the merged body.
+	-- The patch merged into the campaign is checked like a create, with the
+	-- one field only a PATCH has (CampaignUpdate: a response field it may set).
+	cur := @extschema@._campaign_request(c);
+	n := @extschema@._campaign_validate_update(cur, patch, uid);
 	IF patch ? 'playground_discovery_dismissed_at' THEN
-		PERFORM @extschema@._raise_validation(@extschema@._check_object(
-			jsonb_build_object('playground_discovery_dismissed_at', patch->'playground_discovery_dismissed_at'),
-			'{"playground_discovery_dismissed_at": {"type": "datetime", "nullable": true}}', '["body"]'));
-		dismissed := (patch->>'playground_discovery_dismissed_at')::timestamptz;
+		dismissed := (n->>'playground_discovery_dismissed_at')::timestamptz;
 	ELSE
 		dismissed := c.playground_discovery_dismissed_at;
 	END IF;
-	cur := @extschema@._campaign_request(c);
-	n := @extschema@._campaign_validate(cur || (patch - 'playground_discovery_dismissed_at'), uid,
-										patch ? 'start_date' OR patch ? 'launch_type');
+	n := n - 'playground_discovery_dismissed_at';
 	-- The status decides which fields may change (55000 names the others).
 	SELECT array_agg(k ORDER BY k) INTO changed
 	  FROM jsonb_object_keys(n) k

@@ -17,15 +17,13 @@ LANGUAGE plpgsql
 AS $$
 DECLARE
 	d @extschema@.dataset;
-	leads jsonb := CASE WHEN jsonb_typeof($1) = 'object' THEN $1 -> 'leads' END;
 BEGIN
-	PERFORM @extschema@._raise_validation(@extschema@._check_object($1 - 'leads',
-		'{"name": {"type": "string", "required": true, "min": 1, "max": 255}}', '["body"]'));
+	PERFORM @extschema@._validate('DatasetCreate', $1);
 	INSERT INTO @extschema@.dataset (user_id, name)
 	VALUES (@extschema@.current_user_id(), $1->>'name')
 	RETURNING * INTO d;
-	IF leads IS NOT NULL THEN
-		PERFORM @extschema@._dataset_add_leads(d.dataset_id, leads, '["body","leads"]');
+	IF $1 ? 'leads' THEN
+		PERFORM @extschema@._dataset_insert_leads(d.dataset_id, $1->'leads');
 		SELECT * INTO d FROM @extschema@.dataset WHERE dataset_id = d.dataset_id;
 	END IF;
 	RETURN @extschema@._dataset_json(d);
@@ -53,13 +51,13 @@ CREATE OR REPLACE FUNCTION @extschema@.dataset_list(filters jsonb DEFAULT '{}') 
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
-	p record := @extschema@._page(filters);
+	p jsonb := @extschema@._validate('PageQuery', filters);
 BEGIN
 	RETURN coalesce((
 		SELECT jsonb_agg(@extschema@._dataset_json(d) ORDER BY d.created_at DESC, d.dataset_id DESC)
 		  FROM (SELECT * FROM @extschema@.dataset d WHERE d.user_id = @extschema@.current_user_id()
 				 ORDER BY d.created_at DESC, d.dataset_id DESC
-				OFFSET p.page_offset LIMIT p.page_limit) d), '[]');
+				OFFSET (p->>'offset')::bigint LIMIT (p->>'limit')::int) d), '[]');
 END
 $$;
 
@@ -100,53 +98,21 @@ AS $$
 		'created_at', @extschema@._ts(l.created_at), 'updated_at', @extschema@._ts(l.updated_at))
 $$;
 
-CREATE OR REPLACE FUNCTION @extschema@._lead_spec() RETURNS jsonb
-LANGUAGE sql IMMUTABLE
-AS $$ SELECT '{
-	"email": {"type": "email", "nullable": true, "max": 320, "order": 1},
-	"linkedin_url": {"type": "string", "nullable": true, "min": 1, "max": 2048, "order": 2},
-	"first_name": {"type": "string", "nullable": true, "max": 255, "order": 3},
-	"last_name": {"type": "string", "nullable": true, "max": 255, "order": 4},
-	"company": {"type": "string", "nullable": true, "max": 255, "order": 5},
-	"title": {"type": "string", "nullable": true, "max": 255, "order": 6},
-	"timezone": {"type": "timezone", "nullable": true, "order": 7},
-	"fields": {"type": "object", "nullable": true, "order": 8}}'::jsonb $$;
-
--- _dataset_add_leads(id, leads, loc) validates every lead (all errors at
--- once, nothing written on any), then inserts them; a lead whose email is
--- already in the dataset (case-insensitively, also earlier in the same
--- batch) is merged: given fields overwrite, fields objects are merged.
-CREATE OR REPLACE FUNCTION @extschema@._dataset_add_leads(id uuid, leads jsonb, loc jsonb) RETURNS jsonb
+-- _dataset_insert_leads(id, leads) inserts leads already checked against
+-- LeadUpload; a lead whose email is already in the dataset
+-- (case-insensitively, also earlier in the same batch) is merged: given
+-- fields overwrite, fields objects are merged.
+CREATE OR REPLACE FUNCTION @extschema@._dataset_insert_leads(id uuid, leads jsonb) RETURNS jsonb
 LANGUAGE plpgsql
 AS $$
 DECLARE
 	uid uuid := @extschema@.current_user_id();
-	errs jsonb := '[]';
-	spec jsonb := @extschema@._lead_spec();
 	e jsonb;
-	i integer := 0;
 	inserted integer := 0;
 	merged integer := 0;
 	was_insert boolean;
 	total integer;
 BEGIN
-	IF leads IS NULL OR jsonb_typeof(leads) <> 'array' THEN
-		PERFORM @extschema@._raise_validation(jsonb_build_array(@extschema@._err(loc, 'Input should be a valid list', 'list_type')));
-	END IF;
-	IF jsonb_array_length(leads) > 50000 THEN
-		PERFORM @extschema@._raise_validation(jsonb_build_array(@extschema@._err(loc,
-			format('List should have at most 50000 items after validation, not %s', jsonb_array_length(leads)), 'too_long')));
-	END IF;
-	FOR e IN SELECT value FROM jsonb_array_elements(leads) LOOP
-		errs := errs || @extschema@._check_object(e, spec, loc || to_jsonb(i));
-		IF jsonb_typeof(e) = 'object' AND coalesce(e->>'email', '') = '' AND coalesce(e->>'linkedin_url', '') = '' THEN
-			errs := errs || @extschema@._err(loc || to_jsonb(i),
-				'Value error, a lead needs an email or a linkedin_url', 'value_error');
-		END IF;
-		i := i + 1;
-	END LOOP;
-	PERFORM @extschema@._raise_validation(errs);
-
 	PERFORM 1 FROM @extschema@.dataset d WHERE d.dataset_id = id AND d.user_id = uid FOR UPDATE;
 	IF NOT FOUND THEN
 		PERFORM @extschema@._not_found('dataset');
@@ -179,10 +145,17 @@ BEGIN
 		'inserted', inserted, 'merged', merged, 'lead_count', total);
 END
 $$;
+COMMENT ON FUNCTION @extschema@._dataset_insert_leads(uuid, jsonb) IS
+'Inserts (or merges, by email) leads already checked against LeadUpload into the caller''s dataset; returns {dataset_id, received, inserted, merged, lead_count}.';
 
 CREATE OR REPLACE FUNCTION @extschema@.dataset_add_leads(dataset_id uuid, leads jsonb) RETURNS jsonb
-LANGUAGE sql
-AS $$ SELECT @extschema@._dataset_add_leads($1, $2, '["body"]') $$;
+LANGUAGE plpgsql
+AS $$
+BEGIN
+	PERFORM @extschema@._validate('LeadUpload', leads);
+	RETURN @extschema@._dataset_insert_leads($1, leads);
+END
+$$;
 COMMENT ON FUNCTION @extschema@.dataset_add_leads(uuid, jsonb) IS
 'POST /datasets/{id}/leads: a JSON array of leads; duplicate emails are merged; returns {received, inserted, merged, lead_count}.';
 
@@ -206,7 +179,8 @@ BEGIN
 		PERFORM @extschema@._raise_validation(jsonb_build_array(@extschema@._err('["body"]',
 			'Value error, ' || SQLERRM, 'value_error')));
 	END;
-	RETURN @extschema@._dataset_add_leads($1, leads, '["body"]');
+	PERFORM @extschema@._validate('LeadUpload', leads);
+	RETURN @extschema@._dataset_insert_leads($1, leads);
 END
 $$;
 COMMENT ON FUNCTION @extschema@.dataset_add_leads_csv(uuid, text) IS
@@ -217,7 +191,7 @@ LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
 	uid uuid := @extschema@.current_user_id();
-	p record := @extschema@._page(filters);
+	p jsonb := @extschema@._validate('PageQuery', filters);
 BEGIN
 	PERFORM 1 FROM @extschema@.dataset d WHERE d.dataset_id = $1 AND d.user_id = uid;
 	IF NOT FOUND THEN
@@ -226,7 +200,7 @@ BEGIN
 	RETURN coalesce((
 		SELECT jsonb_agg(@extschema@._lead_json(l) ORDER BY l.created_at, l.lead_id)
 		  FROM (SELECT * FROM @extschema@.lead l WHERE l.dataset_id = $1 AND l.user_id = uid
-				 ORDER BY l.created_at, l.lead_id OFFSET p.page_offset LIMIT p.page_limit) l), '[]');
+				 ORDER BY l.created_at, l.lead_id OFFSET (p->>'offset')::bigint LIMIT (p->>'limit')::int) l), '[]');
 END
 $$;
 COMMENT ON FUNCTION @extschema@.dataset_leads(uuid, jsonb) IS 'GET /datasets/{id}/leads: the dataset''s leads, oldest first, paged.';
@@ -241,51 +215,13 @@ AS $$
 		'created_at', @extschema@._ts(t.created_at), 'updated_at', @extschema@._ts(t.updated_at))
 $$;
 
--- _template_check(body, required) validates a template body (create: name,
--- channel, body required) including the merge-field syntax of subject/body.
-CREATE OR REPLACE FUNCTION @extschema@._template_check(b jsonb, required boolean) RETURNS void
-LANGUAGE plpgsql STABLE
-AS $$
-DECLARE
-	errs jsonb;
-	f text;
-BEGIN
-	errs := @extschema@._check_object(b, jsonb_build_object(
-		'name', jsonb_build_object('type', 'string', 'required', required, 'min', 1, 'max', 255, 'order', 1),
-		'channel', jsonb_build_object('type', 'enum', 'required', required, 'values', '["email","linkedin"]'::jsonb, 'order', 2),
-		'subject', jsonb_build_object('type', 'string', 'nullable', true, 'max', 998, 'order', 3),
-		'body', jsonb_build_object('type', 'string', 'required', required, 'min', 1, 'max', 100000, 'order', 4)),
-		'["body"]');
-	-- The merge-field syntax of subject and body is checked whenever that
-	-- field itself is a valid string, whatever the other fields' errors (all
-	-- errors at once); the errors are then put in field order, extra keys
-	-- last, as Pydantic reports them.
-	IF jsonb_typeof(b) = 'object' THEN
-		FOREACH f IN ARRAY ARRAY['subject', 'body'] LOOP
-			IF jsonb_typeof(b->f) = 'string'
-			   AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(errs) e WHERE e->'loc' = jsonb_build_array('body', f)) THEN
-				BEGIN
-					PERFORM @extschema@.render_template(b->>f, '{}');
-				EXCEPTION WHEN invalid_parameter_value THEN
-					errs := errs || @extschema@._err(jsonb_build_array('body', f),
-						'Value error, ' || SQLERRM, 'value_error');
-				END;
-			END IF;
-		END LOOP;
-		SELECT jsonb_agg(e ORDER BY array_position(ARRAY['name', 'channel', 'subject', 'body'], e->'loc'->>1) NULLS LAST, o)
-		  INTO errs FROM jsonb_array_elements(errs) WITH ORDINALITY AS x(e, o);
-	END IF;
-	PERFORM @extschema@._raise_validation(errs);
-END
-$$;
-
 CREATE OR REPLACE FUNCTION @extschema@.template_create(jsonb) RETURNS jsonb
 LANGUAGE plpgsql
 AS $$
 DECLARE
 	t @extschema@.template;
 BEGIN
-	PERFORM @extschema@._template_check($1, true);
+	PERFORM @extschema@._validate('TemplateCreate', $1);
 	INSERT INTO @extschema@.template (user_id, name, channel, subject, body)
 	VALUES (@extschema@.current_user_id(), $1->>'name', $1->>'channel', $1->>'subject', $1->>'body')
 	RETURNING * INTO t;
@@ -314,13 +250,13 @@ CREATE OR REPLACE FUNCTION @extschema@.template_list(filters jsonb DEFAULT '{}')
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
-	p record := @extschema@._page(filters);
+	p jsonb := @extschema@._validate('PageQuery', filters);
 BEGIN
 	RETURN coalesce((
 		SELECT jsonb_agg(@extschema@._template_json(t) ORDER BY t.created_at DESC, t.template_id DESC)
 		  FROM (SELECT * FROM @extschema@.template t WHERE t.user_id = @extschema@.current_user_id()
 				 ORDER BY t.created_at DESC, t.template_id DESC
-				OFFSET p.page_offset LIMIT p.page_limit) t), '[]');
+				OFFSET (p->>'offset')::bigint LIMIT (p->>'limit')::int) t), '[]');
 END
 $$;
 
@@ -349,7 +285,7 @@ BEGIN
 	IF NOT FOUND THEN
 		PERFORM @extschema@._not_found('template');
 	END IF;
-	PERFORM @extschema@._template_check(patch, false);
+	PERFORM @extschema@._validate('TemplateUpdate', patch);
 	IF patch ? 'channel' AND patch->>'channel' <> t.channel AND @extschema@._template_in_use(uid, t.template_id) THEN
 		PERFORM @extschema@._conflict('the channel of a template used by a campaign cannot change');
 	END IF;
@@ -395,27 +331,6 @@ AS $$
 		'updated_at', @extschema@._ts(s.updated_at))
 $$;
 
-CREATE OR REPLACE FUNCTION @extschema@._sender_profile_check(b jsonb, required boolean) RETURNS void
-LANGUAGE plpgsql STABLE
-AS $$
-DECLARE
-	errs jsonb;
-BEGIN
-	errs := @extschema@._check_object(b, jsonb_build_object(
-		'profile_name', jsonb_build_object('type', 'string', 'required', required, 'min', 1, 'max', 100, 'order', 1),
-		'sender_data', '{"type": "object", "order": 2}'::jsonb,
-		'description', '{"type": "string", "nullable": true, "max": 500, "order": 3}'::jsonb,
-		'is_default', '{"type": "boolean", "order": 4}'::jsonb),
-		'["body"]');
-	IF jsonb_typeof(b->'sender_data') = 'object' AND b->'sender_data' ? 'custom_prompt'
-	   AND jsonb_typeof(b->'sender_data'->'custom_prompt') NOT IN ('string', 'null') THEN
-		errs := errs || @extschema@._err('["body","sender_data","custom_prompt"]',
-			'Input should be a valid string', 'string_type');
-	END IF;
-	PERFORM @extschema@._raise_validation(errs);
-END
-$$;
-
 CREATE OR REPLACE FUNCTION @extschema@.sender_profile_create(jsonb) RETURNS jsonb
 LANGUAGE plpgsql
 AS $$
@@ -423,7 +338,7 @@ DECLARE
 	uid uuid := @extschema@.current_user_id();
 	s @extschema@.sender_profile;
 BEGIN
-	PERFORM @extschema@._sender_profile_check($1, true);
+	PERFORM @extschema@._validate('SenderProfileCreate', $1);
 	-- Serialise creations per user so that the limit of 5 holds.
 	PERFORM pg_advisory_xact_lock(hashtextextended('campaigns.sender_profile:' || uid::text, 0));
 	IF (SELECT count(*) FROM @extschema@.sender_profile x WHERE x.user_id = uid) >= 5 THEN
@@ -463,13 +378,13 @@ CREATE OR REPLACE FUNCTION @extschema@.sender_profile_list(filters jsonb DEFAULT
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
-	p record := @extschema@._page(filters);
+	p jsonb := @extschema@._validate('PageQuery', filters);
 BEGIN
 	RETURN coalesce((
 		SELECT jsonb_agg(@extschema@._sender_profile_json(s) ORDER BY s.created_at DESC, s.sender_profile_id DESC)
 		  FROM (SELECT * FROM @extschema@.sender_profile s WHERE s.user_id = @extschema@.current_user_id()
 				 ORDER BY s.created_at DESC, s.sender_profile_id DESC
-				OFFSET p.page_offset LIMIT p.page_limit) s), '[]');
+				OFFSET (p->>'offset')::bigint LIMIT (p->>'limit')::int) s), '[]');
 END
 $$;
 
@@ -489,7 +404,7 @@ BEGIN
 	IF NOT FOUND THEN
 		PERFORM @extschema@._not_found('sender profile');
 	END IF;
-	PERFORM @extschema@._sender_profile_check(patch, false);
+	PERFORM @extschema@._validate('SenderProfileUpdate', patch);
 	IF coalesce((patch->>'is_default')::boolean, false) THEN
 		UPDATE @extschema@.sender_profile x SET is_default = false, updated_at = now()
 		 WHERE x.user_id = uid AND x.is_default AND x.sender_profile_id <> s.sender_profile_id;
@@ -540,9 +455,7 @@ DECLARE
 	uid uuid := @extschema@.current_user_id();
 	a @extschema@.email_alias;
 BEGIN
-	PERFORM @extschema@._raise_validation(@extschema@._check_object($1,
-		'{"alias_id": {"type": "string", "required": true, "min": 1, "max": 255, "order": 1},
-		  "full_email": {"type": "email", "required": true, "max": 320, "order": 2}}', '["body"]'));
+	PERFORM @extschema@._validate('AliasCreate', $1);
 	INSERT INTO @extschema@.email_alias (user_id, alias_id, full_email)
 	VALUES (uid, $1->>'alias_id', $1->>'full_email')
 	ON CONFLICT DO NOTHING
@@ -560,12 +473,12 @@ CREATE OR REPLACE FUNCTION @extschema@.alias_list(filters jsonb DEFAULT '{}') RE
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
-	p record := @extschema@._page(filters);
+	p jsonb := @extschema@._validate('PageQuery', filters);
 BEGIN
 	RETURN coalesce((
 		SELECT jsonb_agg(@extschema@._alias_json(a) ORDER BY a.created_at, a.alias_id)
 		  FROM (SELECT * FROM @extschema@.email_alias a WHERE a.user_id = @extschema@.current_user_id()
-				 ORDER BY a.created_at, a.alias_id OFFSET p.page_offset LIMIT p.page_limit) a), '[]');
+				 ORDER BY a.created_at, a.alias_id OFFSET (p->>'offset')::bigint LIMIT (p->>'limit')::int) a), '[]');
 END
 $$;
 
@@ -583,12 +496,10 @@ LANGUAGE plpgsql
 AS $$
 DECLARE
 	a @extschema@.connected_account;
+	n jsonb := @extschema@._validate('ConnectedAccountCreate', $1);
 BEGIN
-	PERFORM @extschema@._raise_validation(@extschema@._check_object($1,
-		'{"name": {"type": "string", "required": true, "min": 1, "max": 255, "order": 1},
-		  "provider": {"type": "enum", "values": ["linkedin"], "order": 2}}', '["body"]'));
 	INSERT INTO @extschema@.connected_account (user_id, provider, name)
-	VALUES (@extschema@.current_user_id(), coalesce($1->>'provider', 'linkedin'), $1->>'name')
+	VALUES (@extschema@.current_user_id(), n->>'provider', n->>'name')
 	RETURNING * INTO a;
 	RETURN @extschema@._connected_account_json(a);
 END
@@ -600,12 +511,12 @@ CREATE OR REPLACE FUNCTION @extschema@.connected_account_list(filters jsonb DEFA
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
-	p record := @extschema@._page(filters);
+	p jsonb := @extschema@._validate('PageQuery', filters);
 BEGIN
 	RETURN coalesce((
 		SELECT jsonb_agg(@extschema@._connected_account_json(a) ORDER BY a.created_at, a.connected_account_id)
 		  FROM (SELECT * FROM @extschema@.connected_account a WHERE a.user_id = @extschema@.current_user_id()
-				 ORDER BY a.created_at, a.connected_account_id OFFSET p.page_offset LIMIT p.page_limit) a), '[]');
+				 ORDER BY a.created_at, a.connected_account_id OFFSET (p->>'offset')::bigint LIMIT (p->>'limit')::int) a), '[]');
 END
 $$;
 

@@ -3,12 +3,16 @@
 -- (user, channel); without one, the GUC campaigns.<channel>_endpoint
 -- applies.
 --
--- A tenant names the URL, so the outbound rules of §10 apply: the URL must
--- be http or https with a host, no user information and no fragment, and a
+-- Bodies and filters are checked by _validate against the models
+-- DeliveryEndpointCreate, DeliveryEndpointUpdate and
+-- DeliveryEndpointListQuery (src/models.c).  A tenant names the URL, so the
+-- outbound rules of §10 apply, as the url field's rule: the URL must be
+-- http or https with a host, no user information and no fragment, and a
 -- literal address (or a localhost name) in a loopback, private or other
 -- special range is refused unless campaigns.outbound_allow lists it.  That
 -- is a courtesy to the tenant: the check that counts is the worker's, on
 -- the address it actually connects to (src/outbound.c, src/dispatch.c).
+-- The auth_header field's rule keeps the header to one header line.
 --
 -- The auth header is a secret (§10 "Secrets"): stored encrypted for the
 -- row and its user (src/secrets.c), decrypted only by the worker, and
@@ -21,18 +25,6 @@
 -- every query on current_user_id() themselves: they need to call
 -- _secret_encrypt, which tenants may not, and work whatever tenants may
 -- read or write of the table directly.
-
-CREATE OR REPLACE FUNCTION @extschema@._outbound_url_problem(url text) RETURNS text[]
-LANGUAGE c STABLE STRICT PARALLEL SAFE
-AS 'MODULE_PATHNAME', 'campaigns_outbound_url_problem';
-COMMENT ON FUNCTION @extschema@._outbound_url_problem(text) IS
-'What is wrong with a delivery endpoint URL, as ARRAY[pydantic type, message], or NULL: http/https, at most 2048 characters, a host, no user information, no fragment, and a literal address or localhost name allowed by the outbound guard (campaigns.outbound_allow).';
-
-CREATE OR REPLACE FUNCTION @extschema@._outbound_header_problem(value text) RETURNS text[]
-LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
-AS 'MODULE_PATHNAME', 'campaigns_outbound_header_problem';
-COMMENT ON FUNCTION @extschema@._outbound_header_problem(text) IS
-'What is wrong with an auth header ("Name: value", or a bare value sent as Authorization), as ARRAY[pydantic type, message], or NULL: no control characters, a value, not a header the dispatcher sets.';
 
 CREATE OR REPLACE FUNCTION @extschema@._secret_encrypt(plaintext text, owner uuid, context text) RETURNS bytea
 LANGUAGE c VOLATILE STRICT
@@ -56,62 +48,6 @@ $$;
 COMMENT ON FUNCTION @extschema@._delivery_endpoint_json(@extschema@.delivery_endpoint) IS
 'The response body of a delivery endpoint: never the auth header, only has_auth_header.';
 
--- _delivery_endpoint_check(body, required) validates a create (required)
--- or PATCH body: every error at once, in field order, extra keys last.
-CREATE OR REPLACE FUNCTION @extschema@._delivery_endpoint_check(b jsonb, required boolean) RETURNS void
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	errs jsonb;
-	p text[];
-BEGIN
-	errs := @extschema@._check_object(b, jsonb_build_object(
-		'channel', jsonb_build_object('type', 'enum', 'required', required, 'values', '["email", "linkedin"]'::jsonb, 'order', 1),
-		'url', jsonb_build_object('type', 'string', 'required', required, 'order', 2),
-		'auth_header', '{"type": "string", "nullable": true, "min": 1, "max": 4096, "order": 3}'::jsonb),
-		'["body"]');
-	IF jsonb_typeof(b) = 'object' THEN
-		IF jsonb_typeof(b->'url') = 'string' THEN
-			p := @extschema@._outbound_url_problem(b->>'url');
-			IF p IS NOT NULL THEN
-				errs := errs || @extschema@._err('["body", "url"]', p[2], p[1]);
-			END IF;
-		END IF;
-		IF jsonb_typeof(b->'auth_header') = 'string'
-		   AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(errs) e WHERE e->'loc' = '["body", "auth_header"]') THEN
-			p := @extschema@._outbound_header_problem(b->>'auth_header');
-			IF p IS NOT NULL THEN
-				errs := errs || @extschema@._err('["body", "auth_header"]', p[2], p[1]);
-			END IF;
-		END IF;
-		SELECT jsonb_agg(e ORDER BY array_position(ARRAY['channel', 'url', 'auth_header'], e->'loc'->>1) NULLS LAST, o)
-		  INTO errs FROM jsonb_array_elements(errs) WITH ORDINALITY AS x(e, o);
-	END IF;
-	PERFORM @extschema@._raise_validation(errs);
-END
-$$;
-COMMENT ON FUNCTION @extschema@._delivery_endpoint_check(jsonb, boolean) IS
-'Validates a delivery endpoint body (channel, url, auth_header); 22023 with every error in FastAPI''s shape.';
-
--- _delivery_endpoint_channel(filters) reads the list's channel filter.
-CREATE OR REPLACE FUNCTION @extschema@._delivery_endpoint_channel(filters jsonb) RETURNS text
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	ch text := filters ->> 'channel';
-BEGIN
-	IF ch IS NOT NULL AND ch NOT IN ('email', 'linkedin') THEN
-		PERFORM @extschema@._raise_validation(jsonb_build_array(@extschema@._err('["query", "channel"]',
-			'Input should be ''email'' or ''linkedin''', 'enum')));
-	END IF;
-	RETURN ch;
-END
-$$;
-COMMENT ON FUNCTION @extschema@._delivery_endpoint_channel(jsonb) IS
-'The channel filter of delivery_endpoint_list and _count (NULL: both); 22023 for another value.';
-
 CREATE OR REPLACE FUNCTION @extschema@.delivery_endpoint_create(jsonb) RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -120,13 +56,13 @@ AS $$
 DECLARE
 	uid uuid := @extschema@.current_user_id();
 	id uuid := gen_random_uuid();
+	n jsonb := @extschema@._validate('DeliveryEndpointCreate', $1);
 	e @extschema@.delivery_endpoint;
 BEGIN
-	PERFORM @extschema@._delivery_endpoint_check($1, true);
 	INSERT INTO @extschema@.delivery_endpoint (user_id, channel, url, auth_header, delivery_endpoint_id)
-	VALUES (uid, $1->>'channel', $1->>'url',
-			CASE WHEN jsonb_typeof($1->'auth_header') = 'string'
-				 THEN @extschema@._secret_encrypt($1->>'auth_header', uid, @extschema@._delivery_endpoint_secret_context(id)) END,
+	VALUES (uid, n->>'channel', n->>'url',
+			CASE WHEN jsonb_typeof(n->'auth_header') = 'string'
+				 THEN @extschema@._secret_encrypt(n->>'auth_header', uid, @extschema@._delivery_endpoint_secret_context(id)) END,
 			id)
 	ON CONFLICT DO NOTHING
 	RETURNING * INTO e;
@@ -163,14 +99,13 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	p record := @extschema@._page(filters);
-	ch text := @extschema@._delivery_endpoint_channel(filters);
+	q jsonb := @extschema@._validate('DeliveryEndpointListQuery', filters);
 BEGIN
 	RETURN coalesce((
 		SELECT jsonb_agg(@extschema@._delivery_endpoint_json(e) ORDER BY e.channel)
 		  FROM (SELECT * FROM @extschema@.delivery_endpoint e
-				 WHERE e.user_id = @extschema@.current_user_id() AND (ch IS NULL OR e.channel = ch)
-				 ORDER BY e.channel OFFSET p.page_offset LIMIT p.page_limit) e), '[]');
+				 WHERE e.user_id = @extschema@.current_user_id() AND (q->>'channel' IS NULL OR e.channel = q->>'channel')
+				 ORDER BY e.channel OFFSET (q->>'offset')::bigint LIMIT (q->>'limit')::int) e), '[]');
 END
 $$;
 COMMENT ON FUNCTION @extschema@.delivery_endpoint_list(jsonb) IS
@@ -181,10 +116,10 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	ch text := @extschema@._delivery_endpoint_channel(filters);
+	q jsonb := @extschema@._validate('DeliveryEndpointListQuery', filters);
 BEGIN
 	RETURN (SELECT count(*) FROM @extschema@.delivery_endpoint e
-			 WHERE e.user_id = @extschema@.current_user_id() AND (ch IS NULL OR e.channel = ch));
+			 WHERE e.user_id = @extschema@.current_user_id() AND (q->>'channel' IS NULL OR e.channel = q->>'channel'));
 END
 $$;
 COMMENT ON FUNCTION @extschema@.delivery_endpoint_count(jsonb) IS
@@ -204,7 +139,7 @@ BEGIN
 	IF NOT FOUND THEN
 		PERFORM @extschema@._not_found('delivery endpoint');
 	END IF;
-	PERFORM @extschema@._delivery_endpoint_check(patch, false);
+	PERFORM @extschema@._validate('DeliveryEndpointUpdate', patch);
 	BEGIN
 		UPDATE @extschema@.delivery_endpoint x SET
 			channel = CASE WHEN patch ? 'channel' THEN patch->>'channel' ELSE x.channel END,

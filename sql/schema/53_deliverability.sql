@@ -89,49 +89,21 @@ AS $$
 $$;
 COMMENT ON FUNCTION @extschema@._suppression_json(@extschema@.suppression) IS 'The response body of a suppression entry.';
 
--- _suppression_errors(entry, loc): the validation errors of one entry
--- {kind, value, reason?, source?}; value must be a valid value of its kind.
-CREATE OR REPLACE FUNCTION @extschema@._suppression_errors(e jsonb, loc jsonb) RETURNS jsonb
-LANGUAGE plpgsql STABLE
-AS $$
-DECLARE
-	errs jsonb := @extschema@._check_object(e, '{
-		"kind": {"type": "enum", "values": ["email", "domain", "linkedin_url"], "required": true, "order": 1},
-		"value": {"type": "string", "required": true, "min": 1, "max": 2048, "order": 2},
-		"reason": {"type": "enum", "values": ["unsubscribed", "complained", "bounced", "manual"], "order": 3},
-		"source": {"type": "string", "nullable": true, "min": 1, "max": 255, "order": 4}}', loc);
-BEGIN
-	IF jsonb_typeof(e) = 'object' AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(errs) x
-												  WHERE x -> 'loc' IN (loc || '"kind"', loc || '"value"'))
-	   AND @extschema@._suppression_value(e ->> 'kind', e ->> 'value') IS NULL THEN
-		errs := errs || @extschema@._err(loc || '"value"', CASE e ->> 'kind'
-			WHEN 'email' THEN 'value is not a valid email address'
-			WHEN 'domain' THEN 'Value error, not a valid domain name (a domain such as example.com, without a local part)'
-			ELSE 'Value error, not a LinkedIn URL (linkedin.com or a subdomain, with a path such as /in/name)' END,
-			'value_error');
-	END IF;
-	RETURN errs;
-END
-$$;
-COMMENT ON FUNCTION @extschema@._suppression_errors(jsonb, jsonb) IS
-'The validation errors of a suppression entry in a request (empty when it is valid).';
-
 CREATE OR REPLACE FUNCTION @extschema@.suppression_create(jsonb) RETURNS jsonb
 LANGUAGE plpgsql
 AS $$
 DECLARE
 	uid uuid := @extschema@.current_user_id();
+	n jsonb := @extschema@._validate('SuppressionCreate', $1);
+	v text := @extschema@._suppression_value(n ->> 'kind', n ->> 'value');
 	s @extschema@.suppression;
-	v text;
 BEGIN
-	PERFORM @extschema@._raise_validation(@extschema@._suppression_errors($1, '["body"]'));
-	v := @extschema@._suppression_value($1 ->> 'kind', $1 ->> 'value');
 	INSERT INTO @extschema@.suppression (user_id, kind, value, reason, source)
-	VALUES (uid, $1 ->> 'kind', v, coalesce($1 ->> 'reason', 'manual'), $1 ->> 'source')
+	VALUES (uid, n ->> 'kind', v, n ->> 'reason', n ->> 'source')
 	ON CONFLICT (user_id, kind, value) DO NOTHING
 	RETURNING * INTO s;
 	IF NOT FOUND THEN
-		SELECT * INTO s FROM @extschema@.suppression x WHERE x.user_id = uid AND x.kind = $1 ->> 'kind' AND x.value = v;
+		SELECT * INTO s FROM @extschema@.suppression x WHERE x.user_id = uid AND x.kind = n ->> 'kind' AND x.value = v;
 		PERFORM @extschema@._conflict(format('the suppression list already has %s %s (suppression_id %s)',
 											 replace(s.kind, '_', ' '), s.value, s.suppression_id));
 	END IF;
@@ -141,38 +113,24 @@ $$;
 COMMENT ON FUNCTION @extschema@.suppression_create(jsonb) IS
 'POST /suppressions/: {kind, value, reason?, source?} adds an entry to the caller''s suppression list (value normalised; reason default manual); 55000 when the list already has it.';
 
--- _suppression_import(entries): every entry validated (all errors at once,
--- loc ["body", i, field]; nothing written on any), then inserted; entries
--- the list already has, or that repeat an earlier entry of the upload, are
--- merged: the entry already there is kept as it is.
+-- _suppression_import(entries): every entry validated against
+-- SuppressionUpload (all errors at once, loc ["body", i, field]; nothing
+-- written on any), then inserted; entries the list already has, or that
+-- repeat an earlier entry of the upload, are merged: the entry already
+-- there is kept as it is.
 CREATE OR REPLACE FUNCTION @extschema@._suppression_import(entries jsonb) RETURNS jsonb
 LANGUAGE plpgsql
 AS $$
 DECLARE
 	uid uuid := @extschema@.current_user_id();
-	errs jsonb := '[]';
-	e jsonb;
-	i integer := 0;
+	n jsonb := @extschema@._validate('SuppressionUpload', entries);
 	inserted integer;
 	total bigint;
 BEGIN
-	IF entries IS NULL OR jsonb_typeof(entries) <> 'array' THEN
-		PERFORM @extschema@._raise_validation(jsonb_build_array(@extschema@._err('["body"]', 'Input should be a valid list', 'list_type')));
-	END IF;
-	IF jsonb_array_length(entries) > 50000 THEN
-		PERFORM @extschema@._raise_validation(jsonb_build_array(@extschema@._err('["body"]',
-			format('List should have at most 50000 items after validation, not %s', jsonb_array_length(entries)), 'too_long')));
-	END IF;
-	FOR e IN SELECT value FROM jsonb_array_elements(entries) LOOP
-		errs := errs || @extschema@._suppression_errors(e, jsonb_build_array('body', i));
-		i := i + 1;
-	END LOOP;
-	PERFORM @extschema@._raise_validation(errs);
-
 	WITH inp AS (
 		SELECT x.o, x.e ->> 'kind' AS kind, @extschema@._suppression_value(x.e ->> 'kind', x.e ->> 'value') AS value,
-			   coalesce(x.e ->> 'reason', 'manual') AS reason, x.e ->> 'source' AS source
-		  FROM jsonb_array_elements(entries) WITH ORDINALITY AS x(e, o)
+			   x.e ->> 'reason' AS reason, x.e ->> 'source' AS source
+		  FROM jsonb_array_elements(n) WITH ORDINALITY AS x(e, o)
 	), firsts AS (
 		SELECT DISTINCT ON (inp.kind, inp.value) inp.* FROM inp ORDER BY inp.kind, inp.value, inp.o
 	)
@@ -181,12 +139,12 @@ BEGIN
 	ON CONFLICT (user_id, kind, value) DO NOTHING;
 	GET DIAGNOSTICS inserted = ROW_COUNT;
 	SELECT count(*) INTO total FROM @extschema@.suppression s WHERE s.user_id = uid;
-	RETURN jsonb_build_object('received', jsonb_array_length(entries), 'inserted', inserted,
-		'merged', jsonb_array_length(entries) - inserted, 'suppression_count', total);
+	RETURN jsonb_build_object('received', jsonb_array_length(n), 'inserted', inserted,
+		'merged', jsonb_array_length(n) - inserted, 'suppression_count', total);
 END
 $$;
 COMMENT ON FUNCTION @extschema@._suppression_import(jsonb) IS
-'Validates and adds a JSON array of suppression entries, all or nothing; returns {received, inserted, merged, suppression_count}.';
+'Validates (SuppressionUpload) and adds a JSON array of suppression entries, all or nothing; returns {received, inserted, merged, suppression_count}.';
 
 CREATE OR REPLACE FUNCTION @extschema@.suppression_import(entries jsonb) RETURNS jsonb
 LANGUAGE sql
@@ -214,48 +172,21 @@ $$;
 COMMENT ON FUNCTION @extschema@.suppression_import_csv(text) IS
 'POST /suppressions/import with text/csv: a header row naming kind, value and optionally reason and source, then one entry per row (the i-th data row is loc ["body", i-1]).';
 
--- _suppression_filter(filters): kind, reason (enums) and value (a
--- case-insensitive substring), besides offset and limit.
-CREATE OR REPLACE FUNCTION @extschema@._suppression_filter(filters jsonb, OUT kind text, OUT reason text, OUT value_pattern text)
-LANGUAGE plpgsql IMMUTABLE
-AS $$
-DECLARE
-	errs jsonb := '[]';
-BEGIN
-	filters := coalesce(filters, '{}');
-	kind := filters ->> 'kind';
-	reason := filters ->> 'reason';
-	IF kind IS NOT NULL AND kind NOT IN ('email', 'domain', 'linkedin_url') THEN
-		errs := errs || @extschema@._err('["query","kind"]', 'Input should be ''email'', ''domain'' or ''linkedin_url''', 'enum');
-	END IF;
-	IF reason IS NOT NULL AND reason NOT IN ('unsubscribed', 'complained', 'bounced', 'manual') THEN
-		errs := errs || @extschema@._err('["query","reason"]',
-			'Input should be ''unsubscribed'', ''complained'', ''bounced'' or ''manual''', 'enum');
-	END IF;
-	PERFORM @extschema@._raise_validation(errs);
-	IF filters ->> 'value' IS NOT NULL THEN
-		value_pattern := '%' || replace(replace(replace(filters ->> 'value', '\', '\\'), '%', '\%'), '_', '\_') || '%';
-	END IF;
-END
-$$;
-COMMENT ON FUNCTION @extschema@._suppression_filter(jsonb) IS 'The filters of the suppression list (22023 for a bad kind or reason).';
-
 CREATE OR REPLACE FUNCTION @extschema@.suppression_list(filters jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
-	f record := @extschema@._suppression_filter(filters);
-	p record := @extschema@._page(filters);
+	q jsonb := @extschema@._validate('SuppressionListQuery', filters);
 BEGIN
 	RETURN coalesce((
 		SELECT jsonb_agg(@extschema@._suppression_json(s) ORDER BY s.created_at DESC, s.suppression_id DESC)
 		  FROM (SELECT * FROM @extschema@.suppression s
 				 WHERE s.user_id = @extschema@.current_user_id()
-				   AND (f.kind IS NULL OR s.kind = f.kind)
-				   AND (f.reason IS NULL OR s.reason = f.reason)
-				   AND (f.value_pattern IS NULL OR s.value ILIKE f.value_pattern)
+				   AND (q ->> 'kind' IS NULL OR s.kind = q ->> 'kind')
+				   AND (q ->> 'reason' IS NULL OR s.reason = q ->> 'reason')
+				   AND (q ->> 'value' IS NULL OR s.value ILIKE @extschema@._campaign_name_pattern(q ->> 'value'))
 				 ORDER BY s.created_at DESC, s.suppression_id DESC
-				OFFSET p.page_offset LIMIT p.page_limit) s), '[]');
+				OFFSET (q ->> 'offset')::bigint LIMIT (q ->> 'limit')::int) s), '[]');
 END
 $$;
 COMMENT ON FUNCTION @extschema@.suppression_list(jsonb) IS
@@ -265,13 +196,13 @@ CREATE OR REPLACE FUNCTION @extschema@.suppression_count(filters jsonb DEFAULT '
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
-	f record := @extschema@._suppression_filter(filters);
+	q jsonb := @extschema@._validate('SuppressionListQuery', filters);
 BEGIN
 	RETURN (SELECT count(*) FROM @extschema@.suppression s
 			 WHERE s.user_id = @extschema@.current_user_id()
-			   AND (f.kind IS NULL OR s.kind = f.kind)
-			   AND (f.reason IS NULL OR s.reason = f.reason)
-			   AND (f.value_pattern IS NULL OR s.value ILIKE f.value_pattern));
+			   AND (q ->> 'kind' IS NULL OR s.kind = q ->> 'kind')
+			   AND (q ->> 'reason' IS NULL OR s.reason = q ->> 'reason')
+			   AND (q ->> 'value' IS NULL OR s.value ILIKE @extschema@._campaign_name_pattern(q ->> 'value')));
 END
 $$;
 COMMENT ON FUNCTION @extschema@.suppression_count(jsonb) IS

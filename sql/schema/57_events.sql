@@ -126,67 +126,18 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+	-- Validation first (422 shape of SPEC §4; LeadEventCreate, whose rule
+	-- keeps resume_at to auto_reply), then existence (404).
+	n jsonb := @extschema@._validate('LeadEventCreate', body);
+	typ text := n->>'type';
+	at timestamptz := (n->>'occurred_at')::timestamptz;
+	back timestamptz := (n->>'resume_at')::timestamptz;
 	uid uuid;
 	c @extschema@.campaign;
 	cl @extschema@.campaign_lead;
-	errs jsonb := '[]';
-	k text;
-	typ text;
-	at timestamptz;
-	back timestamptz;
 	locks uuid[];
 	em text;
 BEGIN
-	-- Validation first (422 shape of SPEC §4), then existence (404).
-	IF body IS NULL OR jsonb_typeof(body) <> 'object' THEN
-		errs := errs || jsonb_build_object('loc', '["body"]'::jsonb,
-			'msg', 'Input should be a valid dictionary or object to extract fields from', 'type', 'model_attributes_type');
-	ELSE
-		IF NOT body ? 'type' THEN
-			errs := errs || jsonb_build_object('loc', '["body","type"]'::jsonb, 'msg', 'Field required', 'type', 'missing');
-		ELSIF jsonb_typeof(body -> 'type') <> 'string'
-			  OR body ->> 'type' NOT IN ('replied', 'bounced', 'soft_bounce', 'unsubscribed', 'complained', 'auto_reply',
-										 'connection_accepted', 'opened', 'clicked') THEN
-			errs := errs || jsonb_build_object('loc', '["body","type"]'::jsonb,
-				'msg', 'Input should be ''replied'', ''bounced'', ''soft_bounce'', ''unsubscribed'', ''complained'', ''auto_reply'', ''connection_accepted'', ''opened'' or ''clicked''', 'type', 'enum');
-		ELSE
-			typ := body ->> 'type';
-		END IF;
-		IF body ? 'occurred_at' AND jsonb_typeof(body -> 'occurred_at') <> 'null' THEN
-			IF jsonb_typeof(body -> 'occurred_at') <> 'string'
-			   OR (body ->> 'occurred_at') !~ '^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|z|[+-]\d{2}:?\d{2})$'
-			   OR NOT @extschema@._is_timestamptz(body ->> 'occurred_at') THEN
-				errs := errs || jsonb_build_object('loc', '["body","occurred_at"]'::jsonb, 'msg', 'Input should be a valid datetime', 'type', 'datetime_parsing');
-			ELSE
-				at := (body ->> 'occurred_at')::timestamptz;
-			END IF;
-		END IF;
-		IF body ? 'data' AND jsonb_typeof(body -> 'data') NOT IN ('object', 'null') THEN
-			errs := errs || jsonb_build_object('loc', '["body","data"]'::jsonb, 'msg', 'Input should be a valid dictionary', 'type', 'dict_type');
-		END IF;
-		IF body ? 'resume_at' AND jsonb_typeof(body -> 'resume_at') <> 'null' THEN
-			IF jsonb_typeof(body -> 'resume_at') <> 'string'
-			   OR (body ->> 'resume_at') !~ '^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|z|[+-]\d{2}:?\d{2})$'
-			   OR NOT @extschema@._is_timestamptz(body ->> 'resume_at') THEN
-				errs := errs || jsonb_build_object('loc', '["body","resume_at"]'::jsonb, 'msg', 'Input should be a valid datetime', 'type', 'datetime_parsing');
-			ELSIF typ IS NOT NULL AND typ <> 'auto_reply' THEN
-				errs := errs || jsonb_build_object('loc', '["body","resume_at"]'::jsonb,
-					'msg', 'Value error, resume_at is only for auto_reply events', 'type', 'value_error');
-			ELSE
-				back := (body ->> 'resume_at')::timestamptz;
-			END IF;
-		END IF;
-		-- Unknown keys after the fields, as Pydantic (and campaign_create) report them.
-		FOR k IN SELECT jsonb_object_keys(body) LOOP
-			IF k NOT IN ('type', 'occurred_at', 'data', 'resume_at') THEN
-				errs := errs || jsonb_build_object('loc', jsonb_build_array('body', k), 'msg', 'Extra inputs are not permitted', 'type', 'extra_forbidden');
-			END IF;
-		END LOOP;
-	END IF;
-	IF jsonb_array_length(errs) > 0 THEN
-		RAISE EXCEPTION 'invalid request' USING ERRCODE = '22023', DETAIL = errs::text;
-	END IF;
-
 	uid := @extschema@.current_user_id();
 	SELECT * INTO c FROM @extschema@.campaign x WHERE x.campaign_id = lead_event_record.campaign_id AND x.user_id = uid;
 	IF NOT FOUND THEN
@@ -217,7 +168,7 @@ BEGIN
 		PERFORM @extschema@._not_found('campaign lead');
 	END IF;
 	RETURN @extschema@._lead_event_json(@extschema@._lead_event_apply(c.campaign_id, cl.campaign_lead_id, typ,
-		nullif(body -> 'data', 'null'::jsonb), coalesce(at, now()), back));
+		nullif(n -> 'data', 'null'::jsonb), coalesce(at, now()), back));
 END
 $$;
 COMMENT ON FUNCTION @extschema@.lead_event_record(uuid, uuid, jsonb) IS
@@ -248,34 +199,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	uid uuid := @extschema@.current_user_id();
-	errs jsonb := '[]';
-	st text := filters ->> 'status';
-	o text := coalesce(filters ->> 'offset', '0');
-	l text := coalesce(filters ->> 'limit', '50');
+	q jsonb := @extschema@._validate('CampaignLeadsQuery', filters);
 BEGIN
-	IF st IS NOT NULL AND st NOT IN ('pending', 'active', 'paused', 'completed', 'stopped', 'failed') THEN
-		errs := errs || jsonb_build_object('loc', '["query","status"]'::jsonb,
-			'msg', 'Input should be ''pending'', ''active'', ''paused'', ''completed'', ''stopped'' or ''failed''', 'type', 'enum');
-	END IF;
-	IF o !~ '^\s*[0-9]{1,15}\s*$' THEN
-		errs := errs || jsonb_build_object('loc', '["query","offset"]'::jsonb,
-			'msg', CASE WHEN o ~ '^\s*-[0-9]+\s*$' THEN 'Input should be greater than or equal to 0'
-						ELSE 'Input should be a valid integer, unable to parse string as an integer' END,
-			'type', CASE WHEN o ~ '^\s*-[0-9]+\s*$' THEN 'greater_than_equal' ELSE 'int_parsing' END);
-	END IF;
-	IF l !~ '^\s*-?[0-9]{1,9}\s*$' THEN
-		errs := errs || jsonb_build_object('loc', '["query","limit"]'::jsonb,
-			'msg', 'Input should be a valid integer, unable to parse string as an integer', 'type', 'int_parsing');
-	ELSIF l::int < 1 THEN
-		errs := errs || jsonb_build_object('loc', '["query","limit"]'::jsonb,
-			'msg', 'Input should be greater than or equal to 1', 'type', 'greater_than_equal');
-	ELSIF l::int > 100 THEN
-		errs := errs || jsonb_build_object('loc', '["query","limit"]'::jsonb,
-			'msg', 'Input should be less than or equal to 100', 'type', 'less_than_equal');
-	END IF;
-	IF jsonb_array_length(errs) > 0 THEN
-		RAISE EXCEPTION 'invalid request' USING ERRCODE = '22023', DETAIL = errs::text;
-	END IF;
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.campaign c
 					WHERE c.campaign_id = campaign_leads.campaign_id AND c.user_id = uid) THEN
 		RAISE EXCEPTION 'campaign not found' USING ERRCODE = 'P0002';
@@ -286,9 +211,9 @@ BEGIN
 		  FROM @extschema@.campaign_lead cl
 		  LEFT JOIN @extschema@.lead ld ON ld.lead_id = cl.lead_id AND ld.user_id = uid
 		 WHERE cl.campaign_id = campaign_leads.campaign_id AND cl.user_id = uid
-		   AND (st IS NULL OR cl.status = st)
+		   AND (q->>'status' IS NULL OR cl.status = q->>'status')
 		 ORDER BY cl.enrolled_at, cl.lead_id
-		 OFFSET o::bigint LIMIT l::int) s);
+		 OFFSET (q->>'offset')::bigint LIMIT (q->>'limit')::int) s);
 END
 $$;
 COMMENT ON FUNCTION @extschema@.campaign_leads(uuid, jsonb) IS

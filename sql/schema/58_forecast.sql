@@ -135,22 +135,16 @@ CREATE OR REPLACE FUNCTION @extschema@.campaign_forecast(campaign_id uuid, days 
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	-- ForecastQuery: 1..90, a NULL is the default (14), as an omitted ?days=.
+	n integer := (@extschema@._validate('ForecastQuery', jsonb_build_object('days', days)) ->> 'days')::integer;
 BEGIN
-	IF days IS NULL OR days < 1 OR days > 90 THEN
-		RAISE EXCEPTION 'invalid request' USING ERRCODE = '22023',
-			DETAIL = jsonb_build_array(jsonb_build_object('loc', '["query","days"]'::jsonb,
-				'msg', CASE WHEN days IS NULL THEN 'Field required'
-							WHEN days < 1 THEN 'Input should be greater than or equal to 1'
-							ELSE 'Input should be less than or equal to 90' END,
-				'type', CASE WHEN days IS NULL THEN 'missing' WHEN days < 1 THEN 'greater_than_equal'
-							 ELSE 'less_than_equal' END))::text;
-	END IF;
 	PERFORM @extschema@._campaign_lock(campaign_id);
-	RETURN @extschema@._forecast(campaign_id, days, now());
+	RETURN @extschema@._forecast(campaign_id, n, now());
 END
 $$;
 COMMENT ON FUNCTION @extschema@.campaign_forecast(uuid, integer) IS
-'Planned sends per local day for the next days (1..90) and the next send time, computed by running the scheduler''s own rules on a copy that is rolled back.';
+'Planned sends per local day for the next days (1..90, default 14) and the next send time, computed by running the scheduler''s own rules on a copy that is rolled back.';
 GRANT EXECUTE ON FUNCTION @extschema@.campaign_forecast(uuid, integer) TO campaigns_user;
 ALTER FUNCTION @extschema@._forecast(uuid, integer, timestamptz) SET jit = off;
 -- The simulation runs the same few statements thousands of times for one

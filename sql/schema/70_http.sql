@@ -8,7 +8,7 @@
 --                       keys the shared-memory counters (src/http_rate.c) cannot hold
 --   http_rate_usage     both sets of counters, for operators
 --   _http_error         SQLSTATE -> HTTP status and body
---   _http_openapi       the OpenAPI 3 document of http_route
+--   _http_openapi       the OpenAPI 3.1 document of http_route and the models
 --   http_handle         (method, path, query, headers, body) -> (status, headers, body),
 --                       in C (src/http_handle.c)
 --
@@ -35,94 +35,143 @@ CREATE TABLE IF NOT EXISTS @extschema@.http_route (
 	total_count	boolean NOT NULL DEFAULT false,
 	tag			text NOT NULL,
 	summary		text NOT NULL,
+	-- The models (src/models.c) of the request body and of the response
+	-- body (of each item, for an array): the OpenAPI document references
+	-- them and http_handle writes responses in their field order.
+	request_model text,
+	response_model text,
 	UNIQUE (method, path),
 	UNIQUE (shape, method)
 );
 COMMENT ON TABLE @extschema@.http_route IS
-'The routes of the HTTP surface under /api/v1 ({name} segments are uuid path parameters, and no literal segment is a uuid): http_handle routes by it and _http_openapi documents it.';
+'The routes of the HTTP surface under /api/v1 ({name} segments are uuid path parameters, and no literal segment is a uuid): http_handle routes by it and _http_openapi documents it; request_model and response_model name models of src/models.c (query_params are made from one by _model_parameters).';
 
--- Query parameters, as OpenAPI parameter objects (without "in").
-CREATE OR REPLACE FUNCTION @extschema@._http_page_params() RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$
-	SELECT '[{"name": "offset", "schema": {"type": "integer", "minimum": 0, "default": 0}, "description": "Rows to skip."},
-			 {"name": "limit", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}, "description": "Rows to return."}]'::jsonb
-$$;
-COMMENT ON FUNCTION @extschema@._http_page_params() IS 'The offset and limit query parameters of every paged list.';
+-- The JSON Schemas of the models (src/openapi.c, from the descriptions the
+-- validator walks): components.schemas, and the query parameters of a
+-- query model as OpenAPI parameter objects (without "in").
+CREATE OR REPLACE FUNCTION @extschema@._model_schemas() RETURNS json
+LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'model_schemas';
+COMMENT ON FUNCTION @extschema@._model_schemas() IS
+'The JSON Schema of every request and response model of the API (components.schemas of the OpenAPI document, as json: properties in model order), from the same descriptions the validator checks bodies against.';
+CREATE OR REPLACE FUNCTION @extschema@._model_parameters(model text) RETURNS jsonb
+LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'model_parameters';
+COMMENT ON FUNCTION @extschema@._model_parameters(text) IS
+'The query parameters of a query model (PageQuery, CampaignListQuery...) as OpenAPI parameter objects without "in".';
 
 INSERT INTO @extschema@.http_route
-	(operation_id, method, path, auth, body, query_params, success_status, response, total_count, tag, summary)
+	(operation_id, method, path, auth, body, query_params, success_status, response, total_count, tag, summary,
+	 request_model, response_model)
 VALUES
-	('openapi', 'GET', '/openapi.json', false, NULL, '[]', 200, 'object', false, 'meta', 'This OpenAPI 3 document (no key needed).'),
-	('auth_me', 'GET', '/auth/me', true, NULL, '[]', 200, 'object', false, 'meta', 'Who the API key belongs to.'),
-	('campaign_create', 'POST', '/campaigns/', true, 'json', '[]', 201, 'object', false, 'campaigns', 'Create a campaign (status draft).'),
-	('campaign_list', 'GET', '/campaigns/', true, NULL,
-		@extschema@._http_page_params() || '[{"name": "status", "schema": {"type": "string", "enum": ["draft", "launching", "scheduled", "active", "draining", "paused", "completed", "failed"]}, "description": "Only campaigns in this status."},
-											 {"name": "name", "schema": {"type": "string"}, "description": "Case-insensitive substring of the name."}]',
-		200, 'array', true, 'campaigns', 'List campaigns, newest first.'),
-	('campaign_get', 'GET', '/campaigns/{campaign_id}', true, NULL, '[]', 200, 'object', false, 'campaigns', 'Read a campaign.'),
-	('campaign_update', 'PATCH', '/campaigns/{campaign_id}', true, 'json', '[]', 200, 'object', false, 'campaigns', 'Partly update a campaign (omitted = unchanged, null = cleared).'),
-	('campaign_delete', 'DELETE', '/campaigns/{campaign_id}', true, NULL, '[]', 204, 'none', false, 'campaigns', 'Delete a campaign (draft, paused, completed or failed).'),
-	('campaign_launch', 'POST', '/campaigns/{campaign_id}/launch', true, NULL, '[]', 202, 'object', false, 'campaigns', 'Launch a draft campaign.'),
-	('campaign_pause', 'POST', '/campaigns/{campaign_id}/pause', true, NULL, '[]', 200, 'object', false, 'campaigns', 'Pause a campaign.'),
-	('campaign_resume', 'POST', '/campaigns/{campaign_id}/resume', true, NULL, '[]', 200, 'object', false, 'campaigns', 'Resume a paused campaign.'),
-	('campaign_stop', 'POST', '/campaigns/{campaign_id}/stop', true, NULL, '[]', 200, 'object', false, 'campaigns', 'Stop a paused campaign (completed).'),
-	('campaign_unschedule', 'POST', '/campaigns/{campaign_id}/unschedule', true, NULL, '[]', 200, 'object', false, 'campaigns', 'Return a scheduled campaign to draft.'),
-	('campaign_reset', 'POST', '/campaigns/{campaign_id}/reset', true, NULL, '[]', 200, 'object', false, 'campaigns', 'Return a failed campaign to draft.'),
-	('campaign_playground_review', 'POST', '/campaigns/{campaign_id}/playground/review', true, NULL, '[]', 200, 'object', false, 'campaigns', 'Record that the AI drafts were reviewed.'),
-	('campaign_stats', 'GET', '/campaigns/{campaign_id}/stats', true, NULL, '[]', 200, 'object', false, 'campaigns', 'Counts by status, step and variant.'),
-	('campaign_forecast', 'GET', '/campaigns/{campaign_id}/forecast', true, NULL,
-		'[{"name": "days", "schema": {"type": "integer", "minimum": 1, "maximum": 90, "default": 14}, "description": "Days to plan."}]',
-		200, 'object', false, 'campaigns', 'Planned sends per local day and the next send time.'),
-	('campaign_leads', 'GET', '/campaigns/{campaign_id}/leads', true, NULL,
-		@extschema@._http_page_params() || '[{"name": "status", "schema": {"type": "string", "enum": ["pending", "active", "paused", "completed", "stopped", "failed"]}, "description": "Only leads in this status."}]',
-		200, 'array', true, 'campaigns', 'Leads enrolled in a campaign.'),
-	('lead_events', 'GET', '/campaigns/{campaign_id}/leads/{campaign_lead_id}/events', true, NULL, '[]', 200, 'array', false, 'campaigns', 'A lead''s timeline.'),
-	('lead_event_record', 'POST', '/campaigns/{campaign_id}/leads/{campaign_lead_id}/events', true, 'json', '[]', 201, 'object', false, 'campaigns', 'Record an event of a lead (replied, bounced, complained, auto_reply...).'),
-	('campaign_lead_pause', 'POST', '/campaigns/{campaign_id}/leads/{campaign_lead_id}/pause', true, NULL, '[]', 200, 'object', false, 'campaigns', 'Pause one enrolled lead (it keeps its place).'),
-	('campaign_lead_resume', 'POST', '/campaigns/{campaign_id}/leads/{campaign_lead_id}/resume', true, NULL, '[]', 200, 'object', false, 'campaigns', 'Resume a paused lead (pacing applies).'),
-	('campaign_lead_remove', 'POST', '/campaigns/{campaign_id}/leads/{campaign_lead_id}/remove', true, NULL, '[]', 200, 'object', false, 'campaigns', 'Remove one enrolled lead from the campaign for good (stop_reason removed).'),
-	('dataset_create', 'POST', '/datasets/', true, 'json', '[]', 201, 'object', false, 'datasets', 'Create a dataset, optionally with leads.'),
-	('dataset_list', 'GET', '/datasets/', true, NULL, @extschema@._http_page_params(), 200, 'array', true, 'datasets', 'List datasets, newest first.'),
-	('dataset_get', 'GET', '/datasets/{dataset_id}', true, NULL, '[]', 200, 'object', false, 'datasets', 'Read a dataset.'),
-	('dataset_delete', 'DELETE', '/datasets/{dataset_id}', true, NULL, '[]', 204, 'none', false, 'datasets', 'Delete a dataset and its leads.'),
-	('dataset_add_leads', 'POST', '/datasets/{dataset_id}/leads', true, 'json_or_csv', '[]', 200, 'object', false, 'datasets', 'Add leads: a JSON array of lead objects, or text/csv with a header row.'),
-	('dataset_leads', 'GET', '/datasets/{dataset_id}/leads', true, NULL, @extschema@._http_page_params(), 200, 'array', true, 'datasets', 'A dataset''s leads, oldest first.'),
-	('template_create', 'POST', '/templates/', true, 'json', '[]', 201, 'object', false, 'templates', 'Create a template.'),
-	('template_list', 'GET', '/templates/', true, NULL, @extschema@._http_page_params(), 200, 'array', true, 'templates', 'List templates, newest first.'),
-	('template_get', 'GET', '/templates/{template_id}', true, NULL, '[]', 200, 'object', false, 'templates', 'Read a template.'),
-	('template_update', 'PATCH', '/templates/{template_id}', true, 'json', '[]', 200, 'object', false, 'templates', 'Partly update a template.'),
-	('template_delete', 'DELETE', '/templates/{template_id}', true, NULL, '[]', 204, 'none', false, 'templates', 'Delete a template.'),
-	('sender_profile_create', 'POST', '/sender-profiles/', true, 'json', '[]', 201, 'object', false, 'sender-profiles', 'Create a sender profile (at most 5).'),
-	('sender_profile_list', 'GET', '/sender-profiles/', true, NULL, @extschema@._http_page_params(), 200, 'array', true, 'sender-profiles', 'List sender profiles.'),
-	('sender_profile_get', 'GET', '/sender-profiles/{sender_profile_id}', true, NULL, '[]', 200, 'object', false, 'sender-profiles', 'Read a sender profile.'),
-	('sender_profile_update', 'PATCH', '/sender-profiles/{sender_profile_id}', true, 'json', '[]', 200, 'object', false, 'sender-profiles', 'Partly update a sender profile.'),
-	('sender_profile_delete', 'DELETE', '/sender-profiles/{sender_profile_id}', true, NULL, '[]', 204, 'none', false, 'sender-profiles', 'Delete a sender profile.'),
-	('alias_create', 'POST', '/aliases/', true, 'json', '[]', 201, 'object', false, 'identities', 'Create an email alias (a sending mailbox).'),
-	('alias_list', 'GET', '/aliases/', true, NULL, @extschema@._http_page_params(), 200, 'array', true, 'identities', 'List email aliases.'),
-	('connected_account_create', 'POST', '/connected-accounts/', true, 'json', '[]', 201, 'object', false, 'identities', 'Create a connected LinkedIn account.'),
-	('connected_account_list', 'GET', '/connected-accounts/', true, NULL, @extschema@._http_page_params(), 200, 'array', true, 'identities', 'List connected accounts.'),
-	('delivery_endpoint_create', 'POST', '/delivery-endpoints/', true, 'json', '[]', 201, 'object', false, 'delivery-endpoints', 'Set the delivery endpoint of a channel (one per channel; the auth header is write-only).'),
-	('delivery_endpoint_list', 'GET', '/delivery-endpoints/', true, NULL,
-		@extschema@._http_page_params() || '[{"name": "channel", "schema": {"type": "string", "enum": ["email", "linkedin"]}, "description": "Only the endpoint of this channel."}]',
-		200, 'array', true, 'delivery-endpoints', 'List delivery endpoints by channel.'),
-	('delivery_endpoint_get', 'GET', '/delivery-endpoints/{delivery_endpoint_id}', true, NULL, '[]', 200, 'object', false, 'delivery-endpoints', 'Read a delivery endpoint.'),
-	('delivery_endpoint_update', 'PATCH', '/delivery-endpoints/{delivery_endpoint_id}', true, 'json', '[]', 200, 'object', false, 'delivery-endpoints', 'Partly update a delivery endpoint (auth_header null removes it).'),
-	('delivery_endpoint_delete', 'DELETE', '/delivery-endpoints/{delivery_endpoint_id}', true, NULL, '[]', 204, 'none', false, 'delivery-endpoints', 'Delete a delivery endpoint (the channel falls back to the server''s endpoint).'),
-	('suppression_create', 'POST', '/suppressions/', true, 'json', '[]', 201, 'object', false, 'suppressions', 'Add an email, domain or LinkedIn URL to the suppression list.'),
-	('suppression_list', 'GET', '/suppressions/', true, NULL,
-		@extschema@._http_page_params() || '[{"name": "kind", "schema": {"type": "string", "enum": ["email", "domain", "linkedin_url"]}, "description": "Only entries of this kind."},
-											 {"name": "reason", "schema": {"type": "string", "enum": ["unsubscribed", "complained", "bounced", "manual"]}, "description": "Only entries with this reason."},
-											 {"name": "value", "schema": {"type": "string"}, "description": "Case-insensitive substring of the value."}]',
-		200, 'array', true, 'suppressions', 'List the suppression list, newest first.'),
-	('suppression_import', 'POST', '/suppressions/import', true, 'json_or_csv', '[]', 200, 'object', false, 'suppressions', 'Add many entries at once, all or nothing: a JSON array of entries, or text/csv with a header row (kind, value, reason, source).'),
-	('suppression_get', 'GET', '/suppressions/{suppression_id}', true, NULL, '[]', 200, 'object', false, 'suppressions', 'Read a suppression entry.'),
-	('suppression_delete', 'DELETE', '/suppressions/{suppression_id}', true, NULL, '[]', 204, 'none', false, 'suppressions', 'Delete a suppression entry.')
+	('openapi', 'GET', '/openapi.json', false, NULL, '[]', 200, 'object', false, 'meta', 'This OpenAPI 3.1 document (no key needed).',
+		NULL, NULL),
+	('auth_me', 'GET', '/auth/me', true, NULL, '[]', 200, 'object', false, 'meta', 'Who the API key belongs to.',
+		NULL, 'AuthMe'),
+	('campaign_create', 'POST', '/campaigns/', true, 'json', '[]', 201, 'object', false, 'campaigns', 'Create a campaign (status draft).',
+		'CampaignCreate', 'CampaignResponse'),
+	('campaign_list', 'GET', '/campaigns/', true, NULL, @extschema@._model_parameters('CampaignListQuery'), 200, 'array', true, 'campaigns', 'List campaigns, newest first.',
+		NULL, 'CampaignResponse'),
+	('campaign_get', 'GET', '/campaigns/{campaign_id}', true, NULL, '[]', 200, 'object', false, 'campaigns', 'Read a campaign.',
+		NULL, 'CampaignResponse'),
+	('campaign_update', 'PATCH', '/campaigns/{campaign_id}', true, 'json', '[]', 200, 'object', false, 'campaigns', 'Partly update a campaign (omitted = unchanged, null = cleared).',
+		'CampaignUpdate', 'CampaignResponse'),
+	('campaign_delete', 'DELETE', '/campaigns/{campaign_id}', true, NULL, '[]', 204, 'none', false, 'campaigns', 'Delete a campaign (draft, paused, completed or failed).',
+		NULL, NULL),
+	('campaign_launch', 'POST', '/campaigns/{campaign_id}/launch', true, NULL, '[]', 202, 'object', false, 'campaigns', 'Launch a draft campaign.',
+		NULL, 'LaunchResponse'),
+	('campaign_pause', 'POST', '/campaigns/{campaign_id}/pause', true, NULL, '[]', 200, 'object', false, 'campaigns', 'Pause a campaign.',
+		NULL, 'CampaignResponse'),
+	('campaign_resume', 'POST', '/campaigns/{campaign_id}/resume', true, NULL, '[]', 200, 'object', false, 'campaigns', 'Resume a paused campaign.',
+		NULL, 'CampaignResponse'),
+	('campaign_stop', 'POST', '/campaigns/{campaign_id}/stop', true, NULL, '[]', 200, 'object', false, 'campaigns', 'Stop a paused campaign (completed).',
+		NULL, 'CampaignResponse'),
+	('campaign_unschedule', 'POST', '/campaigns/{campaign_id}/unschedule', true, NULL, '[]', 200, 'object', false, 'campaigns', 'Return a scheduled campaign to draft.',
+		NULL, 'CampaignResponse'),
+	('campaign_reset', 'POST', '/campaigns/{campaign_id}/reset', true, NULL, '[]', 200, 'object', false, 'campaigns', 'Return a failed campaign to draft.',
+		NULL, 'CampaignResponse'),
+	('campaign_playground_review', 'POST', '/campaigns/{campaign_id}/playground/review', true, NULL, '[]', 200, 'object', false, 'campaigns', 'Record that the AI drafts were reviewed.',
+		NULL, 'CampaignResponse'),
+	('campaign_stats', 'GET', '/campaigns/{campaign_id}/stats', true, NULL, '[]', 200, 'object', false, 'campaigns', 'Counts by status, step and variant.',
+		NULL, 'CampaignStats'),
+	('campaign_forecast', 'GET', '/campaigns/{campaign_id}/forecast', true, NULL, @extschema@._model_parameters('ForecastQuery'), 200, 'object', false, 'campaigns', 'Planned sends per local day and the next send time.',
+		NULL, 'CampaignForecast'),
+	('campaign_leads', 'GET', '/campaigns/{campaign_id}/leads', true, NULL, @extschema@._model_parameters('CampaignLeadsQuery'), 200, 'array', true, 'campaigns', 'Leads enrolled in a campaign.',
+		NULL, 'CampaignLeadResponse'),
+	('lead_events', 'GET', '/campaigns/{campaign_id}/leads/{campaign_lead_id}/events', true, NULL, '[]', 200, 'array', false, 'campaigns', 'A lead''s timeline.',
+		NULL, 'LeadEventResponse'),
+	('lead_event_record', 'POST', '/campaigns/{campaign_id}/leads/{campaign_lead_id}/events', true, 'json', '[]', 201, 'object', false, 'campaigns', 'Record an event of a lead (replied, bounced, complained, auto_reply...).',
+		'LeadEventCreate', 'LeadEventResponse'),
+	('campaign_lead_pause', 'POST', '/campaigns/{campaign_id}/leads/{campaign_lead_id}/pause', true, NULL, '[]', 200, 'object', false, 'campaigns', 'Pause one enrolled lead (it keeps its place).',
+		NULL, 'CampaignLeadResponse'),
+	('campaign_lead_resume', 'POST', '/campaigns/{campaign_id}/leads/{campaign_lead_id}/resume', true, NULL, '[]', 200, 'object', false, 'campaigns', 'Resume a paused lead (pacing applies).',
+		NULL, 'CampaignLeadResponse'),
+	('campaign_lead_remove', 'POST', '/campaigns/{campaign_id}/leads/{campaign_lead_id}/remove', true, NULL, '[]', 200, 'object', false, 'campaigns', 'Remove one enrolled lead from the campaign for good (stop_reason removed).',
+		NULL, 'CampaignLeadResponse'),
+	('dataset_create', 'POST', '/datasets/', true, 'json', '[]', 201, 'object', false, 'datasets', 'Create a dataset, optionally with leads.',
+		'DatasetCreate', 'DatasetResponse'),
+	('dataset_list', 'GET', '/datasets/', true, NULL, @extschema@._model_parameters('PageQuery'), 200, 'array', true, 'datasets', 'List datasets, newest first.',
+		NULL, 'DatasetResponse'),
+	('dataset_get', 'GET', '/datasets/{dataset_id}', true, NULL, '[]', 200, 'object', false, 'datasets', 'Read a dataset.',
+		NULL, 'DatasetResponse'),
+	('dataset_delete', 'DELETE', '/datasets/{dataset_id}', true, NULL, '[]', 204, 'none', false, 'datasets', 'Delete a dataset and its leads.',
+		NULL, NULL),
+	('dataset_add_leads', 'POST', '/datasets/{dataset_id}/leads', true, 'json_or_csv', '[]', 200, 'object', false, 'datasets', 'Add leads: a JSON array of lead objects, or text/csv with a header row.',
+		'LeadUpload', 'LeadUploadResult'),
+	('dataset_leads', 'GET', '/datasets/{dataset_id}/leads', true, NULL, @extschema@._model_parameters('PageQuery'), 200, 'array', true, 'datasets', 'A dataset''s leads, oldest first.',
+		NULL, 'LeadResponse'),
+	('template_create', 'POST', '/templates/', true, 'json', '[]', 201, 'object', false, 'templates', 'Create a template.',
+		'TemplateCreate', 'TemplateResponse'),
+	('template_list', 'GET', '/templates/', true, NULL, @extschema@._model_parameters('PageQuery'), 200, 'array', true, 'templates', 'List templates, newest first.',
+		NULL, 'TemplateResponse'),
+	('template_get', 'GET', '/templates/{template_id}', true, NULL, '[]', 200, 'object', false, 'templates', 'Read a template.',
+		NULL, 'TemplateResponse'),
+	('template_update', 'PATCH', '/templates/{template_id}', true, 'json', '[]', 200, 'object', false, 'templates', 'Partly update a template.',
+		'TemplateUpdate', 'TemplateResponse'),
+	('template_delete', 'DELETE', '/templates/{template_id}', true, NULL, '[]', 204, 'none', false, 'templates', 'Delete a template.',
+		NULL, NULL),
+	('sender_profile_create', 'POST', '/sender-profiles/', true, 'json', '[]', 201, 'object', false, 'sender-profiles', 'Create a sender profile (at most 5).',
+		'SenderProfileCreate', 'SenderProfileResponse'),
+	('sender_profile_list', 'GET', '/sender-profiles/', true, NULL, @extschema@._model_parameters('PageQuery'), 200, 'array', true, 'sender-profiles', 'List sender profiles.',
+		NULL, 'SenderProfileResponse'),
+	('sender_profile_get', 'GET', '/sender-profiles/{sender_profile_id}', true, NULL, '[]', 200, 'object', false, 'sender-profiles', 'Read a sender profile.',
+		NULL, 'SenderProfileResponse'),
+	('sender_profile_update', 'PATCH', '/sender-profiles/{sender_profile_id}', true, 'json', '[]', 200, 'object', false, 'sender-profiles', 'Partly update a sender profile.',
+		'SenderProfileUpdate', 'SenderProfileResponse'),
+	('sender_profile_delete', 'DELETE', '/sender-profiles/{sender_profile_id}', true, NULL, '[]', 204, 'none', false, 'sender-profiles', 'Delete a sender profile.',
+		NULL, NULL),
+	('alias_create', 'POST', '/aliases/', true, 'json', '[]', 201, 'object', false, 'identities', 'Create an email alias (a sending mailbox).',
+		'AliasCreate', 'AliasResponse'),
+	('alias_list', 'GET', '/aliases/', true, NULL, @extschema@._model_parameters('PageQuery'), 200, 'array', true, 'identities', 'List email aliases.',
+		NULL, 'AliasResponse'),
+	('connected_account_create', 'POST', '/connected-accounts/', true, 'json', '[]', 201, 'object', false, 'identities', 'Create a connected LinkedIn account.',
+		'ConnectedAccountCreate', 'ConnectedAccountResponse'),
+	('connected_account_list', 'GET', '/connected-accounts/', true, NULL, @extschema@._model_parameters('PageQuery'), 200, 'array', true, 'identities', 'List connected accounts.',
+		NULL, 'ConnectedAccountResponse'),
+	('delivery_endpoint_create', 'POST', '/delivery-endpoints/', true, 'json', '[]', 201, 'object', false, 'delivery-endpoints', 'Set the delivery endpoint of a channel (one per channel; the auth header is write-only).',
+		'DeliveryEndpointCreate', 'DeliveryEndpointResponse'),
+	('delivery_endpoint_list', 'GET', '/delivery-endpoints/', true, NULL, @extschema@._model_parameters('DeliveryEndpointListQuery'), 200, 'array', true, 'delivery-endpoints', 'List delivery endpoints by channel.',
+		NULL, 'DeliveryEndpointResponse'),
+	('delivery_endpoint_get', 'GET', '/delivery-endpoints/{delivery_endpoint_id}', true, NULL, '[]', 200, 'object', false, 'delivery-endpoints', 'Read a delivery endpoint.',
+		NULL, 'DeliveryEndpointResponse'),
+	('delivery_endpoint_update', 'PATCH', '/delivery-endpoints/{delivery_endpoint_id}', true, 'json', '[]', 200, 'object', false, 'delivery-endpoints', 'Partly update a delivery endpoint (auth_header null removes it).',
+		'DeliveryEndpointUpdate', 'DeliveryEndpointResponse'),
+	('delivery_endpoint_delete', 'DELETE', '/delivery-endpoints/{delivery_endpoint_id}', true, NULL, '[]', 204, 'none', false, 'delivery-endpoints', 'Delete a delivery endpoint (the channel falls back to the server''s endpoint).',
+		NULL, NULL),
+	('suppression_create', 'POST', '/suppressions/', true, 'json', '[]', 201, 'object', false, 'suppressions', 'Add an email, domain or LinkedIn URL to the suppression list.',
+		'SuppressionCreate', 'SuppressionResponse'),
+	('suppression_list', 'GET', '/suppressions/', true, NULL, @extschema@._model_parameters('SuppressionListQuery'), 200, 'array', true, 'suppressions', 'List the suppression list, newest first.',
+		NULL, 'SuppressionResponse'),
+	('suppression_import', 'POST', '/suppressions/import', true, 'json_or_csv', '[]', 200, 'object', false, 'suppressions', 'Add many entries at once, all or nothing: a JSON array of entries, or text/csv with a header row (kind, value, reason, source).',
+		'SuppressionUpload', 'SuppressionImportResult'),
+	('suppression_get', 'GET', '/suppressions/{suppression_id}', true, NULL, '[]', 200, 'object', false, 'suppressions', 'Read a suppression entry.',
+		NULL, 'SuppressionResponse'),
+	('suppression_delete', 'DELETE', '/suppressions/{suppression_id}', true, NULL, '[]', 204, 'none', false, 'suppressions', 'Delete a suppression entry.',
+		NULL, NULL)
 ON CONFLICT (operation_id) DO UPDATE SET
 	method = excluded.method, path = excluded.path, auth = excluded.auth, body = excluded.body,
 	query_params = excluded.query_params, success_status = excluded.success_status,
 	response = excluded.response, total_count = excluded.total_count, tag = excluded.tag,
-	summary = excluded.summary;
+	summary = excluded.summary, request_model = excluded.request_model,
+	response_model = excluded.response_model;
 
 -- Not tenant data: every user may read every route (RLS on, like every table).
 ALTER TABLE @extschema@.http_route ENABLE ROW LEVEL SECURITY;
@@ -327,82 +376,128 @@ $$;
 COMMENT ON FUNCTION @extschema@._http_error(text, text, text, text) IS
 'Maps an SQLSTATE (and the API''s message and detail) to an HTTP status and body; never returns internal text for a 500.';
 
--- _http_openapi() builds the OpenAPI 3 document from http_route.
-CREATE OR REPLACE FUNCTION @extschema@._http_openapi() RETURNS jsonb
+-- _http_openapi() builds the OpenAPI 3.1 document: the paths of http_route,
+-- each request and response body a reference to the JSON Schema of its
+-- model (_model_schemas, generated from the descriptions the validator
+-- walks), the X-RateLimit-* headers on every response of an authenticated
+-- route (when the key has a limit).  It is json, not jsonb, so that keys
+-- stay in the order written: properties in model order, as a reader of the
+-- interactive documentation expects them.
+CREATE OR REPLACE FUNCTION @extschema@._http_openapi() RETURNS json
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	WITH op AS (
-		SELECT r.path, lower(r.method) AS m, jsonb_strip_nulls(jsonb_build_object(
+	WITH route AS (
+		SELECT r.*, row_number() OVER (ORDER BY
+				array_position(ARRAY['meta', 'campaigns', 'datasets', 'templates', 'sender-profiles', 'identities',
+									 'delivery-endpoints'], r.tag),
+				r.tag, r.path, array_position(ARRAY['GET', 'POST', 'PATCH', 'DELETE'], r.method)) AS n
+		  FROM @extschema@.http_route r
+	), op AS (
+		SELECT r.path, r.n, lower(r.method) AS m, json_strip_nulls(json_build_object(
 			'operationId', r.operation_id,
 			'summary', r.summary,
-			'tags', jsonb_build_array(r.tag),
-			'security', CASE WHEN NOT r.auth THEN '[]'::jsonb END,
-			'parameters', (SELECT coalesce(jsonb_agg(p ORDER BY o), '[]') FROM (
-				SELECT jsonb_build_object('name', btrim(s, '{}'), 'in', 'path', 'required', true,
-										  'schema', '{"type": "string", "format": "uuid"}'::jsonb) AS p, o
+			'tags', json_build_array(r.tag),
+			'security', CASE WHEN NOT r.auth THEN '[]'::json END,
+			'parameters', (SELECT coalesce(json_agg(p ORDER BY o), '[]') FROM (
+				SELECT json_build_object('name', btrim(s, '{}'), 'in', 'path', 'required', true,
+										 'schema', json_build_object('type', 'string', 'format', 'uuid')) AS p, o
 				  FROM unnest(r.segs) WITH ORDINALITY AS u(s, o) WHERE s LIKE '{%}'
 				UNION ALL
-				SELECT q || '{"in": "query", "required": false}', 100 + o
+				SELECT json_build_object('name', q ->> 'name', 'in', 'query', 'required', false,
+										 'schema', q -> 'schema', 'description', q ->> 'description'), 100 + o
 				  FROM jsonb_array_elements(r.query_params) WITH ORDINALITY AS e(q, o)) ps),
-			'requestBody', CASE r.body
-				WHEN 'json' THEN '{"required": true, "content": {"application/json": {"schema": {"type": "object"}}}}'::jsonb
-				WHEN 'json_or_csv' THEN '{"required": true, "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}, "text/csv": {"schema": {"type": "string"}}}}'::jsonb
-				END,
-			'responses', jsonb_build_object(r.success_status::text, jsonb_strip_nulls(jsonb_build_object(
+			'requestBody', CASE WHEN r.body IS NOT NULL THEN json_build_object('required', true, 'content',
+				json_build_object('application/json', json_build_object('schema',
+						json_build_object('$ref', '#/components/schemas/' || r.request_model)),
+					'text/csv', CASE WHEN r.body = 'json_or_csv' THEN json_build_object('schema', json_build_object(
+						'type', 'string', 'description', CASE WHEN r.operation_id = 'suppression_import'
+							THEN 'A header row naming kind, value and optionally reason and source, then one entry per row; empty cells are left out.'
+							ELSE 'A header row, then one lead per row: columns email, linkedin_url, first_name, last_name, company, title and timezone are lead fields, any other goes into fields; empty cells are left out.' END)) END)) END,
+			'responses', (SELECT json_object_agg(code, resp ORDER BY code) FROM (
+				SELECT r.success_status::text AS code, json_build_object(
 					'description', CASE r.success_status WHEN 201 THEN 'Created' WHEN 202 THEN 'Accepted'
 														  WHEN 204 THEN 'No Content' ELSE 'OK' END,
-					'headers', CASE WHEN r.total_count THEN
-						'{"X-Total-Count": {"description": "Rows matching the filters, ignoring offset and limit.", "schema": {"type": "integer"}}}'::jsonb END,
-					'content', CASE r.response
-						WHEN 'object' THEN '{"application/json": {"schema": {"type": "object"}}}'::jsonb
-						WHEN 'array' THEN '{"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}'::jsonb
-						END)))
-				|| CASE WHEN r.auth THEN '{"401": {"$ref": "#/components/responses/Unauthorized"},
-										  "429": {"$ref": "#/components/responses/RateLimited"}}'::jsonb ELSE '{}' END
-				|| CASE WHEN r.segs::text LIKE '%{%' THEN '{"404": {"$ref": "#/components/responses/NotFound"}}'::jsonb ELSE '{}' END
-				|| CASE WHEN r.body IS NOT NULL THEN '{"413": {"$ref": "#/components/responses/PayloadTooLarge"},
-													 "415": {"$ref": "#/components/responses/UnsupportedMediaType"}}'::jsonb ELSE '{}' END
-				|| CASE WHEN r.body IS NOT NULL OR r.query_params <> '[]' THEN
-						'{"422": {"$ref": "#/components/responses/ValidationError"}}'::jsonb ELSE '{}' END
-				|| CASE WHEN r.method IN ('PATCH', 'DELETE') OR r.path ~ '/(launch|pause|resume|stop|unschedule|reset|remove)$'
-							 OR r.operation_id = 'suppression_create' THEN
-						'{"409": {"$ref": "#/components/responses/Conflict"}}'::jsonb ELSE '{}' END
+					'headers', CASE WHEN r.auth OR r.total_count THEN json_build_object(
+						'X-RateLimit-Limit', CASE WHEN r.auth THEN json_build_object('$ref', '#/components/headers/X-RateLimit-Limit') END,
+						'X-RateLimit-Remaining', CASE WHEN r.auth THEN json_build_object('$ref', '#/components/headers/X-RateLimit-Remaining') END,
+						'X-RateLimit-Reset', CASE WHEN r.auth THEN json_build_object('$ref', '#/components/headers/X-RateLimit-Reset') END,
+						'X-Total-Count', CASE WHEN r.total_count THEN json_build_object(
+							'description', 'Rows matching the filters, ignoring offset and limit.', 'schema', json_build_object('type', 'integer')) END) END,
+					'content', CASE WHEN r.response <> 'none' THEN json_build_object('application/json', json_build_object('schema', CASE
+						WHEN r.response_model IS NULL THEN json_build_object('type', 'object')
+						WHEN r.response = 'array' THEN json_build_object('type', 'array', 'items',
+							json_build_object('$ref', '#/components/schemas/' || r.response_model))
+						ELSE json_build_object('$ref', '#/components/schemas/' || r.response_model) END)) END) AS resp
+				UNION ALL
+				SELECT e.code, json_build_object('$ref', '#/components/responses/' || e.name)
+				  FROM (VALUES ('401', 'Unauthorized', r.auth),
+							   ('404', 'NotFound', r.path LIKE '%{%'),
+							   ('409', 'Conflict', r.method IN ('PATCH', 'DELETE') OR r.path ~ '/(launch|pause|resume|stop|unschedule|reset|remove)$'
+												   OR r.operation_id = 'suppression_create'),
+							   ('413', 'PayloadTooLarge', r.body IS NOT NULL),
+							   ('415', 'UnsupportedMediaType', r.body IS NOT NULL),
+							   ('422', 'ValidationError', r.body IS NOT NULL OR r.query_params <> '[]'),
+							   ('429', 'RateLimited', r.auth)) AS e(code, name, applies)
+				 WHERE e.applies) x)
 		)) AS o
-		  FROM @extschema@.http_route r
+		  FROM route r
+	), rate AS (
+		SELECT json_build_object(
+			'X-RateLimit-Limit', json_build_object('$ref', '#/components/headers/X-RateLimit-Limit'),
+			'X-RateLimit-Remaining', json_build_object('$ref', '#/components/headers/X-RateLimit-Remaining'),
+			'X-RateLimit-Reset', json_build_object('$ref', '#/components/headers/X-RateLimit-Reset')) AS h
+	), error_response AS (
+		-- what each error response of an authenticated route is
+		SELECT e.n, e.name, json_strip_nulls(json_build_object('description', e.description,
+					'headers', e.headers,
+					'content', json_build_object('application/json', json_build_object('schema',
+						json_build_object('$ref', '#/components/schemas/' || e.schema))))) AS r
+		  FROM rate, LATERAL (VALUES
+			(1, 'Unauthorized', 'Missing, malformed, unknown or revoked API key.', 'Error',
+			 json_build_object('WWW-Authenticate', json_build_object('description',
+				'Bearer (with error="invalid_token" for a key that is not valid).', 'schema', json_build_object('type', 'string')))),
+			(2, 'NotFound', 'No such object (or another user''s).', 'Error', rate.h),
+			(3, 'Conflict', 'The change is refused in the object''s current status.', 'Error', rate.h),
+			(4, 'PayloadTooLarge', 'The body exceeds the size limit (the http_max_body_bytes setting), checked before the key.', 'Error', NULL),
+			(5, 'UnsupportedMediaType', 'The body is not JSON (or CSV where allowed).', 'Error', rate.h),
+			(6, 'ValidationError', 'Validation error: every error of the body or the query parameters at once.', 'HTTPValidationError', rate.h),
+			(7, 'RateLimited', 'Too many requests for this key in the current minute.', 'Error',
+			 json_build_object('Retry-After', json_build_object('$ref', '#/components/headers/Retry-After'),
+							   'X-RateLimit-Limit', json_build_object('$ref', '#/components/headers/X-RateLimit-Limit'),
+							   'X-RateLimit-Remaining', json_build_object('$ref', '#/components/headers/X-RateLimit-Remaining'),
+							   'X-RateLimit-Reset', json_build_object('$ref', '#/components/headers/X-RateLimit-Reset')))
+		  ) AS e(n, name, description, schema, headers)
 	)
-	SELECT jsonb_build_object(
-		'openapi', '3.0.3',
-		'info', jsonb_build_object('title', 'campaigns', 'version',
+	SELECT json_build_object(
+		'openapi', '3.1.0',
+		'info', json_build_object('title', 'campaigns', 'version',
 			(SELECT e.extversion FROM pg_extension e WHERE e.extname = 'campaigns'),
-			'description', 'Multi-step outreach campaigns, served from PostgreSQL.'),
-		'security', '[{"bearerAuth": []}]'::jsonb,
-		'paths', (SELECT jsonb_object_agg('/api/v1' || path, ops) FROM (
-					SELECT path, jsonb_object_agg(m, o) AS ops FROM op GROUP BY path) g),
-		'components', '{
-			"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "description": "An API key: cmp_live_..."}},
-			"schemas": {
-				"Error": {"type": "object", "required": ["detail"], "properties": {"detail": {"type": "string"}, "message": {"type": "string"}}},
-				"ValidationError": {"type": "object", "required": ["loc", "msg", "type"], "properties": {
-					"loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
-					"msg": {"type": "string"}, "type": {"type": "string"}}},
-				"HTTPValidationError": {"type": "object", "properties": {"detail": {"type": "array", "items": {"$ref": "#/components/schemas/ValidationError"}}}}},
-			"headers": {
-				"X-RateLimit-Limit": {"description": "Requests allowed per minute for this key.", "schema": {"type": "integer"}},
-				"X-RateLimit-Remaining": {"description": "Requests left in the current minute.", "schema": {"type": "integer"}},
-				"X-RateLimit-Reset": {"description": "Seconds until the current window ends.", "schema": {"type": "integer"}},
-				"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}},
-			"responses": {
-				"Unauthorized": {"description": "Missing, unknown or revoked API key.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-				"NotFound": {"description": "No such object (or another user''s).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-				"Conflict": {"description": "The change is refused in the object''s current status.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-				"PayloadTooLarge": {"description": "The body exceeds the size limit.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-				"UnsupportedMediaType": {"description": "The body is not JSON (or CSV where allowed).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-				"ValidationError": {"description": "Validation error.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}}},
-				"RateLimited": {"description": "Too many requests for this key.", "headers": {"Retry-After": {"$ref": "#/components/headers/Retry-After"}, "X-RateLimit-Limit": {"$ref": "#/components/headers/X-RateLimit-Limit"}, "X-RateLimit-Reset": {"$ref": "#/components/headers/X-RateLimit-Reset"}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}
-		}'::jsonb)
+			'description', 'Multi-step outreach campaigns (email and LinkedIn sequences), served from PostgreSQL.  Every schema here is generated from the descriptions the server validates bodies against.',
+			'license', json_build_object('name', 'PostgreSQL License', 'identifier', 'PostgreSQL')),
+		'servers', json_build_array(json_build_object('url', '/',
+			'description', 'The server that serves this document; every path starts with /api/v1.')),
+		'security', '[{"bearerAuth": []}]'::json,
+		'tags', '[{"name": "meta", "description": "This document and the API key."},
+				  {"name": "campaigns", "description": "Campaigns, their launch, status, stats, forecast, enrolled leads and events."},
+				  {"name": "datasets", "description": "Datasets of leads (JSON or CSV uploads)."},
+				  {"name": "templates", "description": "Message templates with merge fields."},
+				  {"name": "sender-profiles", "description": "Sender profiles (at most 5 per user)."},
+				  {"name": "identities", "description": "Sending identities: email aliases and connected LinkedIn accounts."},
+				  {"name": "delivery-endpoints", "description": "Where the worker delivers the actions of each channel, and the header that authenticates them (write-only)."}]'::json,
+		'paths', (SELECT json_object_agg('/api/v1' || path, ops ORDER BY n) FROM (
+					SELECT path, min(n) AS n, json_object_agg(m, o ORDER BY n) AS ops FROM op GROUP BY path) g),
+		'components', json_build_object(
+			'securitySchemes', '{"bearerAuth": {"type": "http", "scheme": "bearer", "description": "An API key: cmp_live_..."}}'::json,
+			'schemas', @extschema@._model_schemas(),
+			'headers', '{
+				"X-RateLimit-Limit": {"description": "Requests allowed per minute for this key (sent when the key has a limit).", "schema": {"type": "integer"}},
+				"X-RateLimit-Remaining": {"description": "Requests left in the current minute (sent when the key has a limit).", "schema": {"type": "integer"}},
+				"X-RateLimit-Reset": {"description": "Seconds until the current minute ends (sent when the key has a limit).", "schema": {"type": "integer"}},
+				"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}'::json,
+			'responses', (SELECT json_object_agg(name, r ORDER BY n) FROM error_response)))
 $$;
-COMMENT ON FUNCTION @extschema@._http_openapi() IS 'The OpenAPI 3 document of the HTTP surface, generated from http_route.';
+COMMENT ON FUNCTION @extschema@._http_openapi() IS 'The OpenAPI 3.1 document of the HTTP surface (json, keys in the order written): the paths of http_route, the schemas of the models the server validates against.';
 
 -- _http_json_error_pos(body, context, detail) guesses the character offset of
 -- a JSON syntax error from the CONTEXT line PostgreSQL reports ("JSON data,

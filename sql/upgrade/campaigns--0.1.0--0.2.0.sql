@@ -94,6 +94,26 @@ ALTER TABLE @extschema@.delivery_endpoint ALTER COLUMN auth_header TYPE bytea
 -- OUT columns changed).
 DROP FUNCTION @extschema@._dispatch_claim_rows(integer, integer);
 
+-- One validator (src/validate.c over the models of src/models.c): the
+-- PL/pgSQL interpreter of field specs and the hand-written checks go.
+DROP FUNCTION IF EXISTS @extschema@._check_object(jsonb, jsonb, jsonb);
+DROP FUNCTION IF EXISTS @extschema@._is_timestamptz(text);
+DROP FUNCTION IF EXISTS @extschema@._page(jsonb);
+DROP FUNCTION IF EXISTS @extschema@._campaign_filter(jsonb);
+DROP FUNCTION IF EXISTS @extschema@._lead_spec();
+DROP FUNCTION IF EXISTS @extschema@._dataset_add_leads(uuid, jsonb, jsonb);
+DROP FUNCTION IF EXISTS @extschema@._template_check(jsonb, boolean);
+DROP FUNCTION IF EXISTS @extschema@._sender_profile_check(jsonb, boolean);
+
+-- The models of each route's request and response body (OpenAPI 3.1 and the
+-- field order of responses); the page parameters come from PageQuery.
+ALTER TABLE @extschema@.http_route
+	ADD COLUMN IF NOT EXISTS request_model text,
+	ADD COLUMN IF NOT EXISTS response_model text;
+DROP FUNCTION IF EXISTS @extschema@._http_page_params();
+-- The document is json now (keys in the order written), not jsonb.
+DROP FUNCTION IF EXISTS @extschema@._http_openapi();
+
 -- Deliverability (SPEC §11, 53_deliverability.sql): the campaign's
 -- stop_on_reply and bounce protection, a paused status and an auto-reply's
 -- return for enrolled leads, an event's resume_at.  (The new tables,

@@ -207,6 +207,10 @@ def test_upgraded_objects_equal_a_fresh_install(upgraded):
 def test_data_survives_the_upgrade(upgraded):
     pg, before, cols = upgraded
     after, _ = table_digests(pg, "upgraded", cols)
+    # http_route is the extension's own table of routes, which an upgrade
+    # rewrites (test_upgraded_objects_equal_a_fresh_install compares its rows).
+    before = {t: d for t, d in before.items() if t != "http_route"}
+    after.pop("http_route", None)
     assert after == before
     # and there was data to lose
     assert int(before["campaign_lead"].split(":")[0]) == 10
