@@ -190,12 +190,13 @@ SELECT campaigns.campaign_create(jsonb_build_object('name', 'Minimal', 'dataset_
 	'steps', jsonb_build_array(jsonb_build_object('step', 1, 'variants',
 		jsonb_build_array(jsonb_build_object('label', 'A', 'template_id', :'tpl_id'))))))
   AS c1 \gset
--- Exactly the seed's 29 response fields, no more, no fewer.
-SELECT array_agg(k ORDER BY k) = ARRAY['alias_ids', 'campaign_id', 'connected_account_id', 'created_at',
+-- Exactly the seed's 29 response fields and the campaign fields of SPEC
+-- §11 (stop_on_reply, max_bounce_rate, bounce_window), no more, no fewer.
+SELECT array_agg(k ORDER BY k) = ARRAY['alias_ids', 'bounce_window', 'campaign_id', 'connected_account_id', 'created_at',
 	'daily_limit', 'dataset_id', 'description', 'launch_error', 'launch_job_id', 'launch_requested_at',
-	'launch_type', 'min_interval_seconds', 'name', 'paused_reason', 'playground_discovery_dismissed_at',
+	'launch_type', 'max_bounce_rate', 'min_interval_seconds', 'name', 'paused_reason', 'playground_discovery_dismissed_at',
 	'processed_leads', 'send_days', 'sending_window_end', 'sending_window_start', 'start_date', 'status',
-	'steps_config', 'system_prompt', 'timezone', 'total_leads', 'type', 'unreviewed_launch_policy',
+	'steps_config', 'stop_on_reply', 'system_prompt', 'timezone', 'total_leads', 'type', 'unreviewed_launch_policy',
 	'updated_at', 'user_id'] AS seed_fields, count(*) AS n_fields
   FROM jsonb_object_keys(:'c1'::jsonb) k;
 SELECT :'c1'::jsonb - 'campaign_id' - 'dataset_id' - 'created_at' - 'updated_at' - 'steps_config' AS defaults;
@@ -793,6 +794,13 @@ SELECT pg_temp.try(format('SELECT campaigns.lead_event_record(%L, %L, %L)', :'ec
   FROM (VALUES ('{}'::jsonb), ('{"type": "liked"}'), ('{"type": "replied", "occurred_at": "yesterday", "data": 5, "x": 1}'), ('[]')) t(b);
 SELECT e FROM pg_temp.errs(format('SELECT campaigns.lead_event_record(%L, %L, %L)', :'ec', :'ev_clid', '"replied"')) e;
 SELECT pg_temp.try(format('SELECT campaigns.lead_event_record(%L, %L, %L)', :'ec', '00000000-0000-0000-0009-00000000ffff', '{"type": "opened"}')) AS unknown_lead;
+-- The bounce and the unsubscribe put those addresses on the suppression
+-- list (SPEC §11); the campaigns below reuse the dataset, so the entries
+-- go again.
+SELECT s ->> 'kind' AS kind, s ->> 'value' AS value, s ->> 'reason' AS reason
+  FROM jsonb_array_elements(campaigns.suppression_list('{}')) s ORDER BY 2;
+SELECT count(campaigns.suppression_delete((s ->> 'suppression_id')::uuid)) AS unsuppressed
+  FROM jsonb_array_elements(campaigns.suppression_list('{}')) s;
 
 -- The forecast: planned sends per local day and the next send time.  The
 -- campaign's zone is chosen so that local noon is near the real clock

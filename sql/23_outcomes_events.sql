@@ -246,6 +246,12 @@ SELECT status, stop_reason, count(*) FROM campaigns.campaign_lead WHERE campaign
 SELECT campaigns.lead_event_record('00000000-0000-0000-0023-200000000004', campaign_lead_id, '{"type":"replied"}') ->> 'type' AS late
   FROM campaigns.campaign_lead WHERE campaign_id = '00000000-0000-0000-0023-200000000004' AND stop_reason = 'bounced';
 SELECT processed_leads FROM campaigns.campaign WHERE campaign_id = '00000000-0000-0000-0023-200000000004';
+-- The bounce and the unsubscribe suppressed those addresses (SPEC §11); the
+-- campaigns below reuse them (mk numbers every dataset's leads alike).
+SELECT s ->> 'value' AS value, s ->> 'reason' AS reason, s ->> 'source' ~ '^event:[0-9]+$' AS source_event
+  FROM jsonb_array_elements(campaigns.suppression_list('{}')) s ORDER BY 1;
+SELECT count(campaigns.suppression_delete((s ->> 'suppression_id')::uuid)) AS unsuppressed
+  FROM jsonb_array_elements(campaigns.suppression_list('{}')) s;
 
 -- A lead runs through all three steps and completes.
 SELECT pg_temp.mk(5, 1) IS NOT NULL AS c5;

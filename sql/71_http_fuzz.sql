@@ -91,8 +91,10 @@ SELECT count(*) FILTER (WHERE status <> 204 AND body::jsonb IS NULL) AS bad_bodi
 	   count(*) FILTER (WHERE status = 204 AND body <> '') AS bad_empty,
 	   count(*) FILTER (WHERE EXISTS (SELECT FROM jsonb_each(headers) x WHERE jsonb_typeof(x.value) <> 'string')) AS bad_headers
   FROM res;
--- No internal text in any answer.
-SELECT count(*) AS leaks FROM res WHERE body ~* 'select |plpgsql|sqlstate|campaigns\.|relation "|syntax error';
+-- No internal text in any answer.  (The OpenAPI document names settings
+-- such as campaigns.outbound_allow in its descriptions: it is no answer.)
+SELECT count(*) AS leaks FROM res WHERE body ~* 'select |plpgsql|sqlstate|campaigns\.|relation "|syntax error'
+   AND body NOT LIKE '{"openapi"%';
 RESET ROLE;
 
 DROP TABLE pg_temp.req;

@@ -32,7 +32,8 @@ BEGIN
 		'sp', campaigns.sender_profile_create('{"profile_name": "p"}') ->> 'sender_profile_id',
 		'alias', campaigns.alias_create(jsonb_build_object('alias_id', 'only-' || right(u, 2), 'full_email', 'a@x.example')) ->> 'alias_id',
 		'acct', campaigns.connected_account_create('{"name": "li"}') ->> 'connected_account_id',
-		'ep', campaigns.delivery_endpoint_create('{"channel": "email", "url": "https://hooks.example.com/e"}') ->> 'delivery_endpoint_id');
+		'ep', campaigns.delivery_endpoint_create('{"channel": "email", "url": "https://hooks.example.com/e"}') ->> 'delivery_endpoint_id',
+		'sup', campaigns.suppression_create(jsonb_build_object('kind', 'email', 'value', 'nobody@' || u || '.example')) ->> 'suppression_id');
 	steps := jsonb_build_array(jsonb_build_object('step', 1, 'channel', 'email', 'variants',
 		jsonb_build_array(jsonb_build_object('label', 'A', 'template_id', o ->> 'tpl', 'sender_profile_id', o ->> 'sp'))));
 	body := jsonb_build_object('name', 'c', 'dataset_id', o ->> 'ds', 'alias_ids', jsonb_build_array(o ->> 'alias'),
@@ -137,6 +138,15 @@ SELECT fn, t, o, m FROM (VALUES
 	('lead_events', format('SELECT campaigns.lead_events(%L, %%s)', :'b'::jsonb ->> 'c1'), ARRAY[:'a'::jsonb ->> 'cl1']),
 	('lead_event_record', 'SELECT campaigns.lead_event_record(%s, %s, ''{"type": "replied"}'')', ARRAY[:'a'::jsonb ->> 'c1', :'a'::jsonb ->> 'cl1']),
 	('lead_event_record', format('SELECT campaigns.lead_event_record(%L, %%s, ''{"type": "replied"}'')', :'b'::jsonb ->> 'c1'), ARRAY[:'a'::jsonb ->> 'cl1']),
+	('campaign_lead_pause', 'SELECT campaigns.campaign_lead_pause(%s, %s)', ARRAY[:'a'::jsonb ->> 'c1', :'a'::jsonb ->> 'cl1']),
+	('campaign_lead_pause', format('SELECT campaigns.campaign_lead_pause(%L, %%s)', :'b'::jsonb ->> 'c1'), ARRAY[:'a'::jsonb ->> 'cl1']),
+	('campaign_lead_resume', 'SELECT campaigns.campaign_lead_resume(%s, %s)', ARRAY[:'a'::jsonb ->> 'c1', :'a'::jsonb ->> 'cl1']),
+	('campaign_lead_resume', format('SELECT campaigns.campaign_lead_resume(%L, %%s)', :'b'::jsonb ->> 'c1'), ARRAY[:'a'::jsonb ->> 'cl1']),
+	('campaign_lead_remove', 'SELECT campaigns.campaign_lead_remove(%s, %s)', ARRAY[:'a'::jsonb ->> 'c1', :'a'::jsonb ->> 'cl1']),
+	('campaign_lead_remove', format('SELECT campaigns.campaign_lead_remove(%L, %%s)', :'b'::jsonb ->> 'c1'), ARRAY[:'a'::jsonb ->> 'cl1']),
+	-- a suppression entry's id
+	('suppression_get', 'SELECT campaigns.suppression_get(%s)', ARRAY[:'a'::jsonb ->> 'sup']),
+	('suppression_delete', 'SELECT campaigns.suppression_delete(%s)', ARRAY[:'a'::jsonb ->> 'sup']),
 	-- a dataset's id
 	('dataset_get', 'SELECT campaigns.dataset_get(%s)', ARRAY[:'a'::jsonb ->> 'ds']),
 	('dataset_delete', 'SELECT campaigns.dataset_delete(%s)', ARRAY[:'a'::jsonb ->> 'ds']),
@@ -190,10 +200,11 @@ SELECT p.proname AS not_called
    AND ('uuid'::regtype = ANY (p.proargtypes) OR p.proname ~ '_(create|update)$')
    AND p.proname NOT IN (SELECT fn FROM calls)
    AND p.proname NOT IN ('dataset_create', 'template_create', 'sender_profile_create', 'alias_create', 'connected_account_create',
-						 'delivery_endpoint_create')
+						 'delivery_endpoint_create', 'suppression_create')
  ORDER BY 1;
--- (those six create objects from names the caller picks; an alias_id
--- another user has is free for this one, 08_tenancy)
+-- (those seven create objects from names the caller picks; an alias_id
+-- another user has is free for this one, 08_tenancy, and so is an address
+-- on another user's suppression list, 29_deliverability)
 RESET campaigns.user_id;
 RESET SESSION AUTHORIZATION;
 -- A's objects are untouched.
@@ -202,6 +213,8 @@ SELECT c ->> 'name' AS draft_name, c ->> 'status' AS draft_status,
 	   campaigns.dataset_get((:'a'::jsonb ->> 'ds')::uuid) ->> 'lead_count' AS a_leads,
 	   campaigns.template_get((:'a'::jsonb ->> 'tpl')::uuid) ->> 'name' AS a_template,
 	   jsonb_array_length(campaigns.lead_events((:'a'::jsonb ->> 'c1')::uuid, (:'a'::jsonb ->> 'cl1')::uuid)) AS a_events,
+	   campaigns.suppression_get((:'a'::jsonb ->> 'sup')::uuid) ->> 'value' AS a_suppressed,
+	   (SELECT string_agg(x ->> 'status', ',') FROM jsonb_array_elements(campaigns.campaign_leads((:'a'::jsonb ->> 'c1')::uuid)) x) AS a_c1_leads,
 	   campaigns.campaign_get((:'a'::jsonb ->> 'c1')::uuid) ->> 'status' AS a_c1
   FROM campaigns.campaign_get((:'a'::jsonb ->> 'draft')::uuid) c;
 RESET campaigns.user_id;

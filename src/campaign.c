@@ -61,7 +61,7 @@ PrepareForSchema(Oid fn_oid, Oid nspid)
 				   " user_id, dataset_id, name, description, type, launch_type, start_date,"
 				   " daily_limit, sending_window_start, sending_window_end, min_interval_seconds,"
 				   " timezone, send_days, steps_config, alias_ids, connected_account_id,"
-				   " system_prompt, unreviewed_launch_policy)"
+				   " system_prompt, unreviewed_launch_policy, stop_on_reply, max_bounce_rate, bounce_window)"
 				   " VALUES ($2, ($1->>'dataset_id')::uuid, $1->>'name', $1->>'description', $1->>'type',"
 				   " $1->>'launch_type', ($1->>'start_date')::timestamptz, ($1->>'daily_limit')::int,"
 				   " ($1->>'sending_window_start')::time, ($1->>'sending_window_end')::time,"
@@ -70,7 +70,8 @@ PrepareForSchema(Oid fn_oid, Oid nspid)
 				   " CASE WHEN jsonb_typeof($1->'alias_ids') = 'array'"
 				   "      THEN ARRAY(SELECT jsonb_array_elements_text($1->'alias_ids')) END,"
 				   " ($1->>'connected_account_id')::uuid, $1->>'system_prompt',"
-				   " $1->>'unreviewed_launch_policy')"
+				   " $1->>'unreviewed_launch_policy', $1->>'stop_on_reply', ($1->>'max_bounce_rate')::int,"
+				   " ($1->>'bounce_window')::int)"
 				   " RETURNING %1$s._campaign_json(c)",
 				   quote_identifier(nsp));
 	insert_plan = KeepPlan(sql, 2, argtypes, 0);

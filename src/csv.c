@@ -99,17 +99,15 @@ IsLeadColumn(const char *name)
 	return false;
 }
 
-PG_FUNCTION_INFO_V1(csv_to_leads);
-
 /*
- * csv_to_leads(text) returns the JSON array of lead objects of a CSV
- * upload.  Blank lines are skipped; a row with more cells than the header
- * is an error (22023).
+ * CsvToObjects returns the JSON array of the objects of a CSV upload, one
+ * per row, keyed by the header's names; with leads, the columns that are
+ * not lead fields go into a nested "fields" object.  Blank lines are
+ * skipped; a row with more cells than the header is an error (22023).
  */
-Datum
-csv_to_leads(PG_FUNCTION_ARGS)
+static Jsonb *
+CsvToObjects(text *csv, bool leads)
 {
-	text	   *csv = PG_GETARG_TEXT_PP(0);
 	CsvReader	r;
 	StringInfoData cell;
 	char	  **header = NULL;
@@ -193,7 +191,7 @@ csv_to_leads(PG_FUNCTION_ARGS)
 		{
 			if (cells[i][0] == '\0')
 				continue;
-			if (IsLeadColumn(header[i]))
+			if (!leads || IsLeadColumn(header[i]))
 			{
 				PushString(&state, WJB_KEY, header[i], strlen(header[i]));
 				PushString(&state, WJB_VALUE, cells[i], strlen(cells[i]));
@@ -218,5 +216,26 @@ csv_to_leads(PG_FUNCTION_ARGS)
 		pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 	}
 	res = pushJsonbValue(&state, WJB_END_ARRAY, NULL);
-	PG_RETURN_JSONB_P(JsonbValueToJsonb(res));
+	return JsonbValueToJsonb(res);
+}
+
+PG_FUNCTION_INFO_V1(csv_to_leads);
+
+/* csv_to_leads(text) returns the lead objects of a CSV lead upload. */
+Datum
+csv_to_leads(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_JSONB_P(CsvToObjects(PG_GETARG_TEXT_PP(0), true));
+}
+
+PG_FUNCTION_INFO_V1(csv_to_objects);
+
+/*
+ * csv_to_objects(text) returns one object per row of a CSV upload, each
+ * column a key (empty cells left out).
+ */
+Datum
+csv_to_objects(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_JSONB_P(CsvToObjects(PG_GETARG_TEXT_PP(0), false));
 }

@@ -85,7 +85,7 @@ typedef struct HttpOp
 	const char *function;
 	HttpArgs	args;
 	const char *count_function; /* X-Total-Count: f(filters) or f(id1, filters) */
-	const char *csv_function;	/* f(id1, text) for a text/csv body */
+	const char *csv_function;	/* f(id1, text), or f(text) for ARGS_BODY, for a text/csv body */
 } HttpOp;
 
 static const HttpOp http_ops[] = {
@@ -108,6 +108,9 @@ static const HttpOp http_ops[] = {
 	{"campaign_leads", "campaign_leads", ARGS_ID_FILTERS, "_campaign_leads_count", NULL},
 	{"lead_events", "lead_events", ARGS_ID_ID, NULL, NULL},
 	{"lead_event_record", "lead_event_record", ARGS_ID_ID_BODY, NULL, NULL},
+	{"campaign_lead_pause", "campaign_lead_pause", ARGS_ID_ID, NULL, NULL},
+	{"campaign_lead_resume", "campaign_lead_resume", ARGS_ID_ID, NULL, NULL},
+	{"campaign_lead_remove", "campaign_lead_remove", ARGS_ID_ID, NULL, NULL},
 	{"dataset_get", "dataset_get", ARGS_ID, NULL, NULL},
 	{"dataset_create", "dataset_create", ARGS_BODY, NULL, NULL},
 	{"dataset_list", "dataset_list", ARGS_FILTERS, "dataset_count", NULL},
@@ -130,6 +133,11 @@ static const HttpOp http_ops[] = {
 	{"connected_account_list", "connected_account_list", ARGS_FILTERS, "connected_account_count", NULL},
 	{"delivery_endpoint_create", "delivery_endpoint_create", ARGS_BODY, NULL, NULL},
 	{"delivery_endpoint_list", "delivery_endpoint_list", ARGS_FILTERS, "delivery_endpoint_count", NULL},
+	{"suppression_create", "suppression_create", ARGS_BODY, NULL, NULL},
+	{"suppression_list", "suppression_list", ARGS_FILTERS, "suppression_count", NULL},
+	{"suppression_import", "suppression_import", ARGS_BODY, NULL, "suppression_import_csv"},
+	{"suppression_get", "suppression_get", ARGS_ID, NULL, NULL},
+	{"suppression_delete", "suppression_delete", ARGS_ID, NULL, NULL},
 	{"delivery_endpoint_get", "delivery_endpoint_get", ARGS_ID, NULL, NULL},
 	{"delivery_endpoint_update", "delivery_endpoint_update", ARGS_ID_BODY, NULL, NULL},
 	{"delivery_endpoint_delete", "delivery_endpoint_delete", ARGS_ID, NULL, NULL},
@@ -415,7 +423,12 @@ http_load(FunctionCallInfo fcinfo)
 			types[1] = JSONBOID;
 			lookup_function(&r->count_fn, nsp, r->op->count_function, n, types);
 		}
-		if (r->op->csv_function)
+		if (r->op->csv_function && r->op->args == ARGS_BODY)
+		{
+			types[0] = TEXTOID;
+			lookup_function(&r->csv_fn, nsp, r->op->csv_function, 1, types);
+		}
+		else if (r->op->csv_function)
 		{
 			types[0] = UUIDOID;
 			types[1] = TEXTOID;
@@ -727,8 +740,16 @@ call_route(HttpRoute *r, HttpKey *key, pg_uuid_t *ids, bool csv, const char *que
 			res = call_function(&r->fn, 1, args, &isnull);
 			break;
 		case ARGS_BODY:
-			args[0] = JsonbPGetDatum(payload);
-			res = call_function(&r->fn, 1, args, &isnull);
+			if (csv)
+			{
+				args[0] = CStringGetTextDatum(req_body);
+				res = call_function(&r->csv_fn, 1, args, &isnull);
+			}
+			else
+			{
+				args[0] = JsonbPGetDatum(payload);
+				res = call_function(&r->fn, 1, args, &isnull);
+			}
 			break;
 		case ARGS_ID_BODY:
 			args[0] = UUIDPGetDatum(&ids[0]);

@@ -16,6 +16,7 @@
 #include "models.h"
 
 #include "outbound.h"
+#include "suppression.h"
 
 #include "utils/builtins.h"
 
@@ -32,10 +33,16 @@ const char *const action_type_names[8] = {
 const char *const campaign_status_names[] = {
 	"draft", "launching", "scheduled", "active", "draining", "paused", "completed", "failed"
 };
-const char *const lead_status_names[] = {"pending", "active", "completed", "stopped", "failed"};
+const char *const lead_status_names[] = {"pending", "active", "paused", "completed", "stopped", "failed"};
 static const char *const event_type_names[] = {
-	"replied", "bounced", "unsubscribed", "connection_accepted", "opened", "clicked"
+	"replied", "bounced", "soft_bounce", "unsubscribed", "complained", "auto_reply",
+	"connection_accepted", "opened", "clicked"
 };
+#define EVENT_AUTO_REPLY 5
+const char *const stop_on_reply_names[] = {"lead", "company", "all_campaigns"};
+/* (the order of SuppressionKind, suppression.h) */
+const char *const suppression_kind_names[] = {"email", "domain", "linkedin_url"};
+const char *const suppression_reason_names[] = {"unsubscribed", "complained", "bounced", "manual"};
 static const char *const provider_names[] = {"linkedin"};
 
 /* ------------------------------------------------------------ campaign */
@@ -130,6 +137,12 @@ static const ModelField campaign_fields[CF_NFIELDS] = {
 	.description = "Campaign-level personalization prompt override. When set, the email pipeline resolver uses this in preference to sender_data.custom_prompt. NULL = fall through to sender-level custom_prompt or DEFAULT."},
 	[CF_POLICY] = {"unreviewed_launch_policy", VK_STRING, ENUM(policy_names), .default_json = "\"launch_default\"",
 	.description = "Policy applied at scheduled launch time when the campaign uses AI personalization and the user never reviewed drafts in the playground. launch_default = regenerate at send; hold = pause + notify; cancel = revert to draft + notify."},
+	[CF_STOP_ON_REPLY] = {"stop_on_reply", VK_STRING, ENUM(stop_on_reply_names), .default_json = "\"lead\"",
+	.description = "What a reply stops besides the lead: lead (nothing), company (the campaign's other leads of the same email domain, free-mail domains excepted), all_campaigns (the same email in the user's other campaigns)"},
+	[CF_MAX_BOUNCE_RATE] = {"max_bounce_rate", VK_INTEGER, RANGE(0, 100), .default_json = "5",
+	.description = "Bounce protection: the campaign is paused (bounce_rate_exceeded) when more than this percentage of its last bounce_window email sends bounced (at least 20 sends)"},
+	[CF_BOUNCE_WINDOW] = {"bounce_window", VK_INTEGER, RANGE(20, 10000), .default_json = "100",
+	.description = "How many of the campaign's last email sends bounce protection looks at"},
 	[CF_DISMISSED_AT] = {"playground_discovery_dismissed_at", VK_STRING, VF_DATETIME, FF_NULLABLE,
 	.description = "When the owner dismissed the playground discovery banner"},
 };
@@ -268,16 +281,88 @@ static Model ConnectedAccountCreate = {
 
 static const ModelField event_fields[] = {
 	{"type", VK_STRING, .flags = FF_REQUIRED, ENUM(event_type_names),
-	.description = "What happened; replied, bounced and unsubscribed stop the lead's remaining steps"},
+	.description = "What happened; replied, bounced, unsubscribed and complained stop the lead's remaining steps "
+	"(replied also others, by the campaign's stop_on_reply); bounced, unsubscribed and complained suppress its address; "
+	"auto_reply and soft_bounce do not stop it"},
 	{"occurred_at", VK_STRING, VF_DATETIME, FF_NULLABLE, .default_json = "null",
 	.description = "When it happened (default: now)"},
 	{"data", VK_DICT, .flags = FF_NULLABLE, .default_json = "null", .description = "Details, kept as given"},
+	{"resume_at", VK_STRING, VF_DATETIME, FF_NULLABLE, .default_json = "null",
+	.description = "auto_reply only: when the lead is back; its next step is not eligible before"},
 };
+
+/* EventResumeAt: resume_at belongs to auto_reply events only. */
+static void
+EventResumeAt(Validation *vs, const Loc *loc, ModelValue *mv)
+{
+	const FieldValue *type = &mv->f[0];
+	const FieldValue *resume = &mv->f[3];
+
+	if (type->fs == FS_OK && type->i != EVENT_AUTO_REPLY &&
+		resume->fs == FS_OK && resume->v != NULL && resume->v->type != jbvNull)
+	{
+		Loc			l = LocKey(loc, "resume_at");
+
+		AddError(vs, &l, "value_error", "Value error, resume_at is only for auto_reply events");
+	}
+}
 
 static Model LeadEventCreate = {
 	"LeadEventCreate", "Request model for recording an event of an enrolled lead.",
-	event_fields, lengthof(event_fields)
+	event_fields, lengthof(event_fields), .rule = EventResumeAt
 };
+
+/* ------------------------------------------------------- suppression list */
+
+static const ModelField suppression_fields[] = {
+	{"kind", VK_STRING, .flags = FF_REQUIRED, ENUM(suppression_kind_names),
+	.description = "What value names: an email address, a domain (without @) or a LinkedIn URL"},
+	{"value", VK_STRING, .flags = FF_REQUIRED, RANGE(1, 2048),
+	.description = "A valid value of its kind; stored in canonical form (trimmed, lower case; a domain without @; "
+	"a LinkedIn URL as linkedin.com/<path>)"},
+	{"reason", VK_STRING, ENUM(suppression_reason_names), .default_json = "\"manual\"",
+	.description = "Why the address is suppressed"},
+	{"source", VK_STRING, .flags = FF_NULLABLE, RANGE(1, 255), .default_json = "null",
+	.description = "Where the entry comes from (free text; event:<event_id> for the entries events add)"},
+};
+
+/*
+ * SuppressionValueOfKind: the value must be a valid value of its kind
+ * (src/suppression.c), reported at the value.
+ */
+static void
+SuppressionValueOfKind(Validation *vs, const Loc *loc, ModelValue *mv)
+{
+	const FieldValue *kind = &mv->f[0];
+	const FieldValue *value = &mv->f[1];
+	Loc			l;
+
+	if (kind->fs != FS_OK || value->fs != FS_OK ||
+		SuppressionNormalize((SuppressionKind) kind->i, value->s, value->len) != NULL)
+		return;
+	l = LocKey(loc, "value");
+	switch ((SuppressionKind) kind->i)
+	{
+		case SUPPRESS_EMAIL:
+			AddError(vs, &l, "value_error", "value is not a valid email address");
+			break;
+		case SUPPRESS_DOMAIN:
+			AddError(vs, &l, "value_error",
+					 "Value error, not a valid domain name (a domain such as example.com, without a local part)");
+			break;
+		case SUPPRESS_LINKEDIN_URL:
+			AddError(vs, &l, "value_error",
+					 "Value error, not a LinkedIn URL (linkedin.com or a subdomain, with a path such as /in/name)");
+			break;
+	}
+}
+
+static Model SuppressionCreate = {
+	"SuppressionCreate", "Request model for adding an entry to the suppression list.",
+	suppression_fields, lengthof(suppression_fields), .rule = SuppressionValueOfKind
+};
+
+static const ModelField suppression_item = {"entry", VK_MODEL, .model = &SuppressionCreate};
 
 /* --------------------------------------------------- delivery endpoints */
 
@@ -395,6 +480,18 @@ static Model DeliveryEndpointListQuery = {
 	lengthof(endpoint_list_fields), EXTRA_IGNORE, .query = true
 };
 
+static const ModelField suppression_list_fields[] = {
+	OFFSET_FIELD, LIMIT_FIELD,
+	{"kind", VK_STRING, ENUM(suppression_kind_names), .description = "Only entries of this kind"},
+	{"reason", VK_STRING, ENUM(suppression_reason_names), .description = "Only entries with this reason"},
+	{"value", VK_STRING, .description = "Case-insensitive substring of the value"},
+};
+
+static Model SuppressionListQuery = {
+	"SuppressionListQuery", "Filters of the suppression list.", suppression_list_fields,
+	lengthof(suppression_list_fields), EXTRA_IGNORE, .query = true
+};
+
 /* ------------------------------------------------------ the named schemas */
 
 #define SCHEMA(m) {#m, VK_MODEL, .model = &m}
@@ -422,6 +519,10 @@ static const ModelField s_forecast = SCHEMA(ForecastQuery);
 static const ModelField s_endpoint_create = SCHEMA(DeliveryEndpointCreate);
 static const ModelField s_endpoint_update = SCHEMA(DeliveryEndpointUpdate);
 static const ModelField s_endpoint_list = SCHEMA(DeliveryEndpointListQuery);
+static const ModelField s_suppression_create = SCHEMA(SuppressionCreate);
+static const ModelField s_suppression_upload = {"SuppressionUpload", VK_ARRAY, AT_MOST(50000), .items = &suppression_item,
+.description = "Entries to add to the suppression list at once, all or nothing; duplicates are merged."};
+static const ModelField s_suppression_list = SCHEMA(SuppressionListQuery);
 
 const ModelField *const request_schemas[] = {
 	&s_campaign_create, &s_campaign_update, &s_step, &s_variant,
@@ -429,8 +530,8 @@ const ModelField *const request_schemas[] = {
 	&s_template_create, &s_template_update, &s_sender_data,
 	&s_sender_profile_create, &s_sender_profile_update,
 	&s_alias_create, &s_account_create, &s_event_create,
-	&s_endpoint_create, &s_endpoint_update,
-	&s_page, &s_campaign_list, &s_campaign_leads, &s_forecast, &s_endpoint_list,
+	&s_endpoint_create, &s_endpoint_update, &s_suppression_create, &s_suppression_upload,
+	&s_page, &s_campaign_list, &s_campaign_leads, &s_forecast, &s_endpoint_list, &s_suppression_list,
 };
 const int n_request_schemas = lengthof(request_schemas);
 

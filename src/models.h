@@ -32,6 +32,9 @@ typedef enum CampaignFieldIndex
 	CF_SEND_DAYS,
 	CF_SYSTEM_PROMPT,
 	CF_POLICY,
+	CF_STOP_ON_REPLY,			/* deliverability (SPEC §11) */
+	CF_MAX_BOUNCE_RATE,
+	CF_BOUNCE_WINDOW,
 	CF_DISMISSED_AT,			/* CampaignUpdate only */
 	CF_NFIELDS
 } CampaignFieldIndex;
@@ -81,7 +84,10 @@ extern const char *const launch_type_names[2];
 extern const char *const policy_names[3];
 extern const char *const day_names[7];
 extern const char *const campaign_status_names[8];
-extern const char *const lead_status_names[5];
+extern const char *const lead_status_names[6];
+extern const char *const stop_on_reply_names[3];
+extern const char *const suppression_kind_names[3];
+extern const char *const suppression_reason_names[4];
 
 extern Model CampaignCreate;
 extern Model CampaignUpdate;

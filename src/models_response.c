@@ -15,7 +15,7 @@
  */
 #include "models.h"
 
-static const char *const warning_codes[] = {"missing_email", "missing_linkedin_url"};
+static const char *const warning_codes[] = {"missing_email", "missing_linkedin_url", "suppressed"};
 
 #define ALWAYS (FF_REQUIRED)		/* a response always has it */
 #define ALWAYS_NULLABLE (FF_REQUIRED | FF_NULLABLE)
@@ -63,6 +63,13 @@ static const ModelField campaign_response_fields[] = {
 	TEXT_("paused_reason", ALWAYS_NULLABLE, "Reason the campaign is paused, e.g. 'pending_personalization_review' (migration 108)."),
 	TIME_("playground_discovery_dismissed_at", ALWAYS_NULLABLE,
 		  "When the owner dismissed the playground discovery banner (migration 108)."),
+	/* deliverability (SPEC §11) */
+	{"stop_on_reply", VK_STRING, .flags = ALWAYS, ENUM(stop_on_reply_names), .default_json = "\"lead\"",
+	.description = "What a reply stops besides the lead: lead, company or all_campaigns"},
+	{"max_bounce_rate", VK_INTEGER, .flags = ALWAYS, .default_json = "5",
+	.description = "Bounce protection: the percentage of the last bounce_window email sends that pauses the campaign when exceeded"},
+	{"bounce_window", VK_INTEGER, .flags = ALWAYS, .default_json = "100",
+	.description = "How many of the last email sends bounce protection looks at"},
 };
 
 Model CampaignResponse = {
@@ -72,7 +79,7 @@ Model CampaignResponse = {
 
 static const ModelField launch_summary_fields[] = {
 	INT_("total_rows", ALWAYS, "Leads in the dataset"),
-	INT_("launchable_rows", ALWAYS, "Leads with an address on every channel the steps use (enrolled)"),
+	INT_("launchable_rows", ALWAYS, "Leads with an address on every channel the steps use and not on the suppression list (enrolled)"),
 	INT_("warning_count", ALWAYS, "Leads skipped"),
 };
 
@@ -111,11 +118,11 @@ static Model LaunchResponse = {
 #define COUNT_(name) {name, VK_INTEGER, .flags = ALWAYS}
 #define ACTION_COUNTS \
 	COUNT_("queued"), COUNT_("in_flight"), COUNT_("sent"), COUNT_("failed"), COUNT_("cancelled"), \
-	COUNT_("replied"), COUNT_("bounced"), COUNT_("unsubscribed"), COUNT_("opened"), COUNT_("clicked"), \
-	COUNT_("connection_accepted")
+	COUNT_("replied"), COUNT_("bounced"), COUNT_("soft_bounce"), COUNT_("unsubscribed"), COUNT_("complained"), \
+	COUNT_("auto_reply"), COUNT_("opened"), COUNT_("clicked"), COUNT_("connection_accepted")
 
 static const ModelField lead_count_fields[] = {
-	COUNT_("pending"), COUNT_("active"), COUNT_("completed"), COUNT_("stopped"), COUNT_("failed"),
+	COUNT_("pending"), COUNT_("active"), COUNT_("paused"), COUNT_("completed"), COUNT_("stopped"), COUNT_("failed"),
 };
 
 static Model LeadStatusCounts = {
@@ -221,9 +228,11 @@ static const ModelField campaign_lead_fields[] = {
 	TIME_("last_sent_at", ALWAYS_NULLABLE, "When a step was last sent"),
 	{"variants", VK_DICT, .flags = ALWAYS, .schema = "{\"type\": \"object\", \"additionalProperties\": {\"type\": \"string\"}}",
 	.description = "The variant label assigned per step number"},
-	TEXT_("stop_reason", ALWAYS_NULLABLE, "Why the lead stopped (replied, bounced...)"),
+	TEXT_("stop_reason", ALWAYS_NULLABLE,
+		  "Why the lead stopped: replied, bounced, unsubscribed, complained, company_replied, replied_in_other_campaign, suppressed, removed, campaign_stopped"),
 	TIME_("enrolled_at", ALWAYS, "When the lead was enrolled"),
 	TIME_("finished_at", ALWAYS_NULLABLE, "When the lead finished or stopped"),
+	TIME_("resume_at", ALWAYS_NULLABLE, "An auto-reply's return: no step is eligible before"),
 };
 
 static Model CampaignLeadResponse = {
@@ -238,6 +247,7 @@ static const ModelField event_fields[] = {
 	TEXT_("type", ALWAYS, "What happened"),
 	TIME_("occurred_at", ALWAYS, "When"),
 	{"data", VK_DICT, .flags = ALWAYS, .description = "Details, as recorded"},
+	TIME_("resume_at", ALWAYS_NULLABLE, "auto_reply: when the lead is back"),
 };
 
 static Model LeadEventResponse = {
@@ -404,6 +414,34 @@ static Model HTTPValidationError = {
 	http_validation_error_fields, lengthof(http_validation_error_fields), EXTRA_ALLOW
 };
 
+/* ---------------------------------------------------- suppression list */
+
+static const ModelField suppression_fields[] = {
+	UUID_("suppression_id", ALWAYS, "The entry"),
+	{"kind", VK_STRING, .flags = ALWAYS, ENUM(suppression_kind_names), .description = "What value names"},
+	TEXT_("value", ALWAYS, "The address, domain or LinkedIn URL, in canonical form"),
+	{"reason", VK_STRING, .flags = ALWAYS, ENUM(suppression_reason_names), .description = "Why it is suppressed"},
+	TEXT_("source", ALWAYS_NULLABLE, "Where the entry comes from (event:<event_id> for automatic entries)"),
+	TIME_("created_at", ALWAYS, "Creation timestamp"),
+};
+
+static Model SuppressionResponse = {
+	"SuppressionResponse", "An entry of the suppression list.", suppression_fields,
+	lengthof(suppression_fields), EXTRA_ALLOW
+};
+
+static const ModelField suppression_import_fields[] = {
+	INT_("received", ALWAYS, "Entries in the upload"),
+	INT_("inserted", ALWAYS, "New entries"),
+	INT_("merged", ALWAYS, "Entries the list had already, or that repeated an earlier one of the upload"),
+	INT_("suppression_count", ALWAYS, "Entries in the list now"),
+};
+
+static Model SuppressionImportResult = {
+	"SuppressionImportResult", "What an import into the suppression list did.", suppression_import_fields,
+	lengthof(suppression_import_fields), EXTRA_ALLOW
+};
+
 /* ------------------------------------------------------ the named schemas */
 
 #define SCHEMA(m) {#m, VK_MODEL, .model = &m}
@@ -430,6 +468,8 @@ static const ModelField r_sender_profile = SCHEMA(SenderProfileResponse);
 static const ModelField r_alias = SCHEMA(AliasResponse);
 static const ModelField r_account = SCHEMA(ConnectedAccountResponse);
 static const ModelField r_endpoint = SCHEMA(DeliveryEndpointResponse);
+static const ModelField r_suppression = SCHEMA(SuppressionResponse);
+static const ModelField r_suppression_import = SCHEMA(SuppressionImportResult);
 static const ModelField r_me = SCHEMA(AuthMe);
 static const ModelField r_error = SCHEMA(Error);
 static const ModelField r_validation_error = SCHEMA(ValidationError);
@@ -440,6 +480,7 @@ const ModelField *const response_schemas[] = {
 	&r_stats, &r_lead_counts, &r_action_counts, &r_step_stats, &r_variant_stats, &r_daily_stats,
 	&r_forecast, &r_forecast_day, &r_campaign_lead, &r_event,
 	&r_dataset, &r_lead, &r_upload, &r_template, &r_sender_profile, &r_alias, &r_account, &r_endpoint,
+	&r_suppression, &r_suppression_import,
 	&r_me, &r_error, &r_validation_error, &r_http_validation_error,
 };
 const int n_response_schemas = lengthof(response_schemas);

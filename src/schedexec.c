@@ -20,6 +20,8 @@
  * declared: every other path that writes campaign_lead (and a campaign's
  * deletion, which cascades) is checked by it as before.  Row-level security,
  * CHECK constraints and the unique indexes apply to the insert as usual.
+ * Leads on the user's suppression list are left out (a second plan, used
+ * only when the list is not empty).
  *
  * queue_pass: the pacing pass of tick (_queue_pass_sql).  Its CTEs are
  * joined to each other; planned for a guessed 10 due campaigns (a generic
@@ -58,6 +60,33 @@
 static Oid	enrol_fn_oid = InvalidOid;
 static SPIPlanPtr lock_plan = NULL;
 static SPIPlanPtr insert_plan = NULL;
+static SPIPlanPtr insert_supp_plan = NULL;	/* the same, skipping suppressed leads */
+
+/* One enrolment batch; %1$s the schema, %2$s an extra condition on l. */
+static const char enrol_insert_sql[] =
+"INSERT INTO %1$s.campaign_lead"
+" (campaign_lead_id, user_id, campaign_id, lead_id, status, current_step,"
+"  next_step, next_channel, eligible_at, enrolled_at)"
+" SELECT %1$s._uuid_ordered(), $2, $1, l.lead_id, 'pending', 0, $6, $7, $8, $9"
+"   FROM %1$s.lead l"
+"  WHERE l.dataset_id = $3 AND l.user_id = $2 AND l.lead_id > $4"
+"    AND ($10 & 1 = 0 OR nullif(btrim(l.email), '') IS NOT NULL)"
+"    AND ($10 & 2 = 0 OR nullif(btrim(l.linkedin_url), '') IS NOT NULL)"
+"    %2$s"
+"  ORDER BY l.lead_id"
+"  LIMIT $5"
+" RETURNING lead_id";
+
+/* The lead is not on the user's suppression list ($2 the user). */
+static const char enrol_unsuppressed_sql[] =
+"AND NOT EXISTS (SELECT 1 FROM %1$s.suppression s WHERE s.user_id = $2"
+"      AND s.kind = 'email' AND s.value = %1$s._suppression_value('email', l.email)"
+"     UNION ALL"
+"     SELECT 1 FROM %1$s.suppression s WHERE s.user_id = $2"
+"      AND s.kind = 'domain' AND s.value = %1$s._email_domain(l.email)"
+"     UNION ALL"
+"     SELECT 1 FROM %1$s.suppression s WHERE s.user_id = $2"
+"      AND s.kind = 'linkedin_url' AND s.value = %1$s._suppression_value('linkedin_url', l.linkedin_url))";
 
 /*
  * EnrolPrepare prepares the campaign lock and the batch insert for the
@@ -73,7 +102,8 @@ EnrolPrepare(Oid fn_oid)
 	Oid			insert_args[10] = {UUIDOID, UUIDOID, UUIDOID, UUIDOID, INT4OID,
 	INT4OID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID};
 
-	if (enrol_fn_oid == fn_oid && lock_plan != NULL && insert_plan != NULL)
+	if (enrol_fn_oid == fn_oid && lock_plan != NULL && insert_plan != NULL &&
+		insert_supp_plan != NULL)
 		return;
 	if (nsp == NULL)
 		elog(ERROR, "schema of _enrol_insert not found");
@@ -82,29 +112,29 @@ EnrolPrepare(Oid fn_oid)
 		SPI_freeplan(lock_plan);
 	if (insert_plan != NULL)
 		SPI_freeplan(insert_plan);
-	lock_plan = insert_plan = NULL;
+	if (insert_supp_plan != NULL)
+		SPI_freeplan(insert_supp_plan);
+	lock_plan = insert_plan = insert_supp_plan = NULL;
 
-	lock_plan = KeepPlan(psprintf("SELECT c.user_id, c.dataset_id FROM %s.campaign c"
-								  " WHERE c.campaign_id = $1 FOR KEY SHARE", q),
+	/* (and whether the user's suppression list has any entry) */
+	lock_plan = KeepPlan(psprintf("SELECT c.user_id, c.dataset_id,"
+								  " EXISTS (SELECT 1 FROM %1$s.suppression s WHERE s.user_id = c.user_id)"
+								  " FROM %1$s.campaign c"
+								  " WHERE c.campaign_id = $1 FOR KEY SHARE OF c", q),
 						 1, lock_args, 0);
 
 	/*
 	 * $10: bit 1 = the steps need an email address, bit 2 = a linkedin_url.
 	 * The leads are read in lead_id order after the cursor $4; RETURNING
-	 * gives the last one read (the next batch's cursor).
+	 * gives the last one read (the next batch's cursor).  A lead whose
+	 * email, email domain or LinkedIn URL is on the user's suppression list
+	 * is not enrolled (campaign_launch warns about it): that plan probes the
+	 * list for each lead, so users with an empty list (most) get one
+	 * without the probes.
 	 */
-	insert_plan = KeepPlan(psprintf("INSERT INTO %1$s.campaign_lead"
-								" (campaign_lead_id, user_id, campaign_id, lead_id, status, current_step,"
-								"  next_step, next_channel, eligible_at, enrolled_at)"
-								" SELECT %1$s._uuid_ordered(), $2, $1, l.lead_id, 'pending', 0, $6, $7, $8, $9"
-								"   FROM %1$s.lead l"
-								"  WHERE l.dataset_id = $3 AND l.user_id = $2 AND l.lead_id > $4"
-								"    AND ($10 & 1 = 0 OR nullif(btrim(l.email), '') IS NOT NULL)"
-								"    AND ($10 & 2 = 0 OR nullif(btrim(l.linkedin_url), '') IS NOT NULL)"
-								"  ORDER BY l.lead_id"
-								"  LIMIT $5"
-								" RETURNING lead_id", q),
-						   10, insert_args, 0);
+	insert_plan = KeepPlan(psprintf(enrol_insert_sql, q, ""), 10, insert_args, 0);
+	insert_supp_plan = KeepPlan(psprintf(enrol_insert_sql, q, psprintf(enrol_unsuppressed_sql, q)),
+								10, insert_args, 0);
 	enrol_fn_oid = fn_oid;
 }
 
@@ -133,6 +163,7 @@ enrol_insert(PG_FUNCTION_ARGS)
 	int			ret;
 	uint64		n = 0;
 	bool		isnull;
+	bool		has_suppressions;
 	int			i;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
@@ -162,6 +193,7 @@ enrol_insert(PG_FUNCTION_ARGS)
 		values[0] = PG_GETARG_DATUM(0);
 		values[1] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 		values[2] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+		has_suppressions = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
 		values[3] = PG_ARGISNULL(1) ? UUIDPGetDatum(&nil) : PG_GETARG_DATUM(1);
 		for (i = 2; i <= 6; i++)
 			values[i + 2] = PG_GETARG_DATUM(i);
@@ -182,7 +214,8 @@ enrol_insert(PG_FUNCTION_ARGS)
 		(void) set_config_option("session_replication_role", "replica",
 								 PGC_SUSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
-		ret = SPI_execute_plan(insert_plan, values, nulls, false, 0);
+		ret = SPI_execute_plan(has_suppressions ? insert_supp_plan : insert_plan,
+							   values, nulls, false, 0);
 		AtEOXact_GUC(true, nestlevel);
 		if (ret != SPI_OK_INSERT_RETURNING)
 			elog(ERROR, "enrolment insert failed: %s", SPI_result_code_string(ret));

@@ -76,7 +76,8 @@ static const bool deletable[CAMPAIGN_STATUS_COUNT] = {
  */
 static const char *const active_editable[] = {
 	"name", "description", "daily_limit", "min_interval_seconds", "system_prompt",
-	"unreviewed_launch_policy", "playground_discovery_dismissed_at", NULL
+	"unreviewed_launch_policy", "playground_discovery_dismissed_at",
+	"stop_on_reply", "max_bounce_rate", "bounce_window", NULL
 };
 static const char *const structural_fields[] = {"dataset_id", "steps", "type", NULL};
 
@@ -296,6 +297,6 @@ campaign_check_edit(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("a campaign in status %s cannot change %s", GetCampaignStatusName(status), refused.data),
-				 errdetail("In draft every field may change; in scheduled and paused all but dataset_id, steps and type; in active only name, description, daily_limit, min_interval_seconds, system_prompt, unreviewed_launch_policy and playground_discovery_dismissed_at; nothing in the other statuses.")));
+				 errdetail("In draft every field may change; in scheduled and paused all but dataset_id, steps and type; in active only name, description, daily_limit, min_interval_seconds, system_prompt, unreviewed_launch_policy, playground_discovery_dismissed_at, stop_on_reply, max_bounce_rate and bounce_window; nothing in the other statuses.")));
 	PG_RETURN_VOID();
 }

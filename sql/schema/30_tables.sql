@@ -166,6 +166,10 @@ CREATE TABLE IF NOT EXISTS @extschema@.campaign (
 	lane_cursor	integer NOT NULL DEFAULT 0,	-- rotation position among lanes (last lane used)
 	enrol_cursor uuid,					-- last lead_id enrolled by an unfinished launch
 	failure_streak integer NOT NULL DEFAULT 0,
+	-- Deliverability (SPEC §11, docs/deliverability.md).
+	stop_on_reply text NOT NULL DEFAULT 'lead' CHECK (stop_on_reply IN ('lead', 'company', 'all_campaigns')),
+	max_bounce_rate integer NOT NULL DEFAULT 5 CHECK (max_bounce_rate BETWEEN 0 AND 100),
+	bounce_window integer NOT NULL DEFAULT 100 CHECK (bounce_window BETWEEN 20 AND 10000),
 	CHECK (status IN ('draft', 'launching', 'scheduled', 'active', 'draining', 'paused', 'completed', 'failed')),
 	CONSTRAINT campaign_user_id_campaign_id_key UNIQUE (user_id, campaign_id),
 	-- a dataset in use cannot go away (dataset_delete says so first, 55000)
@@ -187,7 +191,7 @@ CREATE TABLE IF NOT EXISTS @extschema@.campaign_lead (
 	campaign_id	uuid NOT NULL,
 	lead_id		uuid NOT NULL,
 	status		text NOT NULL DEFAULT 'pending'
-		CHECK (status IN ('pending', 'active', 'completed', 'stopped', 'failed')),
+		CHECK (status IN ('pending', 'active', 'paused', 'completed', 'stopped', 'failed')),
 	current_step integer NOT NULL DEFAULT 0,	-- steps sent so far
 	next_step	integer,						-- step number of the next step, null when finished
 	next_channel text,							-- channel of next_step (picks a lane)
@@ -197,6 +201,7 @@ CREATE TABLE IF NOT EXISTS @extschema@.campaign_lead (
 	stop_reason	text,
 	enrolled_at	timestamptz NOT NULL DEFAULT now(),
 	finished_at	timestamptz,
+	resume_at	timestamptz,					-- an auto-reply's return: no step is eligible before
 	-- (lead_id first: it also serves the lookups of the foreign key onto
 	-- lead when leads are deleted, without an index of its own)
 	CONSTRAINT campaign_lead_lead_id_campaign_id_key UNIQUE (lead_id, campaign_id),
@@ -214,6 +219,8 @@ CREATE INDEX IF NOT EXISTS campaign_lead_next ON @extschema@.campaign_lead
 	WHERE status IN ('pending', 'active') AND eligible_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS campaign_lead_campaign_id_status_idx ON @extschema@.campaign_lead (campaign_id, status);
 COMMENT ON TABLE @extschema@.campaign_lead IS 'One row per lead enrolled in a campaign at launch: where it is in the sequence.';
+COMMENT ON COLUMN @extschema@.campaign_lead.status IS
+'pending (step 1 not queued yet), active, paused (by campaign_lead_pause: keeps its place, nothing is queued for it), or finished: completed, stopped (stop_reason says why), failed.';
 
 CREATE TABLE IF NOT EXISTS @extschema@.action (
 	action_id	bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -249,6 +256,9 @@ CREATE TABLE IF NOT EXISTS @extschema@.action (
 CREATE INDEX IF NOT EXISTS action_claim ON @extschema@.action (next_attempt_at)
 	WHERE state IN ('queued', 'in_flight');
 CREATE INDEX IF NOT EXISTS action_campaign_id_state_idx ON @extschema@.action (campaign_id, state);
+-- Bounce protection: a campaign's last bounce_window email sends.
+CREATE INDEX IF NOT EXISTS action_campaign_sent_idx ON @extschema@.action (campaign_id, sent_at DESC, action_id DESC)
+	WHERE state = 'sent' AND channel = 'email';
 COMMENT ON TABLE @extschema@.action IS
 'The dispatcher''s durable outbox: one row per (campaign_lead, step), sent at least once under a stable idempotency key.';
 
@@ -261,6 +271,7 @@ CREATE TABLE IF NOT EXISTS @extschema@.event (
 	payload		jsonb NOT NULL DEFAULT '{}',
 	occurred_at	timestamptz NOT NULL DEFAULT now(),
 	created_at	timestamptz NOT NULL DEFAULT now(),
+	resume_at	timestamptz,				-- auto_reply: when the lead is back
 	CONSTRAINT event_user_id_campaign_id_fkey FOREIGN KEY (user_id, campaign_id)
 		REFERENCES @extschema@.campaign (user_id, campaign_id) ON DELETE CASCADE,
 	CONSTRAINT event_user_id_campaign_lead_id_fkey FOREIGN KEY (user_id, campaign_lead_id)
@@ -270,7 +281,7 @@ CREATE INDEX IF NOT EXISTS event_campaign_lead_id_occurred_at_idx ON @extschema@
 CREATE INDEX IF NOT EXISTS event_campaign_id_occurred_at_idx ON @extschema@.event (campaign_id, occurred_at);
 CREATE INDEX IF NOT EXISTS event_created_at_idx ON @extschema@.event (created_at);
 COMMENT ON TABLE @extschema@.event IS
-'Lead events (replied, bounced, unsubscribed, connection_accepted, opened, clicked) and campaign notifications.';
+'Lead events (replied, bounced, soft_bounce, unsubscribed, complained, auto_reply, connection_accepted, opened, clicked) and campaign notifications.';
 
 CREATE TABLE IF NOT EXISTS @extschema@.campaign_daily_stats (
 	user_id		uuid NOT NULL,
@@ -289,3 +300,31 @@ CREATE TABLE IF NOT EXISTS @extschema@.campaign_daily_stats (
 CREATE INDEX IF NOT EXISTS campaign_daily_stats_user_id_idx ON @extschema@.campaign_daily_stats (user_id);
 COMMENT ON TABLE @extschema@.campaign_daily_stats IS
 'Daily roll-up of finished actions per campaign, step and variant (stats_rollup); it outlives the actions that retention removes.';
+
+-- The suppression list (SPEC §11): addresses, domains and LinkedIn URLs a
+-- user's campaigns never contact.  Values are stored in the canonical form
+-- of src/suppression.c, so a lead is looked up with equality probes of the
+-- unique key.  No other row refers to an entry.
+CREATE TABLE IF NOT EXISTS @extschema@.suppression (
+	suppression_id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+	user_id		uuid NOT NULL,
+	kind		text NOT NULL CHECK (kind IN ('email', 'domain', 'linkedin_url')),
+	value		text COLLATE "C" NOT NULL,	-- (byte order: lookups compare, nothing sorts by it)
+	reason		text NOT NULL CHECK (reason IN ('unsubscribed', 'complained', 'bounced', 'manual')),
+	source		text,
+	created_at	timestamptz NOT NULL DEFAULT now(),
+	CONSTRAINT suppression_user_id_kind_value_key UNIQUE (user_id, kind, value)
+);
+CREATE INDEX IF NOT EXISTS suppression_user_id_created_at_idx ON @extschema@.suppression (user_id, created_at DESC, suppression_id DESC);
+COMMENT ON TABLE @extschema@.suppression IS
+'The suppression list: per user, email addresses, domains and LinkedIn URLs (canonical forms) that are never contacted; checked at enrolment and when an action is claimed.';
+
+-- Free-mail domains (shipped with the extension, sql/schema/53_deliverability.sql):
+-- stop_on_reply = company never treats one of them as a company.  A
+-- pattern ending in ".*" stands for every domain that starts with what
+-- comes before the "*" (hotmail.* is hotmail.com, hotmail.co.uk...).
+CREATE TABLE IF NOT EXISTS @extschema@.free_mail_domain (
+	domain		text PRIMARY KEY CHECK (domain = lower(domain) AND domain !~ '[@\s]')
+);
+COMMENT ON TABLE @extschema@.free_mail_domain IS
+'Free-mail domains (hotmail.* style patterns allowed) that stop_on_reply = company never treats as a company; no one''s data.';

@@ -11,7 +11,7 @@ BEGIN
 	FOREACH t IN ARRAY ARRAY['api_key', 'dataset', 'lead', 'template', 'sender_profile',
 							 'email_alias', 'connected_account', 'delivery_endpoint',
 							 'campaign', 'campaign_lead', 'action', 'event',
-							 'campaign_daily_stats']
+							 'campaign_daily_stats', 'suppression']
 	LOOP
 		EXECUTE format('ALTER TABLE @extschema@.%I ENABLE ROW LEVEL SECURITY', t);
 		EXECUTE format('ALTER TABLE @extschema@.%I FORCE ROW LEVEL SECURITY', t);

@@ -32,7 +32,10 @@ BEGIN
 		'timezone', c.timezone,
 		'send_days', to_jsonb(c.send_days),
 		'system_prompt', c.system_prompt,
-		'unreviewed_launch_policy', c.unreviewed_launch_policy);
+		'unreviewed_launch_policy', c.unreviewed_launch_policy,
+		'stop_on_reply', c.stop_on_reply,
+		'max_bounce_rate', c.max_bounce_rate,
+		'bounce_window', c.bounce_window);
 END
 $$;
 
@@ -180,6 +183,9 @@ BEGIN
 		connected_account_id = (n->>'connected_account_id')::uuid,
 		system_prompt = n->>'system_prompt',
 		unreviewed_launch_policy = n->>'unreviewed_launch_policy',
+		stop_on_reply = n->>'stop_on_reply',
+		max_bounce_rate = (n->>'max_bounce_rate')::int,
+		bounce_window = (n->>'bounce_window')::int,
 		playground_discovery_dismissed_at = dismissed,
 		updated_at = now()
 	 WHERE campaign.campaign_id = c.campaign_id
@@ -201,7 +207,7 @@ BEGIN
 		UPDATE @extschema@.campaign_lead cl
 		   SET eligible_at = @extschema@.add_local_days(coalesce(c.start_date, now()),
 				coalesce((c.steps_config -> 0 ->> 'delay_days')::int, 0), c.timezone)
-		 WHERE cl.campaign_id = c.campaign_id AND cl.status = 'pending' AND cl.current_step = 0;
+		 WHERE cl.campaign_id = c.campaign_id AND cl.status IN ('pending', 'paused') AND cl.current_step = 0;
 	END IF;
 	-- The sending lanes of a launched campaign follow its identities: lane i
 	-- is alias_ids[i] (then the connected account), so when alias_ids or the

@@ -161,6 +161,9 @@ DECLARE
 	total bigint;
 	launchable bigint;
 	warnings jsonb;
+	has_supp boolean;
+	n_suppressed bigint;
+	address text;
 	err text;
 	n_lanes integer;
 	t timestamptz := now();
@@ -172,30 +175,57 @@ BEGIN
 	ch := @extschema@._launch_channels(c);
 
 	-- Reachability summary: a lead without an address on a channel the steps
-	-- use is skipped with a warning (at most 100 listed, all counted).
-	SELECT count(*),
-		   count(*) FILTER (WHERE (NOT ch.needs_email OR nullif(btrim(l.email), '') IS NOT NULL)
-							  AND (NOT ch.needs_linkedin OR nullif(btrim(l.linkedin_url), '') IS NOT NULL))
-	  INTO total, launchable
-	  FROM @extschema@.lead l
-	 WHERE l.dataset_id = c.dataset_id AND l.user_id = c.user_id;
+	-- use, or whose email, domain or LinkedIn URL is on the user's
+	-- suppression list, is skipped with a warning (at most 100 listed, all
+	-- counted).  (Enrolment skips the same leads.)
+	has_supp := EXISTS (SELECT 1 FROM @extschema@.suppression s WHERE s.user_id = c.user_id);
+	SELECT count(*), count(*) FILTER (WHERE r.reachable AND NOT r.suppressed),
+		   count(*) FILTER (WHERE r.reachable AND r.suppressed)
+	  INTO total, launchable, n_suppressed
+	  FROM (SELECT (NOT ch.needs_email OR nullif(btrim(l.email), '') IS NOT NULL)
+				   AND (NOT ch.needs_linkedin OR nullif(btrim(l.linkedin_url), '') IS NOT NULL) AS reachable,
+				   has_supp AND EXISTS (SELECT 1 FROM @extschema@.suppression s
+							 WHERE s.user_id = c.user_id AND s.kind = 'email' AND s.value = @extschema@._suppression_value('email', l.email)
+							UNION ALL
+							SELECT 1 FROM @extschema@.suppression s
+							 WHERE s.user_id = c.user_id AND s.kind = 'domain' AND s.value = @extschema@._email_domain(l.email)
+							UNION ALL
+							SELECT 1 FROM @extschema@.suppression s
+							 WHERE s.user_id = c.user_id AND s.kind = 'linkedin_url' AND s.value = @extschema@._suppression_value('linkedin_url', l.linkedin_url)) AS suppressed
+			  FROM @extschema@.lead l
+			 WHERE l.dataset_id = c.dataset_id AND l.user_id = c.user_id) r;
 	warnings := '[]';
 	IF launchable < total THEN
 	SELECT coalesce(jsonb_agg(w ORDER BY w ->> 'lead_id'), '[]') INTO warnings
 	  FROM (SELECT jsonb_build_object(
 				'lead_id', l.lead_id,
 				'email', l.email,
-				'code', CASE WHEN ch.needs_email AND nullif(btrim(l.email), '') IS NULL
-							 THEN 'missing_email' ELSE 'missing_linkedin_url' END,
+				'code', CASE WHEN ch.needs_email AND nullif(btrim(l.email), '') IS NULL THEN 'missing_email'
+							 WHEN ch.needs_linkedin AND nullif(btrim(l.linkedin_url), '') IS NULL THEN 'missing_linkedin_url'
+							 ELSE 'suppressed' END,
 				'message', CASE WHEN ch.needs_email AND nullif(btrim(l.email), '') IS NULL
 								THEN 'lead has no email address for the email steps; skipped'
-								ELSE 'lead has no linkedin_url for the linkedin steps; skipped' END) AS w
-			  FROM @extschema@.lead l
-			 WHERE l.dataset_id = c.dataset_id AND l.user_id = c.user_id
-			   AND ((ch.needs_email AND nullif(btrim(l.email), '') IS NULL)
-					OR (ch.needs_linkedin AND nullif(btrim(l.linkedin_url), '') IS NULL))
-			 ORDER BY l.lead_id
-			 LIMIT 100) s;
+								WHEN ch.needs_linkedin AND nullif(btrim(l.linkedin_url), '') IS NULL
+								THEN 'lead has no linkedin_url for the linkedin steps; skipped'
+								ELSE format('lead''s %s is on the suppression list; skipped',
+											CASE l.suppressed WHEN 'email' THEN 'email address'
+															  WHEN 'domain' THEN 'email domain'
+															  ELSE 'LinkedIn URL' END) END) AS w
+			  FROM (SELECT l.*, @extschema@._lead_suppressed(c.user_id, l.email, l.linkedin_url) AS suppressed
+					  FROM @extschema@.lead l
+					 WHERE l.dataset_id = c.dataset_id AND l.user_id = c.user_id
+					   AND ((ch.needs_email AND nullif(btrim(l.email), '') IS NULL)
+							OR (ch.needs_linkedin AND nullif(btrim(l.linkedin_url), '') IS NULL)
+							OR (has_supp AND EXISTS (SELECT 1 FROM @extschema@.suppression s
+									 WHERE s.user_id = c.user_id AND s.kind = 'email' AND s.value = @extschema@._suppression_value('email', l.email)
+									UNION ALL
+									SELECT 1 FROM @extschema@.suppression s
+									 WHERE s.user_id = c.user_id AND s.kind = 'domain' AND s.value = @extschema@._email_domain(l.email)
+									UNION ALL
+									SELECT 1 FROM @extschema@.suppression s
+									 WHERE s.user_id = c.user_id AND s.kind = 'linkedin_url' AND s.value = @extschema@._suppression_value('linkedin_url', l.linkedin_url))))
+					 ORDER BY l.lead_id
+					 LIMIT 100) l) s;
 	END IF;
 
 	-- Causes that make the launch fail (the campaign goes to failed with
@@ -214,13 +244,17 @@ BEGIN
 	ELSIF launchable = 0 THEN
 		-- Nothing would ever be sent: SPEC §5 makes this a failed launch, not
 		-- an active campaign that completes at once.
+		address := CASE WHEN ch.needs_email AND ch.needs_linkedin
+						THEN 'both an email address and a linkedin_url for the email and linkedin steps'
+						WHEN ch.needs_email THEN 'an email address for the email steps'
+						ELSE 'a linkedin_url for the linkedin steps' END;
 		err := 'no lead of the dataset is launchable: ' || CASE
 			WHEN total = 0 THEN 'the dataset has no leads'
-			ELSE CASE WHEN total = 1 THEN '1 lead, without ' ELSE total || ' leads, none has ' END
-				 || CASE WHEN ch.needs_email AND ch.needs_linkedin
-						 THEN 'both an email address and a linkedin_url for the email and linkedin steps'
-						 WHEN ch.needs_email THEN 'an email address for the email steps'
-						 ELSE 'a linkedin_url for the linkedin steps' END END;
+			WHEN n_suppressed = 0
+				THEN CASE WHEN total = 1 THEN '1 lead, without ' ELSE total || ' leads, none has ' END || address
+			WHEN n_suppressed = total
+				THEN CASE WHEN total = 1 THEN '1 lead, on the suppression list' ELSE total || ' leads, all on the suppression list' END
+			ELSE format('%s leads: %s without %s, %s on the suppression list', total, total - n_suppressed, address, n_suppressed) END;
 	END IF;
 
 	n_lanes := CASE WHEN ch.needs_email THEN coalesce(cardinality(c.alias_ids), 0) ELSE 0 END
@@ -253,7 +287,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.campaign_launch(uuid) IS
-'Launches a draft campaign: draft -> launching, enrols the dataset''s reachable leads (the first campaigns.launch_batch_size inside this call, the rest by tick), then active (immediate) or scheduled; or failed with launch_error when the dataset, an alias or the connected account is missing or no lead is launchable on the steps'' channels.  Returns {campaign, summary:{total_rows, launchable_rows, warning_count}, warnings}.';
+'Launches a draft campaign: draft -> launching, enrols the dataset''s reachable leads not on the suppression list (the first campaigns.launch_batch_size inside this call, the rest by tick), then active (immediate) or scheduled; or failed with launch_error when the dataset, an alias or the connected account is missing or no lead is launchable on the steps'' channels.  Returns {campaign, summary:{total_rows, launchable_rows, warning_count}, warnings}.';
 
 CREATE OR REPLACE FUNCTION @extschema@.campaign_pause(campaign_id uuid) RETURNS jsonb
 LANGUAGE plpgsql
@@ -318,7 +352,7 @@ BEGIN
 	UPDATE @extschema@.campaign_lead cl
 	   SET status = 'stopped', stop_reason = 'campaign_stopped', eligible_at = NULL,
 		   next_step = NULL, next_channel = NULL, finished_at = now()
-	 WHERE cl.campaign_id = c.campaign_id AND cl.status IN ('pending', 'active');
+	 WHERE cl.campaign_id = c.campaign_id AND cl.status IN ('pending', 'active', 'paused');
 	UPDATE @extschema@.campaign x
 	   SET status = 'completed', next_action_at = NULL,
 		   processed_leads = coalesce(x.total_leads, 0), updated_at = now()

@@ -96,15 +96,19 @@ BEGIN
 			   next_channel = CASE WHEN act.state = 'failed' THEN NULL
 								   WHEN act.state = 'sent' THEN @extschema@._step_channel(c.type, (c.steps_config -> (cl.current_step + 1)))
 								   ELSE cl.next_channel END,
+			   -- (not before an auto-reply's resume_at: greatest ignores a null)
 			   eligible_at = CASE WHEN act.state = 'sent' AND (c.steps_config -> (cl.current_step + 1)) IS NOT NULL
-								  THEN @extschema@.add_local_days(act.at, coalesce(((c.steps_config -> (cl.current_step + 1)) ->> 'delay_days')::int, 0), c.timezone)
+								  THEN greatest(@extschema@.add_local_days(act.at, coalesce(((c.steps_config -> (cl.current_step + 1)) ->> 'delay_days')::int, 0), c.timezone),
+												cl.resume_at)
 								  ELSE NULL END,
 			   finished_at = CASE WHEN act.state = 'failed' OR (act.state = 'sent' AND (c.steps_config -> (cl.current_step + 1)) IS NULL)
 								  THEN act.at ELSE cl.finished_at END
 		  FROM acta, unnest(acta.ids, acta.states, acta.ats, acta.steps, acta.cids) AS act(campaign_lead_id, state, at, step, campaign_id)
 		  JOIN @extschema@.campaign c ON c.campaign_id = act.campaign_id
 		 WHERE cl.campaign_lead_id = act.campaign_lead_id
-		   AND cl.status IN ('pending', 'active')
+		   -- (a lead paused while its action was in flight advances too, and
+		   -- stays paused)
+		   AND cl.status IN ('pending', 'active', 'paused')
 		   AND cl.next_step = act.step
 		RETURNING cl.campaign_id, cl.status, cl.eligible_at
 	), camp AS (
@@ -118,7 +122,7 @@ BEGIN
 	), lead_agg AS (
 		SELECT lead.campaign_id,
 			   count(*) FILTER (WHERE lead.status IN ('completed', 'failed')) AS finished,
-			   min(lead.eligible_at) AS first_eligible
+			   min(lead.eligible_at) FILTER (WHERE lead.status <> 'paused') AS first_eligible
 		  FROM lead GROUP BY lead.campaign_id
 	), upd AS (
 		UPDATE @extschema@.campaign c

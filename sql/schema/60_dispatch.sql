@@ -122,6 +122,19 @@ WITH picked AS (
 	-- The request's parts; the JSON body is built from them in C
 	-- (src/dispatch.c), so they are returned as they are.
 	SELECT p.action_id,
+		   -- whether the lead's email, its domain or its LinkedIn URL is on
+		   -- the user's suppression list (SPEC §11): three probes of the
+		   -- list's unique key (user_id, kind, value) per action, in one
+		   -- subplan.  (Three EXISTS of their own would each be planned as a
+		   -- hashed subplan that reads every user's entries of the kind.)
+		   EXISTS (SELECT 1 FROM @extschema@.suppression s
+					 WHERE s.user_id = p.user_id AND s.kind = 'email' AND s.value = @extschema@._suppression_value('email', l.email)
+					UNION ALL
+					SELECT 1 FROM @extschema@.suppression s
+					 WHERE s.user_id = p.user_id AND s.kind = 'domain' AND s.value = @extschema@._email_domain(l.email)
+					UNION ALL
+					SELECT 1 FROM @extschema@.suppression s
+					 WHERE s.user_id = p.user_id AND s.kind = 'linkedin_url' AND s.value = @extschema@._suppression_value('linkedin_url', l.linkedin_url)) AS suppressed,
 		   coalesce(de.url, nullif(current_setting('campaigns.' || p.channel || '_endpoint', true), '')) AS url,
 		   de.auth_header,
 		   CASE WHEN de.auth_header IS NOT NULL
@@ -185,6 +198,39 @@ WITH picked AS (
 											  THEN @extschema@._dispatch_render(t.subject, ld.data) END AS subject,
 										 @extschema@._dispatch_render(coalesce(t.body, st.cfg ->> 'message_template'),
 																	   ld.data) AS body OFFSET 0) r) ren
+), supp AS (
+	-- A suppressed lead's action is cancelled, and the lead stopped ...
+	UPDATE @extschema@.action a
+	   SET state = 'cancelled', lease_until = NULL, updated_at = now(),
+		   last_error = 'suppressed: the lead''s address is on the suppression list'
+	  FROM payload k
+	 WHERE k.suppressed AND a.action_id = k.action_id
+	RETURNING a.action_id, a.campaign_lead_id
+), stopped AS (
+	UPDATE @extschema@.campaign_lead cl
+	   SET status = 'stopped', stop_reason = 'suppressed', eligible_at = NULL, next_step = NULL,
+		   next_channel = NULL, finished_at = now()
+	  FROM supp
+	 WHERE cl.campaign_lead_id = supp.campaign_lead_id AND cl.status IN ('pending', 'active')
+	RETURNING cl.campaign_id
+), finished AS (
+	-- ... counted in processed_leads; the campaign completes when that was
+	-- its last lead and nothing else is queued or in flight.  (The campaign
+	-- row is held FOR SHARE by this claim: no one else changes it.)
+	UPDATE @extschema@.campaign c
+	   SET processed_leads = c.processed_leads + f.n,
+		   status = CASE WHEN f.done THEN 'completed' ELSE c.status END,
+		   next_action_at = CASE WHEN f.done THEN NULL ELSE c.next_action_at END,
+		   updated_at = CASE WHEN f.done THEN now() ELSE c.updated_at END
+	  FROM (SELECT x.campaign_id, x.n,
+				   x.n + c2.processed_leads >= coalesce(c2.total_leads, 0)
+				   AND NOT EXISTS (SELECT 1 FROM @extschema@.action a
+									WHERE a.campaign_id = x.campaign_id AND a.state IN ('queued', 'in_flight')
+									  AND a.action_id <> ALL (ARRAY(SELECT supp.action_id FROM supp))) AS done
+			  FROM (SELECT stopped.campaign_id, count(*)::integer AS n FROM stopped GROUP BY 1) x
+			  JOIN @extschema@.campaign c2 ON c2.campaign_id = x.campaign_id) f
+	 WHERE c.campaign_id = f.campaign_id
+	RETURNING 1
 )
 UPDATE @extschema@.action a
    SET state = 'in_flight',
@@ -196,7 +242,7 @@ UPDATE @extschema@.action a
 									'syntax_errors', nullif(p.errors, '{}'))) END,
 	   updated_at = now()
   FROM payload p
- WHERE a.action_id = p.action_id
+ WHERE a.action_id = p.action_id AND NOT p.suppressed
 RETURNING a.action_id, a.attempts + 1, a.idempotency_key, p.url, p.auth_header,
 		  a.campaign_id, a.campaign_lead_id, p.lead_id, p.email, p.linkedin_url,
 		  p.first_name, p.last_name, p.company, p.title, p.timezone, p.fields,
@@ -208,7 +254,7 @@ RETURNING a.action_id, a.attempts + 1, a.idempotency_key, p.url, p.auth_header,
 END
 $$;
 COMMENT ON FUNCTION @extschema@._dispatch_claim_rows(integer, integer) IS
-'The claim: takes up to n due actions (queued and due, or in flight past their lease) of active campaigns and live leads, oldest first, skipping locked rows; marks them in flight for lease_ms and returns each request''s parts (templates rendered for the lead; the auth header encrypted, with the owner and context it decrypts for), from which _dispatch_claim and the worker build the request.';
+'The claim: takes up to n due actions (queued and due, or in flight past their lease) of active campaigns and live leads, oldest first, skipping locked rows; an action whose lead is on the suppression list is cancelled and its lead stopped (suppressed); marks the others in flight for lease_ms and returns each request''s parts (templates rendered for the lead; the auth header encrypted, with the owner and context it decrypts for), from which _dispatch_claim and the worker build the request.';
 REVOKE ALL ON FUNCTION @extschema@._dispatch_claim_rows(integer, integer) FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION @extschema@._dispatch_claim(n integer, lease_ms integer)
@@ -256,10 +302,14 @@ BEGIN
 		SELECT step, variant, state AS k, count(*) AS n FROM acts GROUP BY 1, 2, 3
 		UNION ALL
 		SELECT step, variant, type, count(*) FROM ev WHERE step IS NOT NULL GROUP BY 1, 2, 3
+	), zero_events AS (
+		-- every lead event type
+		SELECT jsonb_build_object('replied', 0, 'bounced', 0, 'soft_bounce', 0, 'unsubscribed', 0,
+								  'complained', 0, 'auto_reply', 0, 'opened', 0, 'clicked', 0,
+								  'connection_accepted', 0) AS ze
 	), zero AS (
-		SELECT jsonb_build_object('queued', 0, 'in_flight', 0, 'sent', 0, 'failed', 0, 'cancelled', 0,
-								  'replied', 0, 'bounced', 0, 'unsubscribed', 0, 'opened', 0,
-								  'clicked', 0, 'connection_accepted', 0) AS z
+		SELECT jsonb_build_object('queued', 0, 'in_flight', 0, 'sent', 0, 'failed', 0, 'cancelled', 0)
+			   || (SELECT ze FROM zero_events) AS z
 	), per_variant AS (
 		SELECT step, variant, (SELECT z FROM zero) || jsonb_object_agg(k, n) AS counts
 		  FROM counts GROUP BY step, variant
@@ -276,13 +326,14 @@ BEGIN
 		'status', c.status,
 		'paused_reason', c.paused_reason,
 		'total_leads', c.total_leads,
-		'leads', (SELECT jsonb_build_object('pending', 0, 'active', 0, 'completed', 0, 'stopped', 0, 'failed', 0)
+		'leads', (SELECT jsonb_build_object('pending', 0, 'active', 0, 'paused', 0, 'completed', 0, 'stopped', 0, 'failed', 0)
 						 || coalesce(jsonb_object_agg(status, n), '{}')
 					FROM (SELECT cl.status, count(*) AS n FROM @extschema@.campaign_lead cl
 						   WHERE cl.campaign_id = c.campaign_id AND cl.user_id = uid GROUP BY 1) t),
 		'actions', (SELECT z FROM zero)
 				   || coalesce((SELECT jsonb_object_agg(k, n) FROM (SELECT k, sum(n) AS n FROM counts GROUP BY k) t), '{}'),
-		'events', (SELECT coalesce(jsonb_object_agg(type, n), '{}')
+		'events', (SELECT (SELECT ze FROM zero_events) || jsonb_build_object('notification', 0)
+						  || coalesce(jsonb_object_agg(type, n), '{}')
 					 FROM (SELECT e.type, count(*) AS n FROM @extschema@.event e
 							WHERE e.campaign_id = c.campaign_id AND e.user_id = uid GROUP BY 1) t),
 		'steps', coalesce((SELECT jsonb_agg(jsonb_build_object('step', step) || counts
@@ -301,7 +352,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.campaign_stats(uuid) IS
-'Counts of a campaign: leads by status; actions by state and lead events (replied, bounced...) in total, per step and per variant (an event counts against the last step sent to its lead); the daily roll-up.  SQLSTATE P0002 when the caller has no such campaign.';
+'Counts of a campaign: leads by status; actions by state and lead events (every type, zero included) in total, per step and per variant (an event counts against the last step sent to its lead); events of every type, notifications included; the daily roll-up.  SQLSTATE P0002 when the caller has no such campaign.';
 GRANT EXECUTE ON FUNCTION @extschema@.campaign_stats(uuid) TO campaigns_user;
 
 -- Maintenance (pg_cron) -------------------------------------------------------------

@@ -98,8 +98,14 @@ VALUES
 		NULL, 'CampaignLeadResponse'),
 	('lead_events', 'GET', '/campaigns/{campaign_id}/leads/{campaign_lead_id}/events', true, NULL, '[]', 200, 'array', false, 'campaigns', 'A lead''s timeline.',
 		NULL, 'LeadEventResponse'),
-	('lead_event_record', 'POST', '/campaigns/{campaign_id}/leads/{campaign_lead_id}/events', true, 'json', '[]', 201, 'object', false, 'campaigns', 'Record an event of a lead (replied, bounced...).',
+	('lead_event_record', 'POST', '/campaigns/{campaign_id}/leads/{campaign_lead_id}/events', true, 'json', '[]', 201, 'object', false, 'campaigns', 'Record an event of a lead (replied, bounced, complained, auto_reply...).',
 		'LeadEventCreate', 'LeadEventResponse'),
+	('campaign_lead_pause', 'POST', '/campaigns/{campaign_id}/leads/{campaign_lead_id}/pause', true, NULL, '[]', 200, 'object', false, 'campaigns', 'Pause one enrolled lead (it keeps its place).',
+		NULL, 'CampaignLeadResponse'),
+	('campaign_lead_resume', 'POST', '/campaigns/{campaign_id}/leads/{campaign_lead_id}/resume', true, NULL, '[]', 200, 'object', false, 'campaigns', 'Resume a paused lead (pacing applies).',
+		NULL, 'CampaignLeadResponse'),
+	('campaign_lead_remove', 'POST', '/campaigns/{campaign_id}/leads/{campaign_lead_id}/remove', true, NULL, '[]', 200, 'object', false, 'campaigns', 'Remove one enrolled lead from the campaign for good (stop_reason removed).',
+		NULL, 'CampaignLeadResponse'),
 	('dataset_create', 'POST', '/datasets/', true, 'json', '[]', 201, 'object', false, 'datasets', 'Create a dataset, optionally with leads.',
 		'DatasetCreate', 'DatasetResponse'),
 	('dataset_list', 'GET', '/datasets/', true, NULL, @extschema@._model_parameters('PageQuery'), 200, 'array', true, 'datasets', 'List datasets, newest first.',
@@ -149,6 +155,16 @@ VALUES
 	('delivery_endpoint_update', 'PATCH', '/delivery-endpoints/{delivery_endpoint_id}', true, 'json', '[]', 200, 'object', false, 'delivery-endpoints', 'Partly update a delivery endpoint (auth_header null removes it).',
 		'DeliveryEndpointUpdate', 'DeliveryEndpointResponse'),
 	('delivery_endpoint_delete', 'DELETE', '/delivery-endpoints/{delivery_endpoint_id}', true, NULL, '[]', 204, 'none', false, 'delivery-endpoints', 'Delete a delivery endpoint (the channel falls back to the server''s endpoint).',
+		NULL, NULL),
+	('suppression_create', 'POST', '/suppressions/', true, 'json', '[]', 201, 'object', false, 'suppressions', 'Add an email, domain or LinkedIn URL to the suppression list.',
+		'SuppressionCreate', 'SuppressionResponse'),
+	('suppression_list', 'GET', '/suppressions/', true, NULL, @extschema@._model_parameters('SuppressionListQuery'), 200, 'array', true, 'suppressions', 'List the suppression list, newest first.',
+		NULL, 'SuppressionResponse'),
+	('suppression_import', 'POST', '/suppressions/import', true, 'json_or_csv', '[]', 200, 'object', false, 'suppressions', 'Add many entries at once, all or nothing: a JSON array of entries, or text/csv with a header row (kind, value, reason, source).',
+		'SuppressionUpload', 'SuppressionImportResult'),
+	('suppression_get', 'GET', '/suppressions/{suppression_id}', true, NULL, '[]', 200, 'object', false, 'suppressions', 'Read a suppression entry.',
+		NULL, 'SuppressionResponse'),
+	('suppression_delete', 'DELETE', '/suppressions/{suppression_id}', true, NULL, '[]', 204, 'none', false, 'suppressions', 'Delete a suppression entry.',
 		NULL, NULL)
 ON CONFLICT (operation_id) DO UPDATE SET
 	method = excluded.method, path = excluded.path, auth = excluded.auth, body = excluded.body,
@@ -395,7 +411,9 @@ AS $$
 				json_build_object('application/json', json_build_object('schema',
 						json_build_object('$ref', '#/components/schemas/' || r.request_model)),
 					'text/csv', CASE WHEN r.body = 'json_or_csv' THEN json_build_object('schema', json_build_object(
-						'type', 'string', 'description', 'A header row, then one lead per row: columns email, linkedin_url, first_name, last_name, company, title and timezone are lead fields, any other goes into fields; empty cells are left out.')) END)) END,
+						'type', 'string', 'description', CASE WHEN r.operation_id = 'suppression_import'
+							THEN 'A header row naming kind, value and optionally reason and source, then one entry per row; empty cells are left out.'
+							ELSE 'A header row, then one lead per row: columns email, linkedin_url, first_name, last_name, company, title and timezone are lead fields, any other goes into fields; empty cells are left out.' END)) END)) END,
 			'responses', (SELECT json_object_agg(code, resp ORDER BY code) FROM (
 				SELECT r.success_status::text AS code, json_build_object(
 					'description', CASE r.success_status WHEN 201 THEN 'Created' WHEN 202 THEN 'Accepted'
@@ -415,7 +433,8 @@ AS $$
 				SELECT e.code, json_build_object('$ref', '#/components/responses/' || e.name)
 				  FROM (VALUES ('401', 'Unauthorized', r.auth),
 							   ('404', 'NotFound', r.path LIKE '%{%'),
-							   ('409', 'Conflict', r.method IN ('PATCH', 'DELETE') OR r.path ~ '/(launch|pause|resume|stop|unschedule|reset)$'),
+							   ('409', 'Conflict', r.method IN ('PATCH', 'DELETE') OR r.path ~ '/(launch|pause|resume|stop|unschedule|reset|remove)$'
+												   OR r.operation_id = 'suppression_create'),
 							   ('413', 'PayloadTooLarge', r.body IS NOT NULL),
 							   ('415', 'UnsupportedMediaType', r.body IS NOT NULL),
 							   ('422', 'ValidationError', r.body IS NOT NULL OR r.query_params <> '[]'),

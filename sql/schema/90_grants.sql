@@ -103,6 +103,16 @@ BEGIN
 		'@extschema@.campaign_leads(uuid, jsonb)',
 		'@extschema@.lead_events(uuid, uuid)',
 		'@extschema@.lead_event_record(uuid, uuid, jsonb)',
+		'@extschema@.campaign_lead_pause(uuid, uuid)',
+		'@extschema@.campaign_lead_resume(uuid, uuid)',
+		'@extschema@.campaign_lead_remove(uuid, uuid)',
+		'@extschema@.suppression_create(jsonb)',
+		'@extschema@.suppression_import(jsonb)',
+		'@extschema@.suppression_import_csv(text)',
+		'@extschema@.suppression_list(jsonb)',
+		'@extschema@.suppression_count(jsonb)',
+		'@extschema@.suppression_get(uuid)',
+		'@extschema@.suppression_delete(uuid)',
 		'@extschema@.dataset_create(jsonb)',
 		'@extschema@.dataset_get(uuid)',
 		'@extschema@.dataset_list(jsonb)',
@@ -161,12 +171,14 @@ TO campaigns_user;
 
 -- What tenants may read directly: SELECT under row-level security (their
 -- own rows), never a secret: not api_key at all, not the auth header of a
--- delivery endpoint.  The routes are no one's data.
+-- delivery endpoint.  The routes and the free-mail domains are no one's
+-- data.
 GRANT SELECT ON
 	@extschema@.dataset, @extschema@.lead, @extschema@.template, @extschema@.sender_profile,
 	@extschema@.email_alias, @extschema@.connected_account, @extschema@.campaign,
 	@extschema@.campaign_lead, @extschema@.action, @extschema@.event,
-	@extschema@.campaign_daily_stats, @extschema@.http_route, @extschema@.tenant_worker_status
+	@extschema@.campaign_daily_stats, @extschema@.suppression, @extschema@.free_mail_domain,
+	@extschema@.http_route, @extschema@.tenant_worker_status
 TO campaigns_user;
 GRANT SELECT (user_id, channel, url, delivery_endpoint_id, created_at, updated_at)
 	ON @extschema@.delivery_endpoint TO campaigns_user;

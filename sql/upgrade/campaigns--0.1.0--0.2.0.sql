@@ -113,3 +113,18 @@ ALTER TABLE @extschema@.http_route
 DROP FUNCTION IF EXISTS @extschema@._http_page_params();
 -- The document is json now (keys in the order written), not jsonb.
 DROP FUNCTION IF EXISTS @extschema@._http_openapi();
+
+-- Deliverability (SPEC §11, 53_deliverability.sql): the campaign's
+-- stop_on_reply and bounce protection, a paused status and an auto-reply's
+-- return for enrolled leads, an event's resume_at.  (The new tables,
+-- suppression and free_mail_domain, come with the sources.)
+ALTER TABLE @extschema@.campaign
+	ADD COLUMN stop_on_reply text NOT NULL DEFAULT 'lead' CHECK (stop_on_reply IN ('lead', 'company', 'all_campaigns')),
+	ADD COLUMN max_bounce_rate integer NOT NULL DEFAULT 5 CHECK (max_bounce_rate BETWEEN 0 AND 100),
+	ADD COLUMN bounce_window integer NOT NULL DEFAULT 100 CHECK (bounce_window BETWEEN 20 AND 10000);
+ALTER TABLE @extschema@.campaign_lead
+	DROP CONSTRAINT campaign_lead_status_check,
+	ADD CONSTRAINT campaign_lead_status_check
+		CHECK (status IN ('pending', 'active', 'paused', 'completed', 'stopped', 'failed')),
+	ADD COLUMN resume_at timestamptz;
+ALTER TABLE @extschema@.event ADD COLUMN resume_at timestamptz;

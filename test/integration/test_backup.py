@@ -34,6 +34,8 @@ def test_dump_and_restore_keep_every_row(request):
     pg.q("CREATE ROLE backup_tenant LOGIN")
     pg.q("SELECT campaigns.role_bind('backup_tenant', %s)", (USER_A,))
     pg.q("SELECT campaigns.api_key_create(%s, 'k')", (USER_A,))
+    pg.q("INSERT INTO campaigns.suppression (user_id, kind, value, reason) VALUES (%s, 'email', 'gone@example.com', 'manual')",
+         (USER_A,))
     pg.q("INSERT INTO campaigns.event (user_id, campaign_id, type) SELECT user_id, campaign_id, 'notification'"
          " FROM campaigns.campaign")
     before, cols = table_digests(pg, "postgres")

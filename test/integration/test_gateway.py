@@ -201,6 +201,9 @@ def test_every_openapi_route_answers(env):
                         {"channel": "linkedin", "url": "http://127.0.0.1:9/li"})
     assert s == 201, de
     ids["delivery_endpoint_id"] = de["delivery_endpoint_id"]
+    s, _, sup = env.json("POST", "/api/v1/suppressions/", env.key_a, {"kind": "domain", "value": "routes.example"})
+    assert s == 201, sup
+    ids["suppression_id"] = sup["suppression_id"]
     # A launched campaign with enrolled leads, for the lead routes.
     launched = make_campaign(env, env.key_a, "routes launched")["campaign"]["campaign_id"]
     s, _, body = env.json("POST", f"/api/v1/campaigns/{launched}/launch", env.key_a)
@@ -217,6 +220,8 @@ def test_every_openapi_route_answers(env):
         "connected_account_create": {"name": "li"}, "lead_event_record": {"type": "opened"},
         "delivery_endpoint_create": {"channel": "email", "url": "http://127.0.0.1:9/e", "auth_header": "Bearer t"},
         "delivery_endpoint_update": {"url": "https://hooks.example/li"},
+        "suppression_create": {"kind": "email", "value": "routes@example.com"},
+        "suppression_import": [{"kind": "email", "value": "routes2@example.com"}],
     }
     seen = 0
     # Deletes last, so that the other routes find their objects.
@@ -273,6 +278,12 @@ def test_every_spec_route_is_documented_and_nothing_else_is_served(env):
         ("get", "/api/v1/delivery-endpoints/{delivery_endpoint_id}"),
         ("patch", "/api/v1/delivery-endpoints/{delivery_endpoint_id}"),
         ("delete", "/api/v1/delivery-endpoints/{delivery_endpoint_id}"),
+        # SPEC §11: a lead's pause, resume and remove; the suppression list
+        ("post", "/api/v1/campaigns/{campaign_id}/leads/{campaign_lead_id}/pause"),
+        ("post", "/api/v1/campaigns/{campaign_id}/leads/{campaign_lead_id}/resume"),
+        ("post", "/api/v1/campaigns/{campaign_id}/leads/{campaign_lead_id}/remove"),
+        ("post", "/api/v1/suppressions/"), ("get", "/api/v1/suppressions/"), ("post", "/api/v1/suppressions/import"),
+        ("get", "/api/v1/suppressions/{suppression_id}"), ("delete", "/api/v1/suppressions/{suppression_id}"),
     }
     documented = {(m, p) for p, ms in doc["paths"].items() for m in ms}
     assert documented == spec

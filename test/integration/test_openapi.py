@@ -392,7 +392,8 @@ def test_response_fields_in_model_order(env):
             "connected_account_id", "total_leads", "processed_leads", "launch_job_id", "launch_requested_at",
             "launch_error", "system_prompt", "unreviewed_launch_policy", "paused_reason",
             "playground_discovery_dismissed_at"]
-    assert [k for k, _ in created] == seed
+    # (then the campaign fields of SPEC §11)
+    assert [k for k, _ in created] == seed + ["stop_on_reply", "max_bounce_rate", "bounce_window"]
     step = dict(created)["steps_config"][0]
     assert [k for k, _ in step] == ["step", "delay_days", "channel", "variants", "ai_personalization_enabled",
                                     "track_clicks", "action_type", "message_template"]

@@ -226,7 +226,8 @@ def test_upgraded_data_is_served(upgraded):
         assert len(campaigns) == 1 and campaigns[0]["status"] == "active"
         cid = campaigns[0]["campaign_id"]
         stats = c.execute("SELECT campaigns.campaign_stats(%s)", (cid,)).fetchone()[0]
-        assert stats["actions"]["queued"] == 5 and stats["events"] == {"opened": 2}
+        # (every event type is counted, zeros included)
+        assert stats["actions"]["queued"] == 5 and {k: v for k, v in stats["events"].items() if v} == {"opened": 2}
         paused = c.execute("SELECT campaigns.campaign_pause(%s)", (cid,)).fetchone()[0]
         assert paused["status"] == "paused"
         c.execute("SELECT set_config('campaigns.user_id', %s, false)", (USER_B,))
